@@ -1,0 +1,118 @@
+/**
+ * The spine: every run is one ordered stream of AG-UI events. Glassbox-specific facts that AG-UI
+ * does not model (progress, agent status, LLM-call spans, log records) travel as AG-UI CUSTOM
+ * events with the names below, so any AG-UI client still understands the stream.
+ */
+import type { Event as AgUiEvent } from "@ag-ui/core";
+import { EventType } from "@ag-ui/core";
+
+export { EventType };
+export type { AgUiEvent };
+
+/** One event of one run as persisted (events table), published on the bus and encoded. */
+export interface RunEvent {
+  /** Global, increasing within a run; the SSE `id:` (Last-Event-ID resumes after it). */
+  id: number;
+  runId: string;
+  /** 1, 2, 3… gap-free within the run. */
+  seq: number;
+  /** ms since epoch. */
+  createdAt: number;
+  event: AgUiEvent;
+}
+
+export const CUSTOM = {
+  progress: "glassbox.progress",
+  agentStatus: "glassbox.agent_status",
+  llmCallStarted: "glassbox.llm_call_started",
+  llmCallFinished: "glassbox.llm_call_finished",
+  log: "glassbox.log",
+} as const;
+export type CustomName = typeof CUSTOM[keyof typeof CUSTOM];
+
+export interface ProgressValue {
+  /** 0–100, never decreasing within a run. */
+  percent: number;
+  step: number;
+  totalSteps: number;
+  message: string;
+}
+
+export type AgentState = "idle" | "starting" | "working" | "completed" | "error";
+
+export interface AgentStatusValue {
+  agent: string;
+  status: AgentState;
+  /** Set for a sub-agent invocation. */
+  subagentRunId?: string;
+  detail?: string;
+}
+
+export interface LlmCallStartedValue {
+  callId: string;
+  spanId: string;
+  parentSpanId: string | null;
+  agent: string;
+  subagentRunId?: string;
+  model: string;
+  operation: string;
+  attempt: number;
+  startedAt: number;
+}
+
+export type LlmCallStatus = "ok" | "error" | "cancelled" | "timeout";
+
+export interface LlmCallFinishedValue {
+  callId: string;
+  spanId: string;
+  agent: string;
+  subagentRunId?: string;
+  model: string;
+  responseModel: string | null;
+  status: LlmCallStatus;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  costUsd: number | null;
+  durationMs: number;
+  /** Time to first chunk; null when nothing arrived. */
+  ttftMs: number | null;
+  finishReason: string | null;
+  errorMessage: string | null;
+}
+
+export type LogLevel = "trace" | "debug" | "info" | "warning" | "error" | "fatal";
+
+export interface LogValue {
+  level: LogLevel;
+  /** ms since epoch */
+  timestamp: number;
+  agent: string | null;
+  category: string;
+  message: string;
+  properties?: Record<string, unknown>;
+}
+
+/** Run-level summary carried in RUN_FINISHED.result. */
+export interface RunResult {
+  answer: string;
+  llmCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** null when any call's price is unknown. */
+  costUsd: number | null;
+  durationMs: number;
+}
+
+export function isTerminal(ev: AgUiEvent): boolean {
+  return ev.type === EventType.RUN_FINISHED || ev.type === EventType.RUN_ERROR;
+}
+
+export function customName(ev: AgUiEvent): string | null {
+  return ev.type === EventType.CUSTOM ? ev.name : null;
+}
+
+export function custom<V>(name: CustomName, value: V, subagentRunId?: string): AgUiEvent {
+  return subagentRunId
+    ? { type: EventType.CUSTOM, name, value, subagentRunId }
+    : { type: EventType.CUSTOM, name, value };
+}

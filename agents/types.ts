@@ -1,0 +1,117 @@
+/** Contracts between the runtime, the recording LLM client, tools and the built-in agents. */
+import type OpenAI from "openai";
+import type { Sql } from "../db/client.ts";
+import type { LlmCallFinishedValue, LlmCallStartedValue, LogLevel } from "./events.ts";
+
+export type ChatMessage = OpenAI.Chat.ChatCompletionMessageParam;
+export type ChatTool = OpenAI.Chat.ChatCompletionTool;
+
+export interface LlmRequest {
+  model: string;
+  messages: ChatMessage[];
+  tools?: ChatTool[];
+  temperature?: number;
+  maxTokens?: number;
+}
+
+/** Who made an LLM call and why: becomes columns of its llm_calls rows. */
+export interface LlmCallScope {
+  runId: string | null;
+  conversationId: string | null;
+  userId: string | null;
+  agentName: string;
+  /** OTel gen_ai.operation.name-like: "chat", "tool_selection", "summary"… */
+  operation: string;
+  parentSpanId: string | null;
+  subagentRunId?: string;
+  signal?: AbortSignal;
+  metadata?: Record<string, unknown>;
+}
+
+/** Callbacks while a streamed call runs; the runtime turns them into events. */
+export interface LlmStreamObserver {
+  /** Once per attempt, before the HTTP request is sent. */
+  onCallStarted?(value: LlmCallStartedValue): void;
+  onTextDelta?(delta: string): void;
+  /** When a tool call's id and name first arrive. */
+  onToolCallStart?(call: { index: number; id: string; name: string }): void;
+  /** Each fragment of a tool call's JSON arguments, as it arrives. */
+  onToolCallArgs?(toolCallId: string, delta: string): void;
+  /** Once per attempt, after its llm_calls row is written. */
+  onCallFinished?(value: LlmCallFinishedValue): void;
+}
+
+export interface LlmToolCall {
+  id: string;
+  name: string;
+  /** The joined JSON text, as the model sent it (may be invalid JSON). */
+  arguments: string;
+}
+
+export interface LlmResult {
+  callId: string;
+  spanId: string;
+  model: string;
+  text: string;
+  toolCalls: LlmToolCall[];
+  finishReason: string | null;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  costUsd: number | null;
+}
+
+/** Thrown when a call (after its retries) did not succeed; its rows are already written. */
+export class LlmCallError extends Error {
+  constructor(
+    readonly status: "error" | "cancelled" | "timeout",
+    readonly errorType: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "LlmCallError";
+  }
+}
+
+export interface LlmClient {
+  /** Streams with usage requested; one llm_calls row per attempt. */
+  stream(req: LlmRequest, scope: LlmCallScope, observer?: LlmStreamObserver): Promise<LlmResult>;
+  /** Non-streaming; one llm_calls row per attempt. */
+  complete(req: LlmRequest, scope: LlmCallScope): Promise<LlmResult>;
+  /** "openai", "ollama", "glassbox-demo"… as recorded in llm_calls.provider. */
+  readonly provider: string;
+}
+
+export interface ToolContext {
+  sql: Sql;
+  runId: string;
+  conversationId: string;
+  userId: string | null;
+  agentName: string;
+  signal: AbortSignal;
+  log(level: LogLevel, message: string, properties?: Record<string, unknown>): void;
+}
+
+export interface ToolDef {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments object. */
+  parameters: Record<string, unknown>;
+  /** Friendly step message shown in progress, e.g. "Checking the clock". */
+  progressMessage?(args: Record<string, unknown>): string;
+  /** Returns the text handed back to the model. Throwing reports a tool error to the model. */
+  run(args: Record<string, unknown>, ctx: ToolContext): Promise<string>;
+}
+
+export interface AgentDef {
+  /** snake_case; unique within a team. */
+  name: string;
+  /** Shown in the UI, e.g. "Usage analyst". */
+  title: string;
+  description: string;
+  instructions: string;
+  tools: ToolDef[];
+  /** Called like tools (as `ask_<name>` with `{ task }`); appear as children in the tree. */
+  subAgents?: AgentDef[];
+  /** LLM round trips before the agent must stop (default 6). */
+  maxSteps?: number;
+}

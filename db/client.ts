@@ -1,0 +1,83 @@
+/**
+ * The one `sql` client. With DATABASE_URL it is a pool to that Postgres; without, an embedded
+ * PGlite persisted under the data directory, reached over a unix socket by the same client
+ * (pglite-socket serves one backend session, hence `max: 1`).
+ */
+import postgres from "postgres";
+import { PGlite } from "@electric-sql/pglite";
+import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { migrate } from "./migrate.ts";
+
+export type Sql = postgres.Sql;
+
+export interface Database {
+  sql: Sql;
+  embedded: boolean;
+  /** Human-readable location, for logs and /health (never includes a password). */
+  describe: string;
+  close(): Promise<void>;
+}
+
+const CLIENT_OPTIONS = {
+  onnotice: () => {},
+  // bigint ids (events.id) fit in a JS number for any realistic lifetime; numeric cost too.
+  types: { bigint: postgres.BigInt },
+  connect_timeout: 10,
+  idle_timeout: 60,
+} as const;
+
+export async function openDatabase(
+  opts: { databaseUrl: string | null; dataDir: string },
+): Promise<Database> {
+  const db = opts.databaseUrl
+    ? openExternal(opts.databaseUrl)
+    : await openEmbedded(opts.dataDir);
+  try {
+    await migrate(db.sql);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  return db;
+}
+
+function openExternal(url: string): Database {
+  const sql = postgres(url, { ...CLIENT_OPTIONS, max: 10, transform: { undefined: null } });
+  sql.options.parsers[20] = Number; // int8 → number
+  const u = new URL(url);
+  return {
+    sql,
+    embedded: false,
+    describe: `postgres://${u.hostname}:${u.port || 5432}${u.pathname}`,
+    close: () => sql.end({ timeout: 5 }),
+  };
+}
+
+async function openEmbedded(dataDir: string): Promise<Database> {
+  await Deno.mkdir(dataDir, { recursive: true });
+  const pg = await PGlite.create(`${dataDir}/pgdata`);
+  const path = `${dataDir}/.s.PGSQL.${Deno.pid}`;
+  await Deno.remove(path).catch(() => {});
+  const server = new PGLiteSocketServer({ db: pg, path, maxConnections: 4 });
+  await server.start();
+  const sql = postgres({
+    ...CLIENT_OPTIONS,
+    path,
+    database: "postgres",
+    username: "postgres",
+    max: 1,
+    transform: { undefined: null },
+  });
+  sql.options.parsers[20] = Number;
+  return {
+    sql,
+    embedded: true,
+    describe: `embedded PGlite at ${dataDir}/pgdata`,
+    close: async () => {
+      await sql.end({ timeout: 5 }).catch(() => {});
+      await server.stop().catch(() => {});
+      await pg.close().catch(() => {});
+      await Deno.remove(path).catch(() => {});
+    },
+  };
+}

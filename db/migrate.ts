@@ -1,0 +1,51 @@
+/**
+ * Applies db/migrations/NNN_name.sql in order, once each, under an advisory lock so two
+ * instances starting together do not race. The files are imported as text so `deno compile`
+ * embeds them.
+ */
+import type postgres from "postgres";
+import m001 from "./migrations/001_init.sql" with { type: "text" };
+
+export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
+  { version: 1, name: "001_init", sql: m001 },
+];
+
+const LOCK_KEY = 7_201_104_511; // arbitrary, fixed: "glassbox migrations"
+
+export async function migrate(sql: postgres.Sql): Promise<number[]> {
+  const conn = await sql.reserve();
+  try {
+    await conn`SELECT pg_advisory_lock(${LOCK_KEY})`;
+    try {
+      await conn`
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+          version integer PRIMARY KEY,
+          name text NOT NULL,
+          applied_at timestamptz NOT NULL DEFAULT now()
+        )`;
+      const done = new Set(
+        (await conn`SELECT version FROM schema_migrations`).map((r) => r.version as number),
+      );
+      const applied: number[] = [];
+      for (const m of MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        // A reserved connection has no begin(); run the transaction by hand.
+        await conn`BEGIN`;
+        try {
+          await conn.unsafe(m.sql);
+          await conn`INSERT INTO schema_migrations (version, name) VALUES (${m.version}, ${m.name})`;
+          await conn`COMMIT`;
+        } catch (err) {
+          await conn`ROLLBACK`;
+          throw err;
+        }
+        applied.push(m.version);
+      }
+      return applied;
+    } finally {
+      await conn`SELECT pg_advisory_unlock(${LOCK_KEY})`;
+    }
+  } finally {
+    conn.release();
+  }
+}
