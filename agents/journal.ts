@@ -1,0 +1,179 @@
+/**
+ * A run's journal turns AG-UI events into RunEvents (id, gap-free seq, time), keeps them in
+ * memory while the run is active (so a late subscriber replays without touching the database),
+ * publishes each one once on the hub, and hands it to the batched writer.
+ *
+ * Streamed deltas (answer text, tool-call arguments) are coalesced per run: the first delta after
+ * a quiet spell is published at once, later ones within `coalesceMs` are joined into one event.
+ * The stream and the table then hold the same events, so resuming by id is exact.
+ */
+import {
+  type AgUiEvent,
+  CUSTOM,
+  customName,
+  EventType,
+  isTerminal,
+  type RunEvent,
+} from "./events.ts";
+import type { EventIdPool } from "../db/event_ids.ts";
+import type { EventWriter } from "../db/event_writer.ts";
+
+export interface Publisher {
+  publish(topic: string, ev: RunEvent): void;
+}
+
+export const runTopic = (runId: string) => `run:${runId}`;
+export const LOGS_TOPIC = "logs";
+
+interface JournalDeps {
+  ids: EventIdPool;
+  writer: EventWriter;
+  hub: Publisher;
+  coalesceMs: number;
+}
+
+type DeltaEvent = Extract<
+  AgUiEvent,
+  { type: EventType.TEXT_MESSAGE_CONTENT | EventType.TOOL_CALL_ARGS }
+>;
+
+function deltaKey(ev: AgUiEvent): string | null {
+  if (ev.type === EventType.TEXT_MESSAGE_CONTENT) return `m:${ev.messageId}`;
+  if (ev.type === EventType.TOOL_CALL_ARGS) return `t:${ev.toolCallId}`;
+  return null;
+}
+
+export class RunJournal {
+  readonly events: RunEvent[] = [];
+  #seq = 0;
+  #waiting: AgUiEvent[] = [];
+  #buffered: { key: string; ev: DeltaEvent } | null = null;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #lastDeltaAt = -Infinity;
+  #ended = false;
+
+  constructor(readonly runId: string, private readonly deps: JournalDeps) {}
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  emit(ev: AgUiEvent): void {
+    if (this.#ended) return; // nothing follows a terminal event
+    const key = deltaKey(ev);
+    if (key === null) {
+      this.#flushDelta();
+      if (isTerminal(ev)) this.#ended = true;
+      this.#append(ev);
+      return;
+    }
+    const delta = ev as DeltaEvent;
+    if (this.#buffered?.key === key) {
+      this.#buffered.ev = {
+        ...this.#buffered.ev,
+        delta: (this.#buffered.ev.delta ?? "") + (delta.delta ?? ""),
+      };
+      return;
+    }
+    this.#flushDelta();
+    const now = performance.now();
+    if (now - this.#lastDeltaAt >= this.deps.coalesceMs) {
+      this.#lastDeltaAt = now;
+      this.#append(ev);
+    } else {
+      this.#buffered = { key, ev: delta };
+      this.#timer = setTimeout(
+        () => this.#flushDelta(),
+        this.deps.coalesceMs - (now - this.#lastDeltaAt),
+      );
+    }
+  }
+
+  #flushDelta(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (!this.#buffered) return;
+    const { ev } = this.#buffered;
+    this.#buffered = null;
+    this.#lastDeltaAt = performance.now();
+    this.#append(ev);
+  }
+
+  #append(ev: AgUiEvent): void {
+    if (this.#waiting.length > 0) {
+      this.#waiting.push(ev);
+      return;
+    }
+    const id = this.deps.ids.take();
+    if (id === null) {
+      this.#waiting.push(ev);
+      this.deps.ids.ready().then(() => this.#drainWaiting());
+      return;
+    }
+    this.#record(id, ev);
+  }
+
+  #drainWaiting(): void {
+    while (this.#waiting.length > 0) {
+      const id = this.deps.ids.take();
+      if (id === null) {
+        this.deps.ids.ready().then(() => this.#drainWaiting());
+        return;
+      }
+      this.#record(id, this.#waiting.shift()!);
+    }
+  }
+
+  #record(id: number, ev: AgUiEvent): void {
+    const createdAt = Date.now();
+    const event = ev.timestamp === undefined ? { ...ev, timestamp: createdAt } : ev;
+    const runEvent: RunEvent = { id, runId: this.runId, seq: ++this.#seq, createdAt, event };
+    this.events.push(runEvent);
+    this.deps.hub.publish(runTopic(this.runId), runEvent);
+    if (customName(event) === CUSTOM.log) this.deps.hub.publish(LOGS_TOPIC, runEvent);
+    this.deps.writer.enqueue(runEvent);
+  }
+
+  /** Resolves when every emitted event has its id (and so is queued for writing). */
+  async settled(): Promise<void> {
+    this.#flushDelta();
+    while (this.#waiting.length > 0) await this.deps.ids.ready();
+  }
+}
+
+/** The journals of the runs active in this process. */
+export class Journals {
+  #active = new Map<string, RunJournal>();
+
+  constructor(private readonly deps: JournalDeps) {}
+
+  open(runId: string): RunJournal {
+    const journal = new RunJournal(runId, this.deps);
+    this.#active.set(runId, journal);
+    return journal;
+  }
+
+  get(runId: string): RunJournal | undefined {
+    return this.#active.get(runId);
+  }
+
+  all(): IterableIterator<RunJournal> {
+    return this.#active.values();
+  }
+
+  get size(): number {
+    return this.#active.size;
+  }
+
+  /**
+   * Stores everything the run emitted, then forgets it. Only after this may a reader rely on the
+   * database alone, so subscribers look here first.
+   */
+  async close(runId: string): Promise<void> {
+    const journal = this.#active.get(runId);
+    if (!journal) return;
+    await journal.settled();
+    await this.deps.writer.flush();
+    this.#active.delete(runId);
+  }
+}

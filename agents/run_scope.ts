@@ -1,0 +1,90 @@
+/**
+ * What one run's agents share: the LLM client, the journal they emit into, progress, token
+ * totals, and the set of things opened but not yet closed (messages, tool calls, steps), so an
+ * aborted or failed run can still end with a valid AG-UI stream.
+ */
+import type { Sql } from "../db/client.ts";
+import { type AgUiEvent, CUSTOM, custom, EventType, type LlmCallFinishedValue } from "./events.ts";
+import type { ProgressTracker } from "./progress.ts";
+import type { LlmClient } from "./types.ts";
+
+export interface UsageTotals {
+  llmCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  /** A call with unknown cost makes the run's cost unknown. */
+  costKnown: boolean;
+}
+
+export class RunScope {
+  readonly usage: UsageTotals = {
+    llmCalls: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    costKnown: true,
+  };
+  readonly #openMessages = new Set<string>();
+  readonly #openToolCalls = new Set<string>();
+  readonly #openSteps = new Map<string, string | undefined>();
+
+  constructor(
+    readonly ids: { runId: string; conversationId: string; userId: string | null },
+    readonly deps: { llm: LlmClient; model: string; sql: Sql },
+    readonly signal: AbortSignal,
+    readonly progress: ProgressTracker,
+    private readonly sink: (ev: AgUiEvent) => void,
+  ) {}
+
+  emit(ev: AgUiEvent): void {
+    switch (ev.type) {
+      case EventType.TEXT_MESSAGE_START:
+        this.#openMessages.add(ev.messageId);
+        break;
+      case EventType.TEXT_MESSAGE_END:
+        this.#openMessages.delete(ev.messageId);
+        break;
+      case EventType.TOOL_CALL_START:
+        this.#openToolCalls.add(ev.toolCallId);
+        break;
+      case EventType.TOOL_CALL_END:
+        this.#openToolCalls.delete(ev.toolCallId);
+        break;
+      case EventType.STEP_STARTED:
+        this.#openSteps.set(ev.stepName, ev.subagentRunId);
+        break;
+      case EventType.STEP_FINISHED:
+        this.#openSteps.delete(ev.stepName);
+        break;
+    }
+    this.sink(ev);
+  }
+
+  countCall(v: LlmCallFinishedValue): void {
+    this.usage.llmCalls++;
+    this.usage.inputTokens += v.inputTokens ?? 0;
+    this.usage.outputTokens += v.outputTokens ?? 0;
+    if (v.costUsd === null) this.usage.costKnown = false;
+    else this.usage.costUsd += v.costUsd;
+  }
+
+  agentStatus(agent: string, status: string, subagentRunId?: string, detail?: string): void {
+    this.emit(
+      custom(CUSTOM.agentStatus, { agent, status, subagentRunId, detail }, subagentRunId),
+    );
+  }
+
+  /** Ends whatever is still open, innermost first, before a terminal event. */
+  closeOpen(): void {
+    for (const messageId of this.#openMessages) {
+      this.emit({ type: EventType.TEXT_MESSAGE_END, messageId });
+    }
+    for (const toolCallId of this.#openToolCalls) {
+      this.emit({ type: EventType.TOOL_CALL_END, toolCallId });
+    }
+    for (const [stepName, subagentRunId] of [...this.#openSteps].reverse()) {
+      this.emit({ type: EventType.STEP_FINISHED, stepName, subagentRunId });
+    }
+  }
+}

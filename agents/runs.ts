@@ -1,0 +1,277 @@
+/**
+ * Starts, cancels and finishes runs. A run: the user's message is stored, a run row is created,
+ * the chosen agent works in the background emitting events into the run's journal, and at the
+ * end the answer is stored and the run row gets its final status — always after every event is
+ * stored, so whoever sees a final status finds the whole stream.
+ */
+import type { Sql } from "../db/client.ts";
+import * as conversations from "../db/conversations.ts";
+import { finishRun, insertRun } from "../db/runs.ts";
+import { type AgUiEvent, EventType, type RunResult } from "./events.ts";
+import type { Journals } from "./journal.ts";
+import { getLogger, withRunContext } from "./logging.ts";
+import { ProgressTracker } from "./progress.ts";
+import { RunScope } from "./run_scope.ts";
+import { runAgent } from "./runtime.ts";
+import { findAgent, listAgents } from "./team.ts";
+import type { AgentDef, ChatMessage, LlmClient } from "./types.ts";
+
+const log = getLogger("runs");
+
+export class NotFoundError extends Error {}
+export class BadRequestError extends Error {}
+
+export interface StartRunInput {
+  message: string;
+  conversationId?: string;
+  userId?: string | null;
+  agent?: string;
+}
+
+export type RunOutcome =
+  | { status: "succeeded"; answer: string; result: RunResult }
+  | { status: "cancelled" | "interrupted"; answer: string; result: RunResult }
+  | { status: "failed"; error: string; result: RunResult };
+
+export interface RunHandle {
+  runId: string;
+  conversationId: string;
+  userMessageId: string;
+  agent: string;
+  done: Promise<RunOutcome>;
+}
+
+export interface RunManagerDeps {
+  sql: Sql;
+  journals: Journals;
+  llm: LlmClient;
+  model: string;
+  team: AgentDef;
+  demo: boolean;
+}
+
+interface ActiveRun {
+  abort: AbortController;
+  done: Promise<RunOutcome>;
+}
+
+export class RunManager {
+  readonly #active = new Map<string, ActiveRun>();
+
+  constructor(private readonly deps: RunManagerDeps) {}
+
+  get activeRuns(): number {
+    return this.#active.size;
+  }
+
+  isActive(runId: string): boolean {
+    return this.#active.has(runId);
+  }
+
+  async start(input: StartRunInput): Promise<RunHandle> {
+    const { sql, team } = this.deps;
+    const agent = findAgent(team, input.agent ?? team.name);
+    if (!agent) {
+      const names = listAgents(team).map((a) => a.name).join(", ");
+      throw new BadRequestError(`unknown agent "${input.agent}"; agents: ${names}`);
+    }
+    const userId = input.userId ?? null;
+    let conversationId = input.conversationId;
+    let history: ChatMessage[] = [];
+    if (conversationId) {
+      if (!(await conversations.conversationExists(sql, conversationId))) {
+        throw new NotFoundError(`conversation ${conversationId} not found`);
+      }
+      history = (await conversations.listMessages(sql, conversationId))
+        .map((m): ChatMessage => ({ role: m.role, content: m.content }));
+    } else {
+      conversationId = crypto.randomUUID();
+      const title = input.message.replace(/\s+/g, " ").trim().slice(0, 80);
+      await conversations.createConversation(sql, { id: conversationId, userId, title });
+    }
+    const runId = crypto.randomUUID();
+    const userMessageId = crypto.randomUUID();
+    await insertRun(sql, { id: runId, conversationId, userId, agent: agent.name });
+    await conversations.insertMessage(sql, {
+      id: userMessageId,
+      conversationId,
+      runId,
+      role: "user",
+      content: input.message,
+    });
+
+    const abort = new AbortController();
+    const journal = this.deps.journals.open(runId);
+    const emit = (ev: AgUiEvent) => journal.emit(ev);
+    const scope = new RunScope(
+      { runId, conversationId, userId },
+      { llm: this.deps.llm, model: this.deps.model, sql },
+      abort.signal,
+      new ProgressTracker(
+        2,
+        (v) => emit({ type: EventType.CUSTOM, name: "glassbox.progress", value: v }),
+      ),
+      emit,
+    );
+    emit({
+      type: EventType.RUN_STARTED,
+      threadId: conversationId,
+      runId,
+      metadata: {
+        agent: agent.name,
+        agents: listAgents(agent).map((a) => ({ name: a.name, title: a.title })),
+        userId,
+        model: this.deps.model,
+        demo: this.deps.demo,
+        userMessageId,
+        userMessage: input.message,
+      },
+    });
+    const messages: ChatMessage[] = [
+      { role: "system", content: agent.instructions },
+      ...history,
+      { role: "user", content: input.message },
+    ];
+    const started = performance.now();
+    const done = withRunContext({ runId, agent: agent.name }, () => {
+      log.info("Run started by {userId} with {agent}", { userId, agent: agent.name });
+      return this.#execute(agent, messages, scope, started);
+    });
+    this.#active.set(runId, { abort, done });
+    done.finally(() => this.#active.delete(runId));
+    return { runId, conversationId, userMessageId, agent: agent.name, done };
+  }
+
+  /** The outcome of a run active here; undefined when it is not running here. */
+  whenDone(runId: string): Promise<RunOutcome> | undefined {
+    return this.#active.get(runId)?.done;
+  }
+
+  /** Stops a running run; false when it is not running here. */
+  cancel(runId: string, reason: "cancelled" | "interrupted" = "cancelled"): boolean {
+    const run = this.#active.get(runId);
+    if (!run) return false;
+    run.abort.abort(reason);
+    return true;
+  }
+
+  /** Interrupts every active run and waits for them to record their end. */
+  async shutdown(): Promise<void> {
+    for (const id of this.#active.keys()) this.cancel(id, "interrupted");
+    await Promise.allSettled([...this.#active.values()].map((r) => r.done));
+  }
+
+  async #execute(
+    agent: AgentDef,
+    messages: ChatMessage[],
+    scope: RunScope,
+    started: number,
+  ): Promise<RunOutcome> {
+    const { runId, conversationId } = scope.ids;
+    let answer = "";
+    let outcome: RunOutcome;
+    scope.agentStatus(agent.name, "starting");
+    try {
+      answer = await runAgent(agent, messages, scope, { parentSpanId: null });
+      outcome = { status: "succeeded", answer, result: this.#result(scope, answer, started) };
+      scope.agentStatus(agent.name, "completed");
+      scope.progress.finish("Done", true);
+      scope.emit({
+        type: EventType.RUN_FINISHED,
+        threadId: conversationId,
+        runId,
+        result: outcome.result,
+        outcome: { type: "success" },
+        usage: this.#usage(scope),
+      });
+    } catch (err) {
+      scope.closeOpen();
+      const result = this.#result(scope, answer, started);
+      if (scope.signal.aborted) {
+        const status = scope.signal.reason === "interrupted" ? "interrupted" : "cancelled";
+        outcome = { status, answer, result };
+        scope.agentStatus(agent.name, "idle", undefined, status);
+        scope.progress.finish(status === "cancelled" ? "Stopped" : "Interrupted", false);
+        if (status === "cancelled") {
+          scope.emit({
+            type: EventType.RUN_FINISHED,
+            threadId: conversationId,
+            runId,
+            result,
+            outcome: { type: "cancelled" },
+            usage: this.#usage(scope),
+          });
+        } else {
+          scope.emit({
+            type: EventType.RUN_ERROR,
+            message: "The server shut down before the run ended.",
+            code: "interrupted",
+          });
+        }
+        log.info("Run {status}", { status });
+      } else {
+        const error = err instanceof Error ? err.message : String(err);
+        outcome = { status: "failed", error, result };
+        scope.agentStatus(agent.name, "error", undefined, error);
+        scope.progress.finish("Failed", false);
+        scope.emit({ type: EventType.RUN_ERROR, message: error, code: errorCode(err) });
+        log.error("Run failed: {error}", { error });
+      }
+    }
+    await this.#record(scope, outcome);
+    return outcome;
+  }
+
+  /** Stores the answer, every event, then the final status: in that order. */
+  async #record(scope: RunScope, outcome: RunOutcome): Promise<void> {
+    const { sql, journals } = this.deps;
+    const { runId, conversationId } = scope.ids;
+    try {
+      if (outcome.status !== "failed" && outcome.answer) {
+        await conversations.insertMessage(sql, {
+          id: crypto.randomUUID(),
+          conversationId,
+          runId,
+          role: "assistant",
+          content: outcome.answer,
+        });
+      }
+      await journals.close(runId);
+      await finishRun(
+        sql,
+        runId,
+        outcome.status,
+        outcome.status === "failed" ? outcome.error : null,
+      );
+    } catch (err) {
+      log.error("Could not record the end of run {runId}: {error}", { runId, error: String(err) });
+    }
+  }
+
+  #result(scope: RunScope, answer: string, started: number): RunResult {
+    const u = scope.usage;
+    return {
+      answer,
+      llmCalls: u.llmCalls,
+      inputTokens: u.inputTokens,
+      outputTokens: u.outputTokens,
+      costUsd: u.costKnown ? Number(u.costUsd.toFixed(8)) : null,
+      durationMs: Math.round(performance.now() - started),
+    };
+  }
+
+  #usage(scope: RunScope) {
+    return [{
+      model: this.deps.model,
+      provider: this.deps.llm.provider,
+      inputTokens: scope.usage.inputTokens,
+      outputTokens: scope.usage.outputTokens,
+      totalTokens: scope.usage.inputTokens + scope.usage.outputTokens,
+    }];
+  }
+}
+
+function errorCode(err: unknown): string {
+  if (err && typeof err === "object" && "errorType" in err) return String(err.errorType);
+  return "agent_error";
+}

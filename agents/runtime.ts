@@ -1,0 +1,275 @@
+/**
+ * The agent loop: a streamed LLM call, then the tools it asked for (a sub-agent is one of them),
+ * then the next call with their results, until the model answers in text or the step limit is
+ * reached (the last step is offered no tools, so the model must answer). Everything it does is
+ * emitted as events into the run's scope; it never renders anything.
+ */
+import { CUSTOM, custom, EventType } from "./events.ts";
+import { getLogger, withRunContext } from "./logging.ts";
+import type { RunScope } from "./run_scope.ts";
+import type { AgentDef, ChatMessage, ChatTool, LlmToolCall, ToolDef } from "./types.ts";
+
+const log = getLogger("runtime");
+const DEFAULT_MAX_STEPS = 6;
+export const SUBAGENT_TOOL_PREFIX = "ask_";
+
+/** Where an agent runs in the tree: the root agent has no subagentRunId. */
+export interface AgentPosition {
+  subagentRunId?: string;
+  parentSpanId: string | null;
+}
+
+export function toolsFor(agent: AgentDef): ChatTool[] {
+  const own = agent.tools.map((t): ChatTool => ({
+    type: "function",
+    function: { name: t.name, description: t.description, parameters: t.parameters },
+  }));
+  const subs = (agent.subAgents ?? []).map((a): ChatTool => ({
+    type: "function",
+    function: {
+      name: SUBAGENT_TOOL_PREFIX + a.name,
+      description: a.description,
+      parameters: {
+        type: "object",
+        properties: { task: { type: "string", description: `What to ask the ${a.title}` } },
+        required: ["task"],
+      },
+    },
+  }));
+  return [...own, ...subs];
+}
+
+/** Runs `agent` on `messages` (system prompt first); returns its final text answer. */
+export async function runAgent(
+  agent: AgentDef,
+  messages: ChatMessage[],
+  scope: RunScope,
+  at: AgentPosition,
+): Promise<string> {
+  const sub = at.subagentRunId;
+  const tools = toolsFor(agent);
+  const maxSteps = agent.maxSteps ?? DEFAULT_MAX_STEPS;
+  scope.agentStatus(agent.name, "working", sub);
+  for (let step = 1; step <= maxSteps; step++) {
+    scope.signal.throwIfAborted();
+    const first = step === 1;
+    const done = scope.progress.begin(
+      sub
+        ? `${agent.title} ${first ? "is working on it" : "is summarising"}`
+        : first
+        ? "Understanding your question"
+        : "Writing the answer",
+    );
+    const stepName = `${agent.name}${sub ? `#${sub.slice(0, 8)}` : ""} step ${step}`;
+    scope.emit({ type: EventType.STEP_STARTED, stepName, subagentRunId: sub });
+    const offerTools = tools.length > 0 && step < maxSteps;
+    const result = await callModel(agent, messages, scope, at, offerTools ? tools : undefined);
+    scope.emit({ type: EventType.STEP_FINISHED, stepName, subagentRunId: sub });
+    done();
+    if (result.toolCalls.length === 0) return result.text;
+
+    // Each tool call is a step, and the model will need one more round to use the results.
+    scope.progress.plan(result.toolCalls.length + 1);
+    messages.push({
+      role: "assistant",
+      content: result.text || null,
+      tool_calls: result.toolCalls.map((c) => ({
+        id: c.id,
+        type: "function",
+        function: { name: c.name, arguments: c.arguments },
+      })),
+    });
+    for (const call of result.toolCalls) {
+      // Sub-agents' calls are children of the call that asked for them.
+      const content = await runToolCall(agent, call, scope, { ...at, parentSpanId: result.spanId });
+      messages.push({ role: "tool", tool_call_id: call.id, content });
+    }
+  }
+  throw new Error(`${agent.name} did not answer within ${maxSteps} steps`);
+}
+
+async function callModel(
+  agent: AgentDef,
+  messages: ChatMessage[],
+  scope: RunScope,
+  at: AgentPosition,
+  tools: ChatTool[] | undefined,
+) {
+  const sub = at.subagentRunId;
+  const messageId = crypto.randomUUID();
+  let spanId = "";
+  let started = false;
+  const result = await scope.deps.llm.stream(
+    { model: scope.deps.model, messages, tools },
+    {
+      ...scope.ids,
+      agentName: agent.name,
+      operation: tools ? "chat" : "chat_final",
+      parentSpanId: at.parentSpanId,
+      subagentRunId: sub,
+      signal: scope.signal,
+    },
+    {
+      onCallStarted(v) {
+        spanId = v.spanId;
+        scope.emit(custom(CUSTOM.llmCallStarted, v, sub));
+        log.debug("LLM call to {model} (attempt {attempt})", {
+          model: v.model,
+          attempt: v.attempt,
+        });
+      },
+      onTextDelta(delta) {
+        if (!started) {
+          started = true;
+          scope.emit({
+            type: EventType.TEXT_MESSAGE_START,
+            messageId,
+            role: "assistant",
+            subagentRunId: sub,
+          });
+        }
+        scope.emit({ type: EventType.TEXT_MESSAGE_CONTENT, messageId, delta, subagentRunId: sub });
+      },
+      onToolCallStart(call) {
+        scope.emit({
+          type: EventType.TOOL_CALL_START,
+          toolCallId: call.id,
+          toolCallName: call.name,
+          parentMessageId: messageId,
+          subagentRunId: sub,
+          metadata: { spanId },
+        });
+      },
+      onToolCallArgs(toolCallId, delta) {
+        scope.emit({ type: EventType.TOOL_CALL_ARGS, toolCallId, delta, subagentRunId: sub });
+      },
+      onCallFinished(v) {
+        scope.countCall(v);
+        scope.emit(custom(CUSTOM.llmCallFinished, v, sub));
+        const level = v.status === "ok" ? "info" : "warn";
+        log[level]("LLM call {status}: {inputTokens} in / {outputTokens} out in {durationMs} ms", {
+          ...v,
+          durationMs: Math.round(v.durationMs),
+        });
+      },
+    },
+  );
+  if (started) scope.emit({ type: EventType.TEXT_MESSAGE_END, messageId, subagentRunId: sub });
+  for (const call of result.toolCalls) {
+    scope.emit({ type: EventType.TOOL_CALL_END, toolCallId: call.id, subagentRunId: sub });
+  }
+  return result;
+}
+
+/** Runs one tool call (or sub-agent) and returns the text handed back to the model. */
+async function runToolCall(
+  agent: AgentDef,
+  call: LlmToolCall,
+  scope: RunScope,
+  at: AgentPosition,
+): Promise<string> {
+  const sub = at.subagentRunId;
+  let args: Record<string, unknown>;
+  try {
+    const parsed = call.arguments.trim() ? JSON.parse(call.arguments) : {};
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw 0;
+    args = parsed;
+  } catch {
+    return reportResult(
+      scope,
+      call,
+      `error: arguments are not a JSON object: ${call.arguments}`,
+      sub,
+    );
+  }
+  const subAgent = call.name.startsWith(SUBAGENT_TOOL_PREFIX)
+    ? agent.subAgents?.find((a) => SUBAGENT_TOOL_PREFIX + a.name === call.name)
+    : undefined;
+  if (subAgent) return await runSubAgent(subAgent, call, String(args.task ?? ""), scope, at);
+
+  const tool: ToolDef | undefined = agent.tools.find((t) => t.name === call.name);
+  if (!tool) return reportResult(scope, call, `error: there is no tool named ${call.name}`, sub);
+  const done = scope.progress.begin(tool.progressMessage?.(args) ?? `Using ${tool.name}`);
+  const t0 = performance.now();
+  let content: string;
+  try {
+    content = await tool.run(args, {
+      sql: scope.deps.sql,
+      ...scope.ids,
+      agentName: agent.name,
+      signal: scope.signal,
+      log: (level, message, properties) =>
+        getLogger("tool", tool.name)[level === "warning" ? "warn" : level](message, properties),
+    });
+    log.info("Tool {tool} answered in {ms} ms", {
+      tool: tool.name,
+      ms: Math.round(performance.now() - t0),
+    });
+  } catch (err) {
+    scope.signal.throwIfAborted();
+    content = `error: ${err instanceof Error ? err.message : String(err)}`;
+    log.warn("Tool {tool} failed: {error}", { tool: tool.name, error: content });
+  }
+  done();
+  return reportResult(scope, call, content, sub);
+}
+
+function reportResult(scope: RunScope, call: LlmToolCall, content: string, sub?: string): string {
+  scope.emit({
+    type: EventType.TOOL_CALL_RESULT,
+    messageId: crypto.randomUUID(),
+    toolCallId: call.id,
+    content,
+    role: "tool",
+    subagentRunId: sub,
+  });
+  return content;
+}
+
+async function runSubAgent(
+  agent: AgentDef,
+  call: LlmToolCall,
+  task: string,
+  scope: RunScope,
+  at: AgentPosition,
+): Promise<string> {
+  const subagentRunId = crypto.randomUUID();
+  scope.progress.plan(2); // the sub-agent thinks, then answers
+  scope.emit({
+    type: EventType.SUBAGENT_STARTED,
+    subagentRunId,
+    name: agent.name,
+    description: agent.title,
+    parentSubagentRunId: at.subagentRunId,
+    parentToolCallId: call.id,
+  });
+  scope.agentStatus(agent.name, "starting", subagentRunId, task);
+  try {
+    const answer = await withRunContext(
+      { runId: scope.ids.runId, agent: agent.name },
+      () =>
+        runAgent(
+          agent,
+          [{ role: "system", content: agent.instructions }, { role: "user", content: task }],
+          scope,
+          { subagentRunId, parentSpanId: at.parentSpanId },
+        ),
+    );
+    scope.emit({ type: EventType.SUBAGENT_FINISHED, subagentRunId, result: answer });
+    scope.agentStatus(agent.name, "completed", subagentRunId);
+    return reportResult(scope, call, answer, at.subagentRunId);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    scope.closeOpen();
+    scope.emit({ type: EventType.SUBAGENT_ERROR, subagentRunId, message });
+    scope.agentStatus(agent.name, scope.signal.aborted ? "idle" : "error", subagentRunId, message);
+    scope.signal.throwIfAborted();
+    log.error("Sub-agent {agent} failed: {error}", { agent: agent.name, error: message });
+    return reportResult(
+      scope,
+      call,
+      `error: the ${agent.title} failed: ${message}`,
+      at.subagentRunId,
+    );
+  }
+}

@@ -1,0 +1,55 @@
+/** The events table: append-only, one row per run event. */
+import type { JSONValue } from "postgres";
+import type { Sql } from "./client.ts";
+import type { AgUiEvent, RunEvent } from "../agents/events.ts";
+import { customName } from "../agents/events.ts";
+
+/** Reserves `n` ids from events_id_seq so events can carry their SSE id before they are stored. */
+export async function allocateEventIds(sql: Sql, n: number): Promise<number[]> {
+  const rows =
+    await sql`SELECT nextval('events_id_seq')::bigint AS id FROM generate_series(1, ${n})`;
+  return rows.map((r) => Number(r.id));
+}
+
+/** 7 parameters a row; Postgres allows 65,535 a statement. */
+const ROWS_PER_INSERT = 5000;
+
+export async function insertEvents(sql: Sql, events: RunEvent[]): Promise<void> {
+  for (let i = 0; i < events.length; i += ROWS_PER_INSERT) {
+    const rows = events.slice(i, i + ROWS_PER_INSERT).map((e) => ({
+      id: e.id,
+      run_id: e.runId,
+      seq: e.seq,
+      type: e.event.type,
+      name: customName(e.event),
+      payload: sql.json(e.event as unknown as JSONValue),
+      created_at: new Date(e.createdAt),
+    }));
+    await sql`INSERT INTO events ${sql(rows)} ON CONFLICT (run_id, seq) DO NOTHING`;
+  }
+}
+
+function toRunEvent(r: Record<string, unknown>): RunEvent {
+  return {
+    id: Number(r.id),
+    runId: r.run_id as string,
+    seq: r.seq as number,
+    createdAt: (r.created_at as Date).getTime(),
+    event: r.payload as AgUiEvent,
+  };
+}
+
+export async function listEvents(sql: Sql, runId: string, afterId = 0): Promise<RunEvent[]> {
+  const rows = await sql`
+    SELECT id, run_id, seq, payload, created_at FROM events
+    WHERE run_id = ${runId} AND id > ${afterId} ORDER BY seq`;
+  return rows.map(toRunEvent);
+}
+
+/** The newest log events of all runs, oldest first (for a log tail's first screen). */
+export async function recentLogEvents(sql: Sql, limit: number, afterId = 0): Promise<RunEvent[]> {
+  const rows = await sql`
+    SELECT id, run_id, seq, payload, created_at FROM events
+    WHERE name = 'glassbox.log' AND id > ${afterId} ORDER BY id DESC LIMIT ${limit}`;
+  return rows.map(toRunEvent).reverse();
+}

@@ -1,0 +1,89 @@
+/** The runs table: one row per agent run, with its outcome. */
+import type { Sql } from "./client.ts";
+
+export type RunStatus = "running" | "succeeded" | "failed" | "cancelled" | "interrupted";
+
+export interface RunRow {
+  id: string;
+  conversationId: string;
+  userId: string | null;
+  agent: string;
+  status: RunStatus;
+  error: string | null;
+  startedAt: Date;
+  endedAt: Date | null;
+}
+
+const COLUMNS = (sql: Sql) =>
+  sql`id, conversation_id AS "conversationId", user_id AS "userId", agent, status, error,
+      started_at AS "startedAt", ended_at AS "endedAt"`;
+
+export async function insertRun(
+  sql: Sql,
+  run: { id: string; conversationId: string; userId: string | null; agent: string },
+): Promise<void> {
+  await sql`
+    INSERT INTO runs (id, conversation_id, user_id, agent)
+    VALUES (${run.id}, ${run.conversationId}, ${run.userId}, ${run.agent})`;
+}
+
+export async function finishRun(
+  sql: Sql,
+  id: string,
+  status: Exclude<RunStatus, "running">,
+  error: string | null,
+): Promise<void> {
+  await sql`
+    UPDATE runs SET status = ${status}, error = ${error}, ended_at = now()
+    WHERE id = ${id} AND status = 'running'`;
+}
+
+export async function getRun(sql: Sql, id: string): Promise<RunRow | null> {
+  const [row] = await sql<RunRow[]>`SELECT ${COLUMNS(sql)} FROM runs WHERE id = ${id}`;
+  return row ?? null;
+}
+
+export async function runsForConversation(sql: Sql, conversationId: string): Promise<RunRow[]> {
+  return await sql<RunRow[]>`
+    SELECT ${COLUMNS(sql)} FROM runs WHERE conversation_id = ${conversationId} ORDER BY started_at`;
+}
+
+/**
+ * Runs left 'running' by a process that died cannot continue: mark them interrupted at start-up.
+ * Only for the embedded database (one process); with a shared Postgres another instance may be
+ * running them, so `olderThan` limits it to runs that started before this process.
+ */
+export async function interruptStaleRuns(sql: Sql, startedBefore: Date): Promise<number> {
+  const rows = await sql`
+    UPDATE runs SET status = 'interrupted', ended_at = now(),
+      error = 'the server stopped before the run ended'
+    WHERE status = 'running' AND started_at < ${startedBefore} RETURNING id`;
+  return rows.length;
+}
+
+export interface RunUsage {
+  llmCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** null when any call's cost is unknown. */
+  costUsd: number | null;
+  errors: number;
+}
+
+export async function runUsage(sql: Sql, runId: string): Promise<RunUsage> {
+  const [row] = await sql`
+    SELECT count(*)::int AS calls,
+      coalesce(sum(input_tokens), 0)::int AS input,
+      coalesce(sum(output_tokens), 0)::int AS output,
+      CASE WHEN bool_and(cost_usd IS NOT NULL) OR count(*) = 0
+        THEN coalesce(sum(cost_usd), 0)::float8 END AS cost,
+      count(*) FILTER (WHERE status <> 'ok')::int AS errors
+    FROM llm_calls WHERE run_id = ${runId}`;
+  return {
+    llmCalls: row.calls,
+    inputTokens: row.input,
+    outputTokens: row.output,
+    costUsd: row.cost,
+    errors: row.errors,
+  };
+}
