@@ -1,0 +1,138 @@
+/**
+ * Builds Glassbox from its parts: database, logging, event journal and hub, the recording LLM
+ * client (the built-in demo model when no endpoint is configured), the run manager, and the Hono
+ * app with every route. main.ts only serves what this returns.
+ */
+import { Hono } from "hono";
+import denoConfig from "./deno.json" with { type: "json" };
+import { EventHub } from "./agents/bus.ts";
+import { CUSTOM, custom, type LogValue } from "./agents/events.ts";
+import { Journals } from "./agents/journal.ts";
+import { createOpenAi, RecordingLlmClient } from "./agents/llm_client.ts";
+import { getLogger, resetLogging, setupLogging } from "./agents/logging.ts";
+import { RunManager } from "./agents/runs.ts";
+import { TEAM } from "./agents/team.ts";
+import type { LlmClient } from "./agents/types.ts";
+import { type Config, DEMO_MODEL, usesDemoModel } from "./config.ts";
+import { type Database, openDatabase } from "./db/client.ts";
+import { EventIdPool } from "./db/event_ids.ts";
+import { EventWriter } from "./db/event_writer.ts";
+import { interruptStaleRuns } from "./db/runs.ts";
+import { chatApi } from "./routes/api_chat.ts";
+import { conversationsApi } from "./routes/api_conversations.ts";
+import { llmCallsApi } from "./routes/api_llm_calls.ts";
+import { logsApi } from "./routes/api_logs.ts";
+import { runsApi } from "./routes/api_runs.ts";
+import { demoFetch, demoModelRoutes } from "./routes/demo_model.ts";
+import type { AppDeps } from "./routes/deps.ts";
+import { apiError } from "./routes/errors.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { modelProbe, providerName } from "./routes/model_probe.ts";
+
+export const VERSION: string = denoConfig.version;
+const log = getLogger("app");
+
+export interface Glassbox {
+  app: Hono;
+  deps: AppDeps;
+  /** Interrupts active runs, stores every accepted event, closes the database. */
+  close(): Promise<void>;
+}
+
+export async function createGlassbox(
+  config: Config,
+  opts: { stdout?: "json" | "pretty" | "auto"; lowestLevel?: "debug" | "info" } = {},
+): Promise<Glassbox> {
+  const startedAt = new Date();
+  let journals: Journals | undefined;
+  await setupLogging({
+    stdout: opts.stdout ?? "auto",
+    lowestLevel: opts.lowestLevel ?? "info",
+    onRunLog: (runId: string, value: LogValue) =>
+      journals?.get(runId)?.emit(custom(CUSTOM.log, value)),
+  });
+  const db: Database = await openDatabase(config);
+  const stale = await interruptStaleRuns(db.sql, startedAt);
+  if (stale > 0) log.warn("Marked {stale} unfinished runs as interrupted", { stale });
+
+  const hub = new EventHub();
+  const writer = new EventWriter(db.sql, {
+    onError: (err, pending) =>
+      log.error("Storing events failed ({pending} waiting): {error}", {
+        pending,
+        error: String(err),
+      }),
+  });
+  const ids = new EventIdPool(db.sql);
+  await ids.ready();
+  journals = new Journals({ ids, writer, hub, coalesceMs: 30 });
+
+  const demo = usesDemoModel(config);
+  const demoApp = new Hono().route(
+    "/demo",
+    demoModelRoutes({ chunkDelayMs: config.demoChunkDelayMs }),
+  );
+  const openai = demo
+    ? createOpenAi({
+      baseURL: "http://glassbox.demo/demo/v1",
+      apiKey: "demo",
+      fetch: demoFetch(demoApp),
+    })
+    : createOpenAi({
+      baseURL: config.openaiBaseUrl ?? "https://api.openai.com/v1",
+      apiKey: config.openaiApiKey ?? "none",
+    });
+  const llm: LlmClient = new RecordingLlmClient({
+    openai,
+    sql: db.sql,
+    provider: demo ? DEMO_MODEL : providerName(config.openaiBaseUrl),
+    contentLogging: config.contentLogging,
+    prices: config.prices,
+    idleTimeoutMs: config.llmIdleTimeoutMs,
+    maxAttempts: config.llmMaxAttempts,
+  });
+  const runs = new RunManager({
+    sql: db.sql,
+    journals,
+    llm,
+    model: config.model,
+    team: TEAM,
+    demo,
+  });
+  const deps: AppDeps = {
+    config,
+    db,
+    hub,
+    journals,
+    runs,
+    llm,
+    team: TEAM,
+    demo,
+    version: VERSION,
+    probeModel: modelProbe(config, demo),
+  };
+
+  const app = new Hono();
+  app.onError((err, c) => {
+    log.error("Unhandled error on {path}: {error}", { path: c.req.path, error: String(err) });
+    return apiError(c, 500, "internal", "something went wrong on our side; it was logged");
+  });
+  app.notFound((c) => apiError(c, 404, "not_found", `no route for ${c.req.method} ${c.req.path}`));
+  app.route("/", healthRoutes(deps));
+  app.route("/demo", demoModelRoutes({ chunkDelayMs: config.demoChunkDelayMs }));
+  for (const api of [chatApi, runsApi, llmCallsApi, conversationsApi, logsApi]) {
+    app.route("/api/v1", api(deps));
+  }
+
+  return {
+    app,
+    deps,
+    close: async () => {
+      await runs.shutdown();
+      await writer.flush();
+      hub.close();
+      await db.close();
+      await resetLogging();
+    },
+  };
+}

@@ -1,0 +1,44 @@
+/** Starts the Glassbox server. Everything else is built in app.ts. */
+import { createGlassbox, VERSION } from "./app.ts";
+import { ConfigError, HELP, loadConfig } from "./config.ts";
+
+if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+  console.log(HELP);
+  Deno.exit(0);
+}
+if (Deno.args.includes("--version")) {
+  console.log(`glassbox ${VERSION}`);
+  Deno.exit(0);
+}
+
+let config;
+try {
+  config = loadConfig(Deno.env.toObject());
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(`glassbox: ${err.message}\nSee glassbox --help.`);
+  Deno.exit(2);
+}
+
+const glassbox = await createGlassbox(config);
+const server = Deno.serve({
+  port: config.port,
+  hostname: Deno.env.get("HOST") ?? "0.0.0.0",
+  onListen: ({ port }) =>
+    console.error(
+      `Glassbox ${VERSION} on http://localhost:${port} — model ${config.model}` +
+        `${glassbox.deps.demo ? " (offline demo)" : ""}, ${glassbox.deps.db.describe}`,
+    ),
+}, glassbox.app.fetch);
+
+let stopping = false;
+async function stop(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  console.error(`Glassbox: ${signal}, interrupting runs and storing their events…`);
+  await glassbox.close();
+  await server.shutdown();
+  Deno.exit(0);
+}
+Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));

@@ -1,0 +1,84 @@
+/** POST /api/v1/chat (JSON answer) and /api/v1/chat/stream (SSE of the run's events). */
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import { encodeJsonEnvelope } from "../agents/sse.ts";
+import { BadRequestError, NotFoundError, type StartRunInput } from "../agents/runs.ts";
+import type { AppDeps } from "./deps.ts";
+import { apiError, readJson, UUID_RE, zodMessage } from "./errors.ts";
+import { openRunStream, sseResponse } from "./run_stream.ts";
+
+export const ChatBody = z.object({
+  message: z.string().trim().min(1, "must not be empty").max(32_000),
+  conversation_id: z.string().regex(UUID_RE, "must be a UUID").optional(),
+  user_id: z.string().trim().min(1).max(200).optional(),
+  agent: z.string().trim().min(1).max(100).optional(),
+}).strict();
+
+export function chatApi(deps: AppDeps): Hono {
+  const app = new Hono();
+
+  /** Validates the body and starts the run, or answers the 4xx. */
+  async function start(c: Context) {
+    const body = await readJson(c);
+    if (!body.ok) return { response: body.response };
+    const parsed = ChatBody.safeParse(body.value);
+    if (!parsed.success) {
+      return { response: apiError(c, 400, "invalid_body", zodMessage(parsed.error)) };
+    }
+    const input: StartRunInput = {
+      message: parsed.data.message,
+      conversationId: parsed.data.conversation_id,
+      userId: parsed.data.user_id,
+      agent: parsed.data.agent,
+    };
+    try {
+      return { handle: await deps.runs.start(input) };
+    } catch (err) {
+      if (err instanceof NotFoundError) {
+        return { response: apiError(c, 404, "not_found", err.message) };
+      }
+      if (err instanceof BadRequestError) {
+        return { response: apiError(c, 400, "invalid_body", err.message) };
+      }
+      throw err;
+    }
+  }
+
+  app.post("/chat", async (c) => {
+    const started = await start(c);
+    if (!started.handle) return started.response;
+    const { runId, conversationId } = started.handle;
+    const outcome = await started.handle.done;
+    const r = outcome.result;
+    const summary = {
+      run_id: runId,
+      conversation_id: conversationId,
+      status: outcome.status,
+      model: deps.config.model,
+      demo: deps.demo,
+      usage: {
+        llm_calls: r.llmCalls,
+        input_tokens: r.inputTokens,
+        output_tokens: r.outputTokens,
+        cost_usd: r.costUsd,
+      },
+      duration_ms: r.durationMs,
+    };
+    if (outcome.status === "failed") {
+      return c.json({ ...summary, error: { code: "run_failed", message: outcome.error } }, 502);
+    }
+    return c.json({ ...summary, answer: outcome.answer });
+  });
+
+  app.post("/chat/stream", async (c) => {
+    const started = await start(c);
+    if (!started.handle) return started.response;
+    const stream = await openRunStream(deps, started.handle.runId, encodeJsonEnvelope, 0);
+    const res = sseResponse(stream);
+    res.headers.set("x-run-id", started.handle.runId);
+    res.headers.set("x-conversation-id", started.handle.conversationId);
+    return res;
+  });
+
+  return app;
+}

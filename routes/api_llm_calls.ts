@@ -1,0 +1,45 @@
+/** GET /api/v1/llm-calls — every recorded LLM call, filtered and paginated (newest first). */
+import { Hono } from "hono";
+import { z } from "zod";
+import { listLlmCalls } from "../db/llm_calls.ts";
+import type { AppDeps } from "./deps.ts";
+import { apiError, UUID_RE, zodMessage } from "./errors.ts";
+
+const Query = z.object({
+  run_id: z.string().regex(UUID_RE, "must be a UUID").optional(),
+  conversation_id: z.string().regex(UUID_RE, "must be a UUID").optional(),
+  user_id: z.string().min(1).max(200).optional(),
+  model: z.string().min(1).max(200).optional(),
+  status: z.enum(["ok", "error", "cancelled", "timeout"]).optional(),
+  from: z.string().datetime({ offset: true }).optional(),
+  to: z.string().datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(200).optional(),
+}).strict();
+
+export function llmCallsApi(deps: AppDeps): Hono {
+  const app = new Hono();
+  app.get("/llm-calls", async (c) => {
+    const parsed = Query.safeParse(c.req.query());
+    if (!parsed.success) return apiError(c, 400, "invalid_query", zodMessage(parsed.error));
+    const q = parsed.data;
+    try {
+      const page = await listLlmCalls(deps.db.sql, {
+        runId: q.run_id,
+        conversationId: q.conversation_id,
+        userId: q.user_id,
+        model: q.model,
+        status: q.status,
+        from: q.from ? new Date(q.from) : undefined,
+        to: q.to ? new Date(q.to) : undefined,
+        limit: q.limit,
+        cursor: q.cursor,
+      });
+      return c.json({ items: page.items, next_cursor: page.nextCursor });
+    } catch (err) {
+      if (err instanceof RangeError) return apiError(c, 400, "invalid_cursor", err.message);
+      throw err;
+    }
+  });
+  return app;
+}

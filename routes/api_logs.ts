@@ -1,0 +1,40 @@
+/** GET /api/v1/logs/stream — the live log tail of every run, for dashboards (SSE, resumable). */
+import { Hono } from "hono";
+import { CUSTOM, customName } from "../agents/events.ts";
+import { LOGS_TOPIC } from "../agents/journal.ts";
+import { encodeJsonEnvelope } from "../agents/sse.ts";
+import { recentLogEvents } from "../db/events.ts";
+import type { AppDeps } from "./deps.ts";
+import { apiError } from "./errors.ts";
+import { resumeAfter, sseResponse } from "./run_stream.ts";
+
+const BACKLOG = 200;
+
+export function logsApi(deps: AppDeps): Hono {
+  const app = new Hono();
+  app.get("/logs/stream", async (c) => {
+    const after = resumeAfter(c.req.header("last-event-id"), c.req.query("after"));
+    if (after === null) {
+      return apiError(c, 400, "invalid_last_event_id", "Last-Event-ID must be an event id");
+    }
+    const stored = await recentLogEvents(deps.db.sql, BACKLOG, after);
+    // Records of active runs may not be stored yet: their journals hold them. Gathered in the
+    // same tick as subscribing, so nothing published meanwhile is missed.
+    const byId = new Map(stored.map((e) => [e.id, e]));
+    for (const journal of deps.journals.all()) {
+      for (const e of journal.events) {
+        if (e.id > after && customName(e.event) === CUSTOM.log) byId.set(e.id, e);
+      }
+    }
+    const history = [...byId.values()].sort((a, b) => a.id - b.id).slice(-BACKLOG);
+    return sseResponse(
+      deps.hub.subscribe({
+        topic: LOGS_TOPIC,
+        encoder: encodeJsonEnvelope,
+        history,
+        afterId: after,
+      }),
+    );
+  });
+  return app;
+}

@@ -1,0 +1,71 @@
+/** GET /api/v1/runs/:id, its event stream, and cancel. */
+import { Hono } from "hono";
+import { encodeJsonEnvelope } from "../agents/sse.ts";
+import { getRun, runUsage } from "../db/runs.ts";
+import type { AppDeps } from "./deps.ts";
+import { apiError, UUID_RE } from "./errors.ts";
+import { openRunStream, resumeAfter, sseResponse } from "./run_stream.ts";
+
+export function runsApi(deps: AppDeps): Hono {
+  const app = new Hono();
+  const { sql } = deps.db;
+
+  // Unknown and malformed ids are both simply "not found".
+  app.use("/runs/:id/*", async (c, next) => {
+    if (!UUID_RE.test(c.req.param("id"))) return apiError(c, 404, "not_found", "no such run");
+    await next();
+  });
+
+  app.get("/runs/:id", async (c) => {
+    const id = c.req.param("id");
+    if (!UUID_RE.test(id)) return apiError(c, 404, "not_found", "no such run");
+    const run = await getRun(sql, id);
+    if (!run) return apiError(c, 404, "not_found", `run ${id} not found`);
+    const usage = await runUsage(sql, id);
+    return c.json({
+      id: run.id,
+      conversation_id: run.conversationId,
+      user_id: run.userId,
+      agent: run.agent,
+      status: run.status,
+      error: run.error,
+      started_at: run.startedAt,
+      ended_at: run.endedAt,
+      usage: {
+        llm_calls: usage.llmCalls,
+        input_tokens: usage.inputTokens,
+        output_tokens: usage.outputTokens,
+        cost_usd: usage.costUsd,
+        failed_calls: usage.errors,
+      },
+      links: { events: `/api/v1/runs/${id}/events`, llm_calls: `/api/v1/llm-calls?run_id=${id}` },
+    });
+  });
+
+  app.get("/runs/:id/events", async (c) => {
+    const id = c.req.param("id");
+    const after = resumeAfter(c.req.header("last-event-id"), c.req.query("after"));
+    if (after === null) {
+      return apiError(c, 400, "invalid_last_event_id", "Last-Event-ID must be an event id");
+    }
+    if (!deps.journals.get(id) && !(await getRun(sql, id))) {
+      return apiError(c, 404, "not_found", `run ${id} not found`);
+    }
+    return sseResponse(await openRunStream(deps, id, encodeJsonEnvelope, after));
+  });
+
+  app.post("/runs/:id/cancel", async (c) => {
+    const id = c.req.param("id");
+    const done = deps.runs.whenDone(id);
+    if (!done) {
+      const run = await getRun(sql, id);
+      if (!run) return apiError(c, 404, "not_found", `run ${id} not found`);
+      return apiError(c, 409, "not_running", `run ${id} already ended: ${run.status}`);
+    }
+    deps.runs.cancel(id);
+    const outcome = await done;
+    return c.json({ run_id: id, status: outcome.status });
+  });
+
+  return app;
+}

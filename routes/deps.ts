@@ -1,0 +1,21 @@
+/** What route handlers may use: built once in app.ts. */
+import type { EventHub } from "../agents/bus.ts";
+import type { Journals } from "../agents/journal.ts";
+import type { RunManager } from "../agents/runs.ts";
+import type { AgentDef, LlmClient } from "../agents/types.ts";
+import type { Config } from "../config.ts";
+import type { Database } from "../db/client.ts";
+
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  hub: EventHub;
+  journals: Journals;
+  runs: RunManager;
+  llm: LlmClient;
+  team: AgentDef;
+  demo: boolean;
+  version: string;
+  /** Whether the configured model endpoint answers (cached by the health route). */
+  probeModel(): Promise<{ ok: boolean; detail: string }>;
+}

@@ -1,0 +1,54 @@
+/**
+ * A run's event stream for one subscriber: its past events, then live ones, without gaps or
+ * duplicates, ending after the terminal event. An active run replays from its in-memory journal
+ * in the same tick as it subscribes; an ended run replays from the database (its journal is only
+ * dropped after every event was stored).
+ */
+import type { Encoder, EventHub } from "../agents/bus.ts";
+import type { Journals } from "../agents/journal.ts";
+import { runTopic } from "../agents/journal.ts";
+import type { Sql } from "../db/client.ts";
+import { listEvents } from "../db/events.ts";
+
+export interface RunStreamDeps {
+  db: { sql: Sql };
+  hub: EventHub;
+  journals: Journals;
+}
+
+export const SSE_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache, no-transform",
+  "x-accel-buffering": "no",
+};
+
+export async function openRunStream(
+  deps: RunStreamDeps,
+  runId: string,
+  encoder: Encoder,
+  afterId: number,
+  preamble?: Uint8Array,
+): Promise<ReadableStream<Uint8Array>> {
+  const journal = deps.journals.get(runId);
+  const history = journal ? journal.events : await listEvents(deps.db.sql, runId, afterId);
+  return deps.hub.subscribe({
+    topic: runTopic(runId),
+    encoder,
+    history,
+    afterId,
+    preamble,
+    closeAfterTerminal: true,
+  });
+}
+
+/** Last-Event-ID header (reconnects) or ?after= (first connect after a reload). */
+export function resumeAfter(header: string | undefined, query: string | undefined): number | null {
+  const raw = header ?? query;
+  if (raw === undefined || raw === "") return 0;
+  const n = Number(raw);
+  return Number.isSafeInteger(n) && n >= 0 ? n : null;
+}
+
+export function sseResponse(body: ReadableStream<Uint8Array>): Response {
+  return new Response(body, { headers: SSE_HEADERS });
+}
