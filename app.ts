@@ -18,6 +18,7 @@ import { type Database, openDatabase } from "./db/client.ts";
 import { EventIdPool } from "./db/event_ids.ts";
 import { EventWriter } from "./db/event_writer.ts";
 import { interruptStaleRuns } from "./db/runs.ts";
+import { aguiApi } from "./routes/agui.ts";
 import { chatApi } from "./routes/api_chat.ts";
 import { conversationsApi } from "./routes/api_conversations.ts";
 import { llmCallsApi } from "./routes/api_llm_calls.ts";
@@ -41,13 +42,19 @@ export interface Glassbox {
 
 export async function createGlassbox(
   config: Config,
-  opts: { stdout?: "json" | "pretty" | "auto"; lowestLevel?: "debug" | "info" } = {},
+  opts: {
+    stdout?: "json" | "pretty" | "auto";
+    lowestLevel?: "debug" | "info";
+    /** Where log lines go (default stdout); tests silence them. */
+    writeLog?: (line: string) => void;
+  } = {},
 ): Promise<Glassbox> {
   const startedAt = new Date();
   let journals: Journals | undefined;
   await setupLogging({
     stdout: opts.stdout ?? "auto",
     lowestLevel: opts.lowestLevel ?? "info",
+    write: opts.writeLog,
     onRunLog: (runId: string, value: LogValue) =>
       journals?.get(runId)?.emit(custom(CUSTOM.log, value)),
   });
@@ -68,10 +75,9 @@ export async function createGlassbox(
   journals = new Journals({ ids, writer, hub, coalesceMs: 30 });
 
   const demo = usesDemoModel(config);
-  const demoApp = new Hono().route(
-    "/demo",
-    demoModelRoutes({ chunkDelayMs: config.demoChunkDelayMs }),
-  );
+  // One demo model: mounted on the app for real HTTP, and reached in-process by our own client.
+  const demoRoutes = demoModelRoutes({ chunkDelayMs: config.demoChunkDelayMs });
+  const demoApp = new Hono().route("/demo", demoRoutes);
   const openai = demo
     ? createOpenAi({
       baseURL: "http://glassbox.demo/demo/v1",
@@ -119,8 +125,8 @@ export async function createGlassbox(
   });
   app.notFound((c) => apiError(c, 404, "not_found", `no route for ${c.req.method} ${c.req.path}`));
   app.route("/", healthRoutes(deps));
-  app.route("/demo", demoModelRoutes({ chunkDelayMs: config.demoChunkDelayMs }));
-  for (const api of [chatApi, runsApi, llmCallsApi, conversationsApi, logsApi]) {
+  app.route("/demo", demoRoutes);
+  for (const api of [chatApi, runsApi, llmCallsApi, conversationsApi, logsApi, aguiApi]) {
     app.route("/api/v1", api(deps));
   }
 

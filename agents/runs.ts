@@ -6,7 +6,7 @@
  */
 import type { Sql } from "../db/client.ts";
 import * as conversations from "../db/conversations.ts";
-import { finishRun, insertRun } from "../db/runs.ts";
+import { finishRun, getRun, insertRun } from "../db/runs.ts";
 import { type AgUiEvent, EventType, type RunResult } from "./events.ts";
 import type { Journals } from "./journal.ts";
 import { getLogger, withRunContext } from "./logging.ts";
@@ -26,6 +26,12 @@ export interface StartRunInput {
   conversationId?: string;
   userId?: string | null;
   agent?: string;
+  /** Create the conversation with this id when it does not exist (AG-UI threads). */
+  createConversation?: boolean;
+  /** Earlier turns supplied by the client, used only when the conversation is new. */
+  history?: ChatMessage[];
+  /** The client's run id (AG-UI); must not be in use. */
+  runId?: string;
 }
 
 export type RunOutcome =
@@ -76,20 +82,21 @@ export class RunManager {
       throw new BadRequestError(`unknown agent "${input.agent}"; agents: ${names}`);
     }
     const userId = input.userId ?? null;
-    let conversationId = input.conversationId;
-    let history: ChatMessage[] = [];
-    if (conversationId) {
-      if (!(await conversations.conversationExists(sql, conversationId))) {
-        throw new NotFoundError(`conversation ${conversationId} not found`);
-      }
+    const conversationId = input.conversationId ?? crypto.randomUUID();
+    let history: ChatMessage[] = input.history ?? [];
+    if (input.conversationId && (await conversations.conversationExists(sql, conversationId))) {
       history = (await conversations.listMessages(sql, conversationId))
         .map((m): ChatMessage => ({ role: m.role, content: m.content }));
+    } else if (input.conversationId && !input.createConversation) {
+      throw new NotFoundError(`conversation ${conversationId} not found`);
     } else {
-      conversationId = crypto.randomUUID();
       const title = input.message.replace(/\s+/g, " ").trim().slice(0, 80);
       await conversations.createConversation(sql, { id: conversationId, userId, title });
     }
-    const runId = crypto.randomUUID();
+    const runId = input.runId ?? crypto.randomUUID();
+    if (input.runId && (await getRun(sql, input.runId))) {
+      throw new BadRequestError(`run ${input.runId} already exists`);
+    }
     const userMessageId = crypto.randomUUID();
     await insertRun(sql, { id: runId, conversationId, userId, agent: agent.name });
     await conversations.insertMessage(sql, {

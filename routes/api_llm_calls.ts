@@ -1,7 +1,7 @@
 /** GET /api/v1/llm-calls — every recorded LLM call, filtered and paginated (newest first). */
 import { Hono } from "hono";
 import { z } from "zod";
-import { listLlmCalls } from "../db/llm_calls.ts";
+import { listLlmCalls, LlmCallQueryError } from "../db/llm_calls.ts";
 import type { AppDeps } from "./deps.ts";
 import { apiError, UUID_RE, zodMessage } from "./errors.ts";
 
@@ -37,7 +37,7 @@ export function llmCallsApi(deps: AppDeps): Hono {
       });
       return c.json({ items: page.items, next_cursor: page.nextCursor });
     } catch (err) {
-      if (err instanceof RangeError) return apiError(c, 400, "invalid_cursor", err.message);
+      if (err instanceof LlmCallQueryError) return apiError(c, 400, "invalid_cursor", err.message);
       throw err;
     }
   });

@@ -1,15 +1,15 @@
 /** One shape for every API error: `{ error: { code, message } }` with a 4xx/5xx status. */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { ZodError } from "zod";
 
 export function apiError(c: Context, status: ContentfulStatusCode, code: string, message: string) {
   return c.json({ error: { code, message } }, status);
 }
 
-export function zodMessage(err: ZodError): string {
+/** Any zod version's error (AG-UI's schemas bring their own zod). */
+export function zodMessage(err: { issues: { path: PropertyKey[]; message: string }[] }): string {
   return err.issues
-    .map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message))
+    .map((i) => (i.path.length ? `${i.path.map(String).join(".")}: ${i.message}` : i.message))
     .join("; ");
 }
 

@@ -1,0 +1,91 @@
+/**
+ * POST /api/v1/agui — the AG-UI protocol: takes a RunAgentInput, streams AG-UI events (SSE with
+ * JSON data), so an AG-UI client such as @ag-ui/client's HttpAgent can drive Glassbox.
+ * The thread is a Glassbox conversation (created on first use); the run id is the client's when
+ * it is a fresh UUID. Ids we had to replace are written back into the run's start/finish events.
+ */
+import { type Context, Hono } from "hono";
+import type { Message, RunAgentInput } from "@ag-ui/core";
+import { RunAgentInputSchema } from "@ag-ui/core/schemas";
+import { EventType, type RunEvent } from "../agents/events.ts";
+import { BadRequestError, NotFoundError } from "../agents/runs.ts";
+import { encodeJsonEvent } from "../agents/sse.ts";
+import type { ChatMessage } from "../agents/types.ts";
+import type { AppDeps } from "./deps.ts";
+import { apiError, readJson, UUID_RE, zodMessage } from "./errors.ts";
+import { openRunStream, sseResponse } from "./run_stream.ts";
+
+/** Text of a message's content (a string, or the text parts of a multimodal list). */
+function textOf(m: Message): string {
+  const content = (m as { content?: unknown }).content;
+  if (typeof content === "string") return content;
+  if (Array.isArray(content)) {
+    return content.map((p) => (p && p.type === "text" ? String(p.text) : "")).join("");
+  }
+  return "";
+}
+
+/** A conversation id for any thread id: the thread id itself when it is a UUID. */
+async function conversationIdFor(threadId: string): Promise<string> {
+  if (UUID_RE.test(threadId)) return threadId.toLowerCase();
+  const hash = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`agui-thread:${threadId}`)),
+  );
+  hash[6] = (hash[6] & 0x0f) | 0x50; // a name-based (v5-style) UUID
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const hex = [...hash.slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${
+    hex.slice(20, 32)
+  }`;
+}
+
+/** Encodes pure AG-UI events, with the client's own thread and run ids on start and finish. */
+function aguiEncoder(input: RunAgentInput) {
+  return (ev: RunEvent): Uint8Array => {
+    const e = ev.event;
+    if (e.type === EventType.RUN_STARTED || e.type === EventType.RUN_FINISHED) {
+      return encodeJsonEvent({
+        ...ev,
+        event: { ...e, threadId: input.threadId, runId: input.runId },
+      });
+    }
+    return encodeJsonEvent(ev);
+  };
+}
+
+export function aguiApi(deps: AppDeps): Hono {
+  const app = new Hono();
+  app.post("/agui", async (c: Context) => {
+    const body = await readJson(c);
+    if (!body.ok) return body.response;
+    const parsed = RunAgentInputSchema.safeParse(body.value);
+    if (!parsed.success) return apiError(c, 400, "invalid_body", zodMessage(parsed.error));
+    const input = parsed.data as RunAgentInput;
+    const lastUser = [...input.messages].reverse().find((m) => m.role === "user");
+    const message = lastUser ? textOf(lastUser).trim() : "";
+    if (!message) return apiError(c, 400, "invalid_body", "messages: no user message with text");
+    const earlier = input.messages.slice(0, input.messages.lastIndexOf(lastUser!));
+    const history = earlier
+      .filter((m) => m.role === "user" || m.role === "assistant")
+      .map((m): ChatMessage => ({ role: m.role as "user" | "assistant", content: textOf(m) }))
+      .filter((m) => m.content);
+    const forwarded = (input.forwardedProps ?? {}) as Record<string, unknown>;
+    try {
+      const handle = await deps.runs.start({
+        message,
+        conversationId: await conversationIdFor(input.threadId),
+        createConversation: true,
+        history,
+        runId: UUID_RE.test(input.runId) ? input.runId.toLowerCase() : undefined,
+        userId: typeof forwarded.user_id === "string" ? forwarded.user_id : null,
+        agent: typeof forwarded.agent === "string" ? forwarded.agent : undefined,
+      });
+      return sseResponse(await openRunStream(deps, handle.runId, aguiEncoder(input), 0));
+    } catch (err) {
+      if (err instanceof NotFoundError) return apiError(c, 404, "not_found", err.message);
+      if (err instanceof BadRequestError) return apiError(c, 400, "invalid_body", err.message);
+      throw err;
+    }
+  });
+  return app;
+}

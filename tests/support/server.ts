@@ -1,0 +1,40 @@
+/**
+ * Starts a whole Glassbox (real database, real HTTP) on a free loopback port for a test.
+ * `env` is what the environment would hold; logs go nowhere unless GLASSBOX_TEST_LOGS is set.
+ */
+import { createGlassbox, type Glassbox } from "../../app.ts";
+import { loadConfig } from "../../config.ts";
+
+export interface TestServer {
+  url: string;
+  glassbox: Glassbox;
+  close(): Promise<void>;
+}
+
+export async function startGlassbox(env: Record<string, string>): Promise<TestServer> {
+  const config = loadConfig({ GLASSBOX_DEMO_DELAY_MS: "0", ...env, PORT: "0" });
+  const glassbox = await createGlassbox(config, {
+    writeLog: Deno.env.get("GLASSBOX_TEST_LOGS") ? undefined : () => {},
+  });
+  const server = Deno.serve(
+    { port: 0, hostname: "127.0.0.1", onListen: () => {} },
+    glassbox.app.fetch,
+  );
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    glassbox,
+    close: async () => {
+      await glassbox.close();
+      await server.shutdown();
+    },
+  };
+}
+
+/** POSTs JSON and returns the response. */
+export function postJson(url: string, body: unknown, headers: HeadersInit = {}): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+}
