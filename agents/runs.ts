@@ -141,7 +141,7 @@ export class RunManager {
     ];
     const started = performance.now();
     const done = withRunContext({ runId, agent: agent.name }, () => {
-      log.info("Run started by {userId} with {agent}", { userId, agent: agent.name });
+      log.info("Run started with agent {agent}", { userId, agent: agent.name });
       return this.#execute(agent, messages, scope, started);
     });
     this.#active.set(runId, { abort, done });
