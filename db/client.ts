@@ -29,9 +29,7 @@ const CLIENT_OPTIONS = {
 export async function openDatabase(
   opts: { databaseUrl: string | null; dataDir: string },
 ): Promise<Database> {
-  const db = opts.databaseUrl
-    ? openExternal(opts.databaseUrl)
-    : await openEmbedded(opts.dataDir);
+  const db = opts.databaseUrl ? openExternal(opts.databaseUrl) : await openEmbedded(opts.dataDir);
   try {
     await migrate(db.sql);
   } catch (err) {

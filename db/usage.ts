@@ -1,0 +1,133 @@
+/**
+ * Aggregates over llm_calls for the usage tool: totals, by model, by agent. Cost stays NULL when
+ * no call in a group has a known cost; an unknown price is not a zero price.
+ */
+import type { Sql } from "./client.ts";
+
+export type UsageScope = "conversation" | "user" | "all";
+export type UsagePeriod = "today" | "7d" | "30d" | "all";
+export const USAGE_SCOPES: readonly UsageScope[] = ["conversation", "user", "all"];
+export const USAGE_PERIODS: readonly UsagePeriod[] = ["today", "7d", "30d", "all"];
+
+export interface UsageFilter {
+  scope: UsageScope;
+  period: UsagePeriod;
+  conversationId: string;
+  /** null: an anonymous user, i.e. calls recorded without a user id. */
+  userId: string | null;
+  /** Reference time for the period; tests pin it. */
+  now?: Date;
+}
+
+export interface UsageGroup {
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Calls whose provider reported no token counts (usage_source 'none'). */
+  callsWithoutTokens: number;
+  /** Sum of the known costs; null when no call in the group has one. */
+  costUsd: number | null;
+  callsWithoutCost: number;
+}
+
+export interface UsageTotals extends UsageGroup {
+  errors: number;
+  timeouts: number;
+  cancelled: number;
+  /** Medians over successful calls; null without any. */
+  p50LatencyMs: number | null;
+  p50TtftMs: number | null;
+}
+
+export interface UsageReport {
+  totals: UsageTotals;
+  byModel: (UsageGroup & { model: string })[];
+  byAgent: (UsageGroup & { agent: string })[];
+}
+
+/** Start of the period: "today" is the current UTC day. */
+export function periodStart(period: UsagePeriod, now: Date): Date | null {
+  const day = 86_400_000;
+  switch (period) {
+    case "today":
+      return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+    case "7d":
+      return new Date(now.getTime() - 7 * day);
+    case "30d":
+      return new Date(now.getTime() - 30 * day);
+    case "all":
+      return null;
+  }
+}
+
+function whereClause(sql: Sql, f: UsageFilter) {
+  const scope = f.scope === "conversation"
+    ? sql`conversation_id = ${f.conversationId}`
+    : f.scope === "user"
+    ? (f.userId === null ? sql`user_id IS NULL` : sql`user_id = ${f.userId}`)
+    : sql`TRUE`;
+  const since = periodStart(f.period, f.now ?? new Date());
+  return since ? sql`WHERE ${scope} AND started_at >= ${since}` : sql`WHERE ${scope}`;
+}
+
+function groupColumns(sql: Sql) {
+  return sql`
+    count(*)::int AS calls,
+    coalesce(sum(input_tokens), 0)::float8 AS input_tokens,
+    coalesce(sum(output_tokens), 0)::float8 AS output_tokens,
+    (count(*) FILTER (WHERE input_tokens IS NULL AND output_tokens IS NULL))::int
+      AS calls_without_tokens,
+    sum(cost_usd)::float8 AS cost_usd,
+    (count(*) FILTER (WHERE cost_usd IS NULL))::int AS calls_without_cost`;
+}
+
+type Row = Record<string, unknown>;
+function toGroup(r: Row): UsageGroup {
+  return {
+    calls: Number(r.calls),
+    inputTokens: Number(r.input_tokens),
+    outputTokens: Number(r.output_tokens),
+    callsWithoutTokens: Number(r.calls_without_tokens),
+    costUsd: r.cost_usd === null ? null : Number(r.cost_usd),
+    callsWithoutCost: Number(r.calls_without_cost),
+  };
+}
+const numOrNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+export async function usageReport(sql: Sql, filter: UsageFilter): Promise<UsageReport> {
+  const where = whereClause(sql, filter);
+  const [totalsRows, modelRows, agentRows] = await Promise.all([
+    sql`
+      SELECT ${groupColumns(sql)},
+        (count(*) FILTER (WHERE status = 'error'))::int AS errors,
+        (count(*) FILTER (WHERE status = 'timeout'))::int AS timeouts,
+        (count(*) FILTER (WHERE status = 'cancelled'))::int AS cancelled,
+        (percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms)
+          FILTER (WHERE status = 'ok'))::float8 AS p50_latency_ms,
+        (percentile_cont(0.5) WITHIN GROUP (
+          ORDER BY extract(epoch FROM first_chunk_at - started_at) * 1000)
+          FILTER (WHERE status = 'ok' AND first_chunk_at IS NOT NULL))::float8 AS p50_ttft_ms
+      FROM llm_calls ${where}`,
+    sql`
+      SELECT request_model AS model, ${groupColumns(sql)}
+      FROM llm_calls ${where}
+      GROUP BY request_model ORDER BY count(*) DESC, request_model`,
+    sql`
+      SELECT coalesce(agent_name, '(unnamed)') AS agent, ${groupColumns(sql)}
+      FROM llm_calls ${where}
+      GROUP BY 1 ORDER BY count(*) DESC, 1`,
+  ]);
+  const t = totalsRows[0];
+  return {
+    totals: {
+      ...toGroup(t),
+      errors: Number(t.errors),
+      timeouts: Number(t.timeouts),
+      cancelled: Number(t.cancelled),
+      p50LatencyMs: numOrNull(t.p50_latency_ms),
+      p50TtftMs: numOrNull(t.p50_ttft_ms),
+    },
+    byModel: modelRows.map((r) => ({ model: String(r.model), ...toGroup(r) })),
+    byAgent: agentRows.map((r) => ({ agent: String(r.agent), ...toGroup(r) })),
+  };
+}
