@@ -24,6 +24,8 @@ import { conversationsApi } from "./routes/api_conversations.ts";
 import { llmCallsApi } from "./routes/api_llm_calls.ts";
 import { logsApi } from "./routes/api_logs.ts";
 import { runsApi } from "./routes/api_runs.ts";
+import { wsApi } from "./routes/api_ws.ts";
+import { usageApi } from "./routes/api_usage.ts";
 import { demoFetch, demoModelRoutes } from "./routes/demo_model.ts";
 import type { AppDeps } from "./routes/deps.ts";
 import { apiError } from "./routes/errors.ts";
@@ -126,7 +128,18 @@ export async function createGlassbox(
   app.notFound((c) => apiError(c, 404, "not_found", `no route for ${c.req.method} ${c.req.path}`));
   app.route("/", healthRoutes(deps));
   app.route("/demo", demoRoutes);
-  for (const api of [chatApi, runsApi, llmCallsApi, conversationsApi, logsApi, aguiApi]) {
+  for (
+    const api of [
+      chatApi,
+      runsApi,
+      llmCallsApi,
+      conversationsApi,
+      logsApi,
+      aguiApi,
+      wsApi,
+      usageApi,
+    ]
+  ) {
     app.route("/api/v1", api(deps));
   }
 

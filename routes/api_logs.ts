@@ -1,6 +1,6 @@
 /** GET /api/v1/logs/stream — the live log tail of every run, for dashboards (SSE, resumable). */
 import { Hono } from "hono";
-import { CUSTOM, customName } from "../agents/events.ts";
+import { CUSTOM, customName, type RunEvent } from "../agents/events.ts";
 import { LOGS_TOPIC } from "../agents/journal.ts";
 import { encodeJsonEnvelope } from "../agents/sse.ts";
 import { recentLogEvents } from "../db/events.ts";
@@ -17,16 +17,7 @@ export function logsApi(deps: AppDeps): Hono {
     if (after === null) {
       return apiError(c, 400, "invalid_last_event_id", "Last-Event-ID must be an event id");
     }
-    const stored = await recentLogEvents(deps.db.sql, BACKLOG, after);
-    // Records of active runs may not be stored yet: their journals hold them. Gathered in the
-    // same tick as subscribing, so nothing published meanwhile is missed.
-    const byId = new Map(stored.map((e) => [e.id, e]));
-    for (const journal of deps.journals.all()) {
-      for (const e of journal.events) {
-        if (e.id > after && customName(e.event) === CUSTOM.log) byId.set(e.id, e);
-      }
-    }
-    const history = [...byId.values()].sort((a, b) => a.id - b.id).slice(-BACKLOG);
+    const history = await logsBacklog(deps, after);
     return sseResponse(
       deps.hub.subscribe({
         topic: LOGS_TOPIC,
@@ -37,4 +28,19 @@ export function logsApi(deps: AppDeps): Hono {
     );
   });
   return app;
+}
+
+/**
+ * The last log records after `after`: stored ones, plus those of active runs still only in their
+ * journals. Gathered in the tick before subscribing, so nothing published meanwhile is missed.
+ */
+export async function logsBacklog(deps: AppDeps, after: number): Promise<RunEvent[]> {
+  const stored = await recentLogEvents(deps.db.sql, BACKLOG, after);
+  const byId = new Map(stored.map((e) => [e.id, e]));
+  for (const journal of deps.journals.all()) {
+    for (const e of journal.events) {
+      if (e.id > after && customName(e.event) === CUSTOM.log) byId.set(e.id, e);
+    }
+  }
+  return [...byId.values()].sort((a, b) => a.id - b.id).slice(-BACKLOG);
 }

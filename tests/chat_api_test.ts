@@ -288,3 +288,41 @@ function json(body: unknown): RequestInit {
     body: JSON.stringify(body),
   };
 }
+
+Deno.test(
+  { name: "usage API: totals by model and agent; unknown price stays unknown", ignore },
+  async () => {
+    const db = await freshPostgres();
+    const llm = startScriptedLlm([
+      { kind: "text", chunks: ["hi"], usage: { prompt_tokens: 10, completion_tokens: 2 } },
+      { kind: "text", chunks: ["yo"], usage: { prompt_tokens: 30, completion_tokens: 4 } },
+    ]);
+    const gb = await startGlassbox({
+      DATABASE_URL: db.url,
+      OPENAI_BASE_URL: llm.url,
+      OPENAI_API_KEY: "t",
+      GLASSBOX_MODEL: "my-local-model",
+    });
+    try {
+      await (await postJson(`${gb.url}/api/v1/chat`, { message: "a", user_id: "u1" })).body
+        ?.cancel();
+      await (await postJson(`${gb.url}/api/v1/chat`, { message: "b", user_id: "u2" })).body
+        ?.cancel();
+      const all = await (await fetch(`${gb.url}/api/v1/usage?period=today`)).json();
+      assert.equal(all.totals.calls, 2);
+      assert.equal(all.totals.inputTokens, 40);
+      assert.equal(all.totals.costUsd, null, "no price for my-local-model: unknown, not 0");
+      assert.deepEqual(all.byModel.map((m: { model: string }) => m.model), ["my-local-model"]);
+      const u2 = await (await fetch(`${gb.url}/api/v1/usage?user_id=u2`)).json();
+      assert.equal(u2.totals.calls, 1);
+      assert.equal(u2.totals.outputTokens, 4);
+      const bad = await fetch(`${gb.url}/api/v1/usage?period=forever`);
+      assert.equal(bad.status, 400);
+      assert.equal((await bad.json()).error.code, "invalid_query");
+    } finally {
+      await gb.close();
+      await llm.close();
+      await db.close();
+    }
+  },
+);

@@ -1,0 +1,165 @@
+/**
+ * GET /api/v1/ws — the same runs over one WebSocket, for programs that prefer it: start a chat,
+ * follow any run (resuming after an event id), cancel, follow the log tail, ping/pong.
+ *
+ *   → {"type":"chat","message":"…","conversation_id?":…,"user_id?":…,"agent?":…}
+ *   ← {"type":"run_started","run_id":…,"conversation_id":…}  then that run's events
+ *   → {"type":"subscribe","run_id":…,"after?":<event id>}     ← {"type":"event",…} …
+ *   → {"type":"cancel","run_id":…}                            ← {"type":"cancelled",…}
+ *   → {"type":"logs","after?":<event id>}                     ← log events of every run
+ *   → {"type":"ping"}                                         ← {"type":"pong","time":…}
+ *   ← {"type":"end","run_id":…,"complete":bool}  a followed stream ended; complete=false means
+ *     this socket fell behind and was cut off: subscribe again with after = the last id seen.
+ *   ← {"type":"error","code":…,"message":…}  a bad message; the socket stays open.
+ * Events are {"type":"event","id","runId","seq","createdAt","event"} — the SSE envelope.
+ */
+import { Hono } from "hono";
+import { upgradeWebSocket } from "hono/deno";
+import type { WSContext } from "hono/ws";
+import { z } from "zod";
+import { isTerminal, type RunEvent } from "../agents/events.ts";
+import { BadRequestError, NotFoundError } from "../agents/runs.ts";
+import { getRun } from "../db/runs.ts";
+import { ChatBody } from "./api_chat.ts";
+import { logsBacklog } from "./api_logs.ts";
+import type { AppDeps } from "./deps.ts";
+import { UUID_RE, zodMessage } from "./errors.ts";
+import { openRunStream } from "./run_stream.ts";
+import { LOGS_TOPIC } from "../agents/journal.ts";
+
+const After = z.number().int().min(0).default(0);
+const ClientMessage = z.discriminatedUnion("type", [
+  ChatBody.extend({ type: z.literal("chat") }),
+  z.object({ type: z.literal("subscribe"), run_id: z.string().regex(UUID_RE), after: After }),
+  z.object({ type: z.literal("cancel"), run_id: z.string().regex(UUID_RE) }),
+  z.object({ type: z.literal("logs"), after: After }),
+  z.object({ type: z.literal("ping") }),
+]);
+
+const utf8 = new TextEncoder();
+/** One JSON line per event, encoded once for every WebSocket follower. */
+function wsEncoder(ev: RunEvent): Uint8Array {
+  const { id, runId, seq, createdAt, event } = ev;
+  const terminal = isTerminal(event) ? "true" : "false";
+  return utf8.encode(
+    `{"type":"event","terminal":${terminal},${
+      JSON.stringify({ id, runId, seq, createdAt, event }).slice(1)
+    }\n`,
+  );
+}
+
+/** Sends each line of a hub stream as one message; says how the stream ended. */
+async function pump(stream: ReadableStream<Uint8Array>, ws: WSContext, runId: string | null) {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  let complete = false;
+  for await (const chunk of stream) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let nl;
+    while ((nl = buffered.indexOf("\n")) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      if (line.startsWith('{"type":"event","terminal":true')) complete = true;
+      if (line) ws.send(line);
+    }
+  }
+  if (runId && ws.readyState === 1) {
+    ws.send(JSON.stringify({ type: "end", run_id: runId, complete }));
+  }
+}
+
+export function wsApi(deps: AppDeps): Hono {
+  const app = new Hono();
+  app.get(
+    "/ws",
+    upgradeWebSocket(() => {
+      const streams = new Set<ReadableStream<Uint8Array>>();
+      const send = (ws: WSContext, msg: unknown) =>
+        ws.readyState === 1 && ws.send(JSON.stringify(msg));
+      const fail = (ws: WSContext, code: string, message: string) =>
+        send(ws, { type: "error", code, message });
+      const follow = (ws: WSContext, stream: ReadableStream<Uint8Array>, runId: string | null) => {
+        streams.add(stream);
+        pump(stream, ws, runId).catch(() => {}).finally(() => streams.delete(stream));
+      };
+
+      return {
+        async onMessage(evt, ws) {
+          let parsed;
+          try {
+            parsed = ClientMessage.safeParse(JSON.parse(String(evt.data)));
+          } catch {
+            return fail(ws, "invalid_json", "messages must be JSON");
+          }
+          if (!parsed.success) return fail(ws, "invalid_message", zodMessage(parsed.error));
+          const msg = parsed.data;
+          try {
+            switch (msg.type) {
+              case "ping":
+                return send(ws, { type: "pong", time: Date.now() });
+              case "chat": {
+                const handle = await deps.runs.start({
+                  message: msg.message,
+                  conversationId: msg.conversation_id,
+                  userId: msg.user_id,
+                  agent: msg.agent,
+                });
+                send(ws, {
+                  type: "run_started",
+                  run_id: handle.runId,
+                  conversation_id: handle.conversationId,
+                });
+                return follow(
+                  ws,
+                  await openRunStream(deps, handle.runId, wsEncoder, 0),
+                  handle.runId,
+                );
+              }
+              case "subscribe": {
+                if (!deps.journals.get(msg.run_id) && !(await getRun(deps.db.sql, msg.run_id))) {
+                  return fail(ws, "not_found", `run ${msg.run_id} not found`);
+                }
+                return follow(
+                  ws,
+                  await openRunStream(deps, msg.run_id, wsEncoder, msg.after),
+                  msg.run_id,
+                );
+              }
+              case "cancel": {
+                const done = deps.runs.whenDone(msg.run_id);
+                if (!done) return fail(ws, "not_running", `run ${msg.run_id} is not running`);
+                deps.runs.cancel(msg.run_id);
+                return send(ws, {
+                  type: "cancelled",
+                  run_id: msg.run_id,
+                  status: (await done).status,
+                });
+              }
+              case "logs": {
+                const history = await logsBacklog(deps, msg.after);
+                return follow(
+                  ws,
+                  deps.hub.subscribe({
+                    topic: LOGS_TOPIC,
+                    encoder: wsEncoder,
+                    history,
+                    afterId: msg.after,
+                  }),
+                  null,
+                );
+              }
+            }
+          } catch (err) {
+            if (err instanceof NotFoundError) return fail(ws, "not_found", err.message);
+            if (err instanceof BadRequestError) return fail(ws, "invalid_message", err.message);
+            throw err;
+          }
+        },
+        onClose() {
+          for (const s of streams) s.cancel().catch(() => {});
+        },
+      };
+    }),
+  );
+  return app;
+}
