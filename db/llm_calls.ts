@@ -1,0 +1,259 @@
+/** llm_calls: one row per LLM call attempt, written by RecordingLlmClient; read by the UI/API. */
+import type { Sql } from "./client.ts";
+
+export type LlmCallRowStatus = "ok" | "error" | "cancelled" | "timeout";
+
+export interface LlmCallRow {
+  id: string;
+  runId: string | null;
+  spanId: string;
+  parentSpanId: string | null;
+  conversationId: string | null;
+  userId: string | null;
+  agentName: string | null;
+  operation: string;
+  provider: string;
+  requestModel: string;
+  responseModel: string | null;
+  responseId: string | null;
+  requestParams: Record<string, unknown>;
+  attempt: number;
+  /** The messages as logged (see agents/llm_content.ts); null when content logging is off. */
+  prompt: unknown[] | null;
+  response: string | null;
+  toolDefinitions: unknown[] | null;
+  toolCalls: unknown[] | null;
+  finishReasons: string[] | null;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  cachedTokens: number | null;
+  reasoningTokens: number | null;
+  usageSource: "provider" | "none";
+  costUsd: number | null;
+  startedAt: Date;
+  firstChunkAt: Date | null;
+  endedAt: Date;
+  durationMs: number;
+  status: LlmCallRowStatus;
+  errorType: string | null;
+  errorMessage: string | null;
+  metadata: Record<string, unknown>;
+}
+
+/** A list entry: the row without its bulky content (fetch that with getLlmCall). */
+export type LlmCallSummary = Omit<LlmCallRow, "prompt" | "response" | "toolDefinitions">;
+
+export interface LlmCallFilters {
+  runId?: string;
+  conversationId?: string;
+  userId?: string;
+  /** Matches the requested model. */
+  model?: string;
+  status?: LlmCallRowStatus;
+  /** started_at >= from */
+  from?: Date;
+  /** started_at < to */
+  to?: Date;
+  /** 1–500, default 50. */
+  limit?: number;
+  /** nextCursor of the previous page. */
+  cursor?: string;
+}
+
+/** A bad limit, cursor or id in LlmCallFilters: the caller's mistake (an HTTP 400). */
+export class LlmCallQueryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "LlmCallQueryError";
+  }
+}
+
+export async function insertLlmCall(sql: Sql, r: LlmCallRow): Promise<void> {
+  // jsonb values go through sql.json; a bare JS array would be sent as a Postgres array.
+  const json = (v: unknown) => v === null ? null : sql.json(v as never);
+  await sql`
+    INSERT INTO llm_calls (
+      id, run_id, span_id, parent_span_id, conversation_id, user_id, agent_name, operation,
+      provider, request_model, response_model, response_id, request_params, attempt, prompt,
+      response, tool_definitions, tool_calls, finish_reasons, input_tokens, output_tokens,
+      cached_tokens, reasoning_tokens, usage_source, cost_usd, started_at, first_chunk_at,
+      ended_at, duration_ms, status, error_type, error_message, metadata
+    ) VALUES (
+      ${r.id}, ${r.runId}, ${r.spanId}, ${r.parentSpanId}, ${r.conversationId}, ${r.userId},
+      ${r.agentName}, ${r.operation}, ${r.provider}, ${r.requestModel}, ${r.responseModel},
+      ${r.responseId}, ${json(r.requestParams)}, ${r.attempt}, ${json(r.prompt)}, ${r.response},
+      ${json(r.toolDefinitions)}, ${json(r.toolCalls)},
+      ${r.finishReasons === null ? null : sql.array(r.finishReasons)}, ${r.inputTokens},
+      ${r.outputTokens}, ${r.cachedTokens}, ${r.reasoningTokens}, ${r.usageSource}, ${r.costUsd},
+      ${r.startedAt}, ${r.firstChunkAt}, ${r.endedAt}, ${r.durationMs}, ${r.status},
+      ${r.errorType}, ${r.errorMessage}, ${json(r.metadata)}
+    )`;
+}
+
+/** Newest first, keyset-paginated on (started_at, id); nextCursor is null on the last page. */
+export async function listLlmCalls(
+  sql: Sql,
+  f: LlmCallFilters = {},
+): Promise<{ items: LlmCallSummary[]; nextCursor: string | null }> {
+  const limit = f.limit ?? 50;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
+    throw new LlmCallQueryError("limit must be an integer from 1 to 500");
+  }
+  for (const [name, v] of [["runId", f.runId], ["conversationId", f.conversationId]]) {
+    if (v !== undefined && !UUID.test(v)) throw new LlmCallQueryError(`${name} is not a uuid`);
+  }
+  for (const [name, d] of [["from", f.from], ["to", f.to]] as const) {
+    if (d !== undefined && Number.isNaN(d.getTime())) {
+      throw new LlmCallQueryError(`${name} is not a valid date`);
+    }
+  }
+  const after = f.cursor === undefined ? null : decodeCursor(f.cursor);
+  const rows = await sql`
+    SELECT ${sql(SUMMARY_COLUMNS)},
+      (extract(epoch FROM started_at) * 1000000)::bigint AS started_us
+    FROM llm_calls
+    WHERE TRUE
+      ${f.runId !== undefined ? sql`AND run_id = ${f.runId}` : sql``}
+      ${f.conversationId !== undefined ? sql`AND conversation_id = ${f.conversationId}` : sql``}
+      ${f.userId !== undefined ? sql`AND user_id = ${f.userId}` : sql``}
+      ${f.model !== undefined ? sql`AND request_model = ${f.model}` : sql``}
+      ${f.status !== undefined ? sql`AND status = ${f.status}` : sql``}
+      ${f.from !== undefined ? sql`AND started_at >= ${f.from}` : sql``}
+      ${f.to !== undefined ? sql`AND started_at < ${f.to}` : sql``}
+      ${after ? afterCursor(sql, after) : sql``}
+    ORDER BY started_at DESC, id DESC
+    LIMIT ${limit + 1}`;
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    items: page.map((r) => toSummary(r)),
+    nextCursor: rows.length > limit && last ? encodeCursor(Number(last.started_us), last.id) : null,
+  };
+}
+
+/** Every attempt of a run, oldest first, with content. */
+export async function llmCallsForRun(sql: Sql, runId: string): Promise<LlmCallRow[]> {
+  if (!UUID.test(runId)) return [];
+  const rows = await sql`
+    SELECT ${sql([...SUMMARY_COLUMNS, ...CONTENT_COLUMNS])} FROM llm_calls
+    WHERE run_id = ${runId} ORDER BY started_at, attempt, id`;
+  return rows.map(toRow);
+}
+
+export async function getLlmCall(sql: Sql, id: string): Promise<LlmCallRow | null> {
+  if (!UUID.test(id)) return null;
+  const [row] = await sql`
+    SELECT ${sql([...SUMMARY_COLUMNS, ...CONTENT_COLUMNS])} FROM llm_calls WHERE id = ${id}`;
+  return row ? toRow(row) : null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const SUMMARY_COLUMNS = [
+  "id",
+  "run_id",
+  "span_id",
+  "parent_span_id",
+  "conversation_id",
+  "user_id",
+  "agent_name",
+  "operation",
+  "provider",
+  "request_model",
+  "response_model",
+  "response_id",
+  "request_params",
+  "attempt",
+  "tool_calls",
+  "finish_reasons",
+  "input_tokens",
+  "output_tokens",
+  "cached_tokens",
+  "reasoning_tokens",
+  "usage_source",
+  "cost_usd",
+  "started_at",
+  "first_chunk_at",
+  "ended_at",
+  "duration_ms",
+  "status",
+  "error_type",
+  "error_message",
+  "metadata",
+];
+const CONTENT_COLUMNS = ["prompt", "response", "tool_definitions"];
+
+/**
+ * The cursor carries started_at in whole microseconds (Postgres' precision): a JS Date keeps only
+ * milliseconds, so a cursor built from one would skip or repeat rows within the same millisecond.
+ */
+function afterCursor(sql: Sql, after: { us: number; id: string }) {
+  // A float8 holds any microsecond timestamp of this era exactly (< 2^53).
+  const t = sql`('epoch'::timestamptz + ${after.us}::float8 * interval '1 microsecond')`;
+  // The plain range lets the started_at indexes narrow the scan; the row comparison breaks ties.
+  return sql`AND started_at <= ${t} AND (started_at, id) < (${t}, ${after.id})`;
+}
+
+/** Opaque to clients: base64url of [started_at in µs, id]. */
+function encodeCursor(us: number, id: string): string {
+  return btoa(JSON.stringify([us, id])).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function decodeCursor(cursor: string): { us: number; id: string } {
+  try {
+    const [us, id] = JSON.parse(atob(cursor.replace(/-/g, "+").replace(/_/g, "/")));
+    if (Number.isSafeInteger(us) && typeof id === "string" && UUID.test(id)) return { us, id };
+  } catch { /* reported below */ }
+  throw new LlmCallQueryError("invalid cursor");
+}
+
+// deno-lint-ignore no-explicit-any
+type DbRow = Record<string, any>;
+
+function num(v: unknown): number | null {
+  return v === null || v === undefined ? null : Number(v);
+}
+
+function toSummary(r: DbRow): LlmCallSummary {
+  return {
+    id: r.id,
+    runId: r.run_id,
+    spanId: r.span_id,
+    parentSpanId: r.parent_span_id,
+    conversationId: r.conversation_id,
+    userId: r.user_id,
+    agentName: r.agent_name,
+    operation: r.operation,
+    provider: r.provider,
+    requestModel: r.request_model,
+    responseModel: r.response_model,
+    responseId: r.response_id,
+    requestParams: r.request_params,
+    attempt: r.attempt,
+    toolCalls: r.tool_calls,
+    finishReasons: r.finish_reasons,
+    inputTokens: num(r.input_tokens),
+    outputTokens: num(r.output_tokens),
+    cachedTokens: num(r.cached_tokens),
+    reasoningTokens: num(r.reasoning_tokens),
+    usageSource: r.usage_source,
+    costUsd: num(r.cost_usd), // numeric arrives as a string
+    startedAt: r.started_at,
+    firstChunkAt: r.first_chunk_at,
+    endedAt: r.ended_at,
+    durationMs: Number(r.duration_ms),
+    status: r.status,
+    errorType: r.error_type,
+    errorMessage: r.error_message,
+    metadata: r.metadata,
+  };
+}
+
+function toRow(r: DbRow): LlmCallRow {
+  return {
+    ...toSummary(r),
+    prompt: r.prompt,
+    response: r.response,
+    toolDefinitions: r.tool_definitions,
+  };
+}
