@@ -65,7 +65,9 @@ export class RunScope {
     this.usage.llmCalls++;
     this.usage.inputTokens += v.inputTokens ?? 0;
     this.usage.outputTokens += v.outputTokens ?? 0;
-    if (v.costUsd === null) this.usage.costKnown = false;
+    // A refused request (HTTP error) is not billed; a call with tokens but no price, or one cut
+    // off mid-stream without a usage report, has a cost nobody can tell.
+    if (v.costUsd === null && v.status !== "error") this.usage.costKnown = false;
     else this.usage.costUsd += v.costUsd;
   }
 

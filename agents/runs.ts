@@ -20,6 +20,7 @@ const log = getLogger("runs");
 
 export class NotFoundError extends Error {}
 export class BadRequestError extends Error {}
+export class ConflictError extends Error {}
 
 export interface StartRunInput {
   message: string;
@@ -57,12 +58,17 @@ export interface RunManagerDeps {
 }
 
 interface ActiveRun {
+  conversationId: string;
   abort: AbortController;
   done: Promise<RunOutcome>;
+  /** True once the terminal event is out and only recording remains. */
+  ended: () => boolean;
 }
 
 export class RunManager {
   readonly #active = new Map<string, ActiveRun>();
+  /** Conversations whose next run is being set up (between the busy check and registration). */
+  readonly #starting = new Set<string>();
 
   constructor(private readonly deps: RunManagerDeps) {}
 
@@ -83,29 +89,47 @@ export class RunManager {
     }
     const userId = input.userId ?? null;
     const conversationId = input.conversationId ?? crypto.randomUUID();
-    let history: ChatMessage[] = input.history ?? [];
-    if (input.conversationId && (await conversations.conversationExists(sql, conversationId))) {
-      history = (await conversations.listMessages(sql, conversationId))
-        .map((m): ChatMessage => ({ role: m.role, content: m.content }));
-    } else if (input.conversationId && !input.createConversation) {
-      throw new NotFoundError(`conversation ${conversationId} not found`);
-    } else {
-      const title = input.message.replace(/\s+/g, " ").trim().slice(0, 80);
-      await conversations.createConversation(sql, { id: conversationId, userId, title });
-    }
     const runId = input.runId ?? crypto.randomUUID();
-    if (input.runId && (await getRun(sql, input.runId))) {
-      throw new BadRequestError(`run ${input.runId} already exists`);
-    }
+    await this.#waitUntilFree(conversationId);
+    this.#starting.add(conversationId);
+    let history: ChatMessage[];
     const userMessageId = crypto.randomUUID();
-    await insertRun(sql, { id: runId, conversationId, userId, agent: agent.name });
-    await conversations.insertMessage(sql, {
-      id: userMessageId,
-      conversationId,
-      runId,
-      role: "user",
-      content: input.message,
-    });
+    try {
+      if (input.runId && (await getRun(sql, input.runId))) {
+        throw new BadRequestError(`run ${input.runId} already exists`);
+      }
+      history = await sql.begin(async (t) => {
+        // A transaction takes the same tagged-template queries; only its type differs.
+        const tx = t as unknown as Sql;
+        let earlier: ChatMessage[] = input.history ?? [];
+        if (input.conversationId && (await conversations.conversationExists(tx, conversationId))) {
+          earlier = (await conversations.listMessages(tx, conversationId))
+            .map((m): ChatMessage => ({ role: m.role, content: m.content }));
+        } else if (input.conversationId && !input.createConversation) {
+          throw new NotFoundError(`conversation ${conversationId} not found`);
+        } else {
+          const title = input.message.replace(/\s+/g, " ").trim().slice(0, 80);
+          await conversations.createConversation(tx, { id: conversationId, userId, title });
+        }
+        await insertRun(tx, { id: runId, conversationId, userId, agent: agent.name });
+        await conversations.insertMessage(tx, {
+          id: userMessageId,
+          conversationId,
+          runId,
+          role: "user",
+          content: input.message,
+        });
+        return earlier;
+      });
+    } catch (err) {
+      // Two requests racing for the same client-chosen run id: the loser is told, not a 500.
+      if ((err as { code?: string }).code === "23505") {
+        throw new BadRequestError(`run ${runId} already exists`);
+      }
+      throw err;
+    } finally {
+      this.#starting.delete(conversationId);
+    }
 
     const abort = new AbortController();
     const journal = this.deps.journals.open(runId);
@@ -144,9 +168,26 @@ export class RunManager {
       log.info("Run started with agent {agent}", { userId, agent: agent.name });
       return this.#execute(agent, messages, scope, started);
     });
-    this.#active.set(runId, { abort, done });
+    this.#active.set(runId, { conversationId, abort, done, ended: () => journal.ended });
     done.finally(() => this.#active.delete(runId));
     return { runId, conversationId, userMessageId, agent: agent.name, done };
+  }
+
+  /**
+   * One run at a time per conversation, so each turn sees the previous answer: a run that has
+   * only its recording left is waited for; one still working makes this a conflict.
+   */
+  async #waitUntilFree(conversationId: string): Promise<void> {
+    for (const run of this.#active.values()) {
+      if (run.conversationId !== conversationId) continue;
+      if (!run.ended()) {
+        throw new ConflictError(`conversation ${conversationId} already has a run in progress`);
+      }
+      await run.done;
+    }
+    if (this.#starting.has(conversationId)) {
+      throw new ConflictError(`conversation ${conversationId} already has a run starting`);
+    }
   }
 
   /** The outcome of a run active here; undefined when it is not running here. */

@@ -8,11 +8,10 @@ import { type Context, Hono } from "hono";
 import type { Message, RunAgentInput } from "@ag-ui/core";
 import { RunAgentInputSchema } from "@ag-ui/core/schemas";
 import { EventType, type RunEvent } from "../agents/events.ts";
-import { BadRequestError, NotFoundError } from "../agents/runs.ts";
 import { encodeJsonEvent } from "../agents/sse.ts";
 import type { ChatMessage } from "../agents/types.ts";
 import type { AppDeps } from "./deps.ts";
-import { apiError, readJson, UUID_RE, zodMessage } from "./errors.ts";
+import { apiError, readJson, runStartRefusal, UUID_RE, zodMessage } from "./errors.ts";
 import { openRunStream, sseResponse } from "./run_stream.ts";
 
 /** Text of a message's content (a string, or the text parts of a multimodal list). */
@@ -82,8 +81,8 @@ export function aguiApi(deps: AppDeps): Hono {
       });
       return sseResponse(await openRunStream(deps, handle.runId, aguiEncoder(input), 0));
     } catch (err) {
-      if (err instanceof NotFoundError) return apiError(c, 404, "not_found", err.message);
-      if (err instanceof BadRequestError) return apiError(c, 400, "invalid_body", err.message);
+      const refusal = runStartRefusal(err);
+      if (refusal) return apiError(c, refusal.status, refusal.code, refusal.message);
       throw err;
     }
   });

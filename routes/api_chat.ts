@@ -2,9 +2,9 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { encodeJsonEnvelope } from "../agents/sse.ts";
-import { BadRequestError, NotFoundError, type StartRunInput } from "../agents/runs.ts";
+import type { StartRunInput } from "../agents/runs.ts";
 import type { AppDeps } from "./deps.ts";
-import { apiError, readJson, UUID_RE, zodMessage } from "./errors.ts";
+import { apiError, readJson, runStartRefusal, UUID_RE, zodMessage } from "./errors.ts";
 import { openRunStream, sseResponse } from "./run_stream.ts";
 
 export const ChatBody = z.object({
@@ -34,12 +34,8 @@ export function chatApi(deps: AppDeps): Hono {
     try {
       return { handle: await deps.runs.start(input) };
     } catch (err) {
-      if (err instanceof NotFoundError) {
-        return { response: apiError(c, 404, "not_found", err.message) };
-      }
-      if (err instanceof BadRequestError) {
-        return { response: apiError(c, 400, "invalid_body", err.message) };
-      }
+      const refusal = runStartRefusal(err);
+      if (refusal) return { response: apiError(c, refusal.status, refusal.code, refusal.message) };
       throw err;
     }
   }

@@ -18,12 +18,11 @@ import { upgradeWebSocket } from "hono/deno";
 import type { WSContext } from "hono/ws";
 import { z } from "zod";
 import { isTerminal, type RunEvent } from "../agents/events.ts";
-import { BadRequestError, NotFoundError } from "../agents/runs.ts";
 import { getRun } from "../db/runs.ts";
 import { ChatBody } from "./api_chat.ts";
 import { logsBacklog } from "./api_logs.ts";
 import type { AppDeps } from "./deps.ts";
-import { UUID_RE, zodMessage } from "./errors.ts";
+import { runStartRefusal, UUID_RE, zodMessage } from "./errors.ts";
 import { openRunStream } from "./run_stream.ts";
 import { LOGS_TOPIC } from "../agents/journal.ts";
 
@@ -150,8 +149,14 @@ export function wsApi(deps: AppDeps): Hono {
               }
             }
           } catch (err) {
-            if (err instanceof NotFoundError) return fail(ws, "not_found", err.message);
-            if (err instanceof BadRequestError) return fail(ws, "invalid_message", err.message);
+            const refusal = runStartRefusal(err);
+            if (refusal) {
+              return fail(
+                ws,
+                refusal.status === 400 ? "invalid_message" : refusal.code,
+                refusal.message,
+              );
+            }
             throw err;
           }
         },

@@ -1,4 +1,5 @@
 /** One shape for every API error: `{ error: { code, message } }` with a 4xx/5xx status. */
+import { BadRequestError, ConflictError, NotFoundError } from "../agents/runs.ts";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
@@ -32,3 +33,15 @@ export async function readJson(
 }
 
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** How a refused run start is told to the client; null for errors that are ours (a 500). */
+export function runStartRefusal(
+  err: unknown,
+): { status: 400 | 404 | 409; code: string; message: string } | null {
+  if (err instanceof NotFoundError) return { status: 404, code: "not_found", message: err.message };
+  if (err instanceof ConflictError) return { status: 409, code: "conflict", message: err.message };
+  if (err instanceof BadRequestError) {
+    return { status: 400, code: "invalid_body", message: err.message };
+  }
+  return null;
+}

@@ -6,12 +6,14 @@ export function healthRoutes(deps: AppDeps): Hono {
   const app = new Hono();
   app.get("/health", async (c) => {
     const t0 = performance.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const database = await Promise.race([
       deps.db.sql`SELECT 1`.then(() => ({ ok: true, error: null as string | null })),
-      new Promise<{ ok: boolean; error: string }>((r) =>
-        setTimeout(() => r({ ok: false, error: "no answer within 3 s" }), 3000)
-      ),
-    ]).catch((err) => ({ ok: false, error: String(err?.message ?? err) }));
+      new Promise<{ ok: boolean; error: string }>((r) => {
+        timer = setTimeout(() => r({ ok: false, error: "no answer within 3 s" }), 3000);
+      }),
+    ]).catch((err) => ({ ok: false, error: String(err?.message ?? err) }))
+      .finally(() => clearTimeout(timer));
     const model = await deps.probeModel();
     const healthy = database.ok && model.ok;
     return c.json({

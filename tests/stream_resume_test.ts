@@ -68,6 +68,8 @@ Deno.test({
       })).body!,
     );
     assert.equal(typeOf(rest.at(-1)!), "RUN_FINISHED", "the stream ends after the terminal event");
+    // The final status is written after the last event is stored.
+    assert.equal(await waitForEnd(t.gb.url, runId), "succeeded");
     const stored = await listEvents(t.db.sql, runId);
     assert.deepEqual(
       [...ids(first), ...ids(rest)],
@@ -127,6 +129,14 @@ Deno.test(
       while (!seen.some((m) => typeOf(m) === "TEXT_MESSAGE_CONTENT")) {
         await new Promise((r) => setTimeout(r, 10));
       }
+
+      // One run at a time per conversation: a second turn while this one works is refused.
+      const busy = await postJson(`${t.gb.url}/api/v1/chat`, {
+        message: "me too",
+        conversation_id: res.headers.get("x-conversation-id"),
+      });
+      assert.equal(busy.status, 409);
+      assert.equal((await busy.json()).error.code, "conflict");
 
       const cancel = await fetch(`${t.gb.url}/api/v1/runs/${runId}/cancel`, { method: "POST" });
       assert.equal(cancel.status, 200);
