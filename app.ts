@@ -30,6 +30,8 @@ import { demoFetch, demoModelRoutes } from "./routes/demo_model.ts";
 import type { AppDeps } from "./routes/deps.ts";
 import { apiError } from "./routes/errors.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { assetRoutes } from "./routes/assets.ts";
+import { pageRoutes } from "./routes/pages.tsx";
 import { modelProbe, providerName } from "./routes/model_probe.ts";
 
 export const VERSION: string = denoConfig.version;
@@ -52,18 +54,7 @@ export async function createGlassbox(
   } = {},
 ): Promise<Glassbox> {
   const startedAt = new Date();
-  let journals: Journals | undefined;
-  await setupLogging({
-    stdout: opts.stdout ?? "auto",
-    lowestLevel: opts.lowestLevel ?? "info",
-    write: opts.writeLog,
-    onRunLog: (runId: string, value: LogValue) =>
-      journals?.get(runId)?.emit(custom(CUSTOM.log, value)),
-  });
   const db: Database = await openDatabase(config);
-  const stale = await interruptStaleRuns(db.sql, startedAt);
-  if (stale > 0) log.warn("Marked {stale} unfinished runs as interrupted", { stale });
-
   const hub = new EventHub();
   const writer = new EventWriter(db.sql, {
     onError: (err, pending) =>
@@ -74,7 +65,17 @@ export async function createGlassbox(
   });
   const ids = new EventIdPool(db.sql);
   await ids.ready();
-  journals = new Journals({ ids, writer, hub, coalesceMs: 30 });
+  const journals = new Journals({ ids, writer, hub, coalesceMs: 30 });
+  await setupLogging({
+    stdout: opts.stdout ?? "auto",
+    lowestLevel: opts.lowestLevel ?? "info",
+    write: opts.writeLog,
+    // Records made inside a run become that run's log events.
+    onRunLog: (runId: string, value: LogValue) =>
+      journals.get(runId)?.emit(custom(CUSTOM.log, value)),
+  });
+  const stale = await interruptStaleRuns(db.sql, startedAt);
+  if (stale > 0) log.warn("Marked {stale} unfinished runs as interrupted", { stale });
 
   const demo = usesDemoModel(config);
   // One demo model: mounted on the app for real HTTP, and reached in-process by our own client.
@@ -127,6 +128,8 @@ export async function createGlassbox(
   });
   app.notFound((c) => apiError(c, 404, "not_found", `no route for ${c.req.method} ${c.req.path}`));
   app.route("/", healthRoutes(deps));
+  app.route("/", assetRoutes);
+  app.route("/", pageRoutes(deps));
   app.route("/demo", demoRoutes);
   for (
     const api of [

@@ -67,8 +67,8 @@ export class RunScope {
     this.usage.outputTokens += v.outputTokens ?? 0;
     // A refused request (HTTP error) is not billed; a call with tokens but no price, or one cut
     // off mid-stream without a usage report, has a cost nobody can tell.
-    if (v.costUsd === null && v.status !== "error") this.usage.costKnown = false;
-    else this.usage.costUsd += v.costUsd;
+    if (v.costUsd !== null) this.usage.costUsd += v.costUsd;
+    else if (v.status !== "error") this.usage.costKnown = false;
   }
 
   agentStatus(agent: string, status: string, subagentRunId?: string, detail?: string): void {

@@ -53,3 +53,17 @@ export async function recentLogEvents(sql: Sql, limit: number, afterId = 0): Pro
     WHERE name = 'glassbox.log' AND id > ${afterId} ORDER BY id DESC LIMIT ${limit}`;
   return rows.map(toRunEvent).reverse();
 }
+
+/** The events of several runs (a conversation's), grouped by run, in order. */
+export async function listEventsOfRuns(
+  sql: Sql,
+  runIds: string[],
+): Promise<Map<string, RunEvent[]>> {
+  const byRun = new Map<string, RunEvent[]>(runIds.map((id) => [id, []]));
+  if (runIds.length === 0) return byRun;
+  const rows = await sql`
+    SELECT id, run_id, seq, payload, created_at FROM events
+    WHERE run_id IN ${sql(runIds)} ORDER BY run_id, seq`;
+  for (const r of rows) byRun.get(r.run_id as string)!.push(toRunEvent(r));
+  return byRun;
+}

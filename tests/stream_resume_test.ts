@@ -123,7 +123,7 @@ Deno.test(
       const seen: SseMessage[] = [];
       const reader = (async () => {
         for await (
-          const m of (await import("./support/sse_client.ts")).sseMessages(res.body!)
+          const m of sseMessages(res.body!)
         ) seen.push(m);
       })();
       while (!seen.some((m) => typeOf(m) === "TEXT_MESSAGE_CONTENT")) {

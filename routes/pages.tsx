@@ -1,0 +1,143 @@
+/**
+ * The chat UI: GET / and /c/:id render the page; POST /chat starts a run and answers with a
+ * text/event-stream of HTML fragments (htmx swaps each unnamed message); GET /runs/:id/events
+ * re-attaches a reloaded page; POST /runs/:id/cancel is the Stop button.
+ */
+import { type Context, Hono } from "hono";
+import { htmlEncoder } from "../views/stream.tsx";
+import { chatErrorFragments, chatStartFragments } from "../views/stream_start.tsx";
+import { ChatPage, type TurnInput } from "../views/page.tsx";
+import { foldRun } from "../views/fold.ts";
+import { Layout, renderDocument } from "../views/layout.tsx";
+import { assetVersion } from "./assets.ts";
+import { getConversation, listConversations, listMessages } from "../db/conversations.ts";
+import { listEventsOfRuns } from "../db/events.ts";
+import { getRun, runsForConversation } from "../db/runs.ts";
+import type { AppDeps } from "./deps.ts";
+import { runStartRefusal, UUID_RE } from "./errors.ts";
+import { openRunStream, resumeAfter, sseResponse } from "./run_stream.ts";
+
+const MAX_MESSAGE = 32_000;
+
+export function pageRoutes(deps: AppDeps): Hono {
+  const app = new Hono();
+  const { sql } = deps.db;
+  const common = () => ({ assetVersion, demo: deps.demo, model: deps.config.model });
+
+  app.get("/", async (c) => {
+    const conversations = await listConversations(sql, { limit: 50 });
+    return c.html(ChatPage({ ...common(), conversations }));
+  });
+
+  app.get("/c/:id", async (c) => {
+    const id = c.req.param("id");
+    const conversation = UUID_RE.test(id) ? await getConversation(sql, id) : null;
+    if (!conversation) return notFound(c, "This conversation does not exist (any more).");
+    const [conversations, messages, runs] = await Promise.all([
+      listConversations(sql, { limit: 50 }),
+      listMessages(sql, id),
+      runsForConversation(sql, id),
+    ]);
+    // Active runs replay from memory (their events may not all be stored yet).
+    const stored = await listEventsOfRuns(
+      sql,
+      runs.map((r) => r.id).filter((r) => !deps.journals.get(r)),
+    );
+    const activeRunId = runs.find((r) => deps.runs.isActive(r.id))?.id;
+    const turns: TurnInput[] = messages.filter((m) => m.role === "user").map((m) => {
+      const run = runs.find((r) => r.id === m.runId);
+      const answer = messages.find((a) => a.role === "assistant" && a.runId === m.runId);
+      if (!run) return { userMessage: m.content, assistantText: answer?.content };
+      const events = deps.journals.get(run.id)?.events ?? stored.get(run.id) ?? [];
+      return {
+        userMessage: m.content,
+        assistantText: answer?.content,
+        run: { ...foldRun(events, { runId: run.id }), runId: run.id, status: run.status },
+      };
+    });
+    return c.html(ChatPage({
+      ...common(),
+      conversations,
+      current: { id, title: conversation.title, turns },
+      activeRunId,
+    }));
+  });
+
+  app.post("/chat", async (c) => {
+    const form = await c.req.parseBody().catch(() => ({} as Record<string, unknown>));
+    const message = typeof form.message === "string" ? form.message.trim() : "";
+    const conversationId = typeof form.conversation_id === "string" && form.conversation_id
+      ? form.conversation_id
+      : undefined;
+    const refuse = (why: string) => sseResponse(streamOf(chatErrorFragments(why)));
+    if (!message) return refuse("Type a question first.");
+    if (message.length > MAX_MESSAGE) return refuse(`Keep it under ${MAX_MESSAGE} characters.`);
+    if (conversationId && !UUID_RE.test(conversationId)) return refuse("Unknown conversation.");
+    let handle;
+    try {
+      handle = await deps.runs.start({ message, conversationId });
+    } catch (err) {
+      const refusal = runStartRefusal(err);
+      if (refusal) return refuse(refusal.message);
+      throw err;
+    }
+    const preamble = chatStartFragments({
+      runId: handle.runId,
+      conversationId: handle.conversationId,
+      userMessage: message,
+      newConversation: conversationId ? undefined : {
+        id: handle.conversationId,
+        title: message.replace(/\s+/g, " ").slice(0, 80),
+        preview: message.slice(0, 140),
+        messageCount: 1,
+        updatedAt: Date.now(),
+      },
+    });
+    const res = sseResponse(await openRunStream(deps, handle.runId, htmlEncoder, 0, preamble));
+    // A reload then opens this conversation and re-attaches to the run.
+    res.headers.set("hx-replace-url", `/c/${handle.conversationId}`);
+    return res;
+  });
+
+  app.get("/runs/:id/events", async (c) => {
+    const id = c.req.param("id");
+    const after = resumeAfter(c.req.header("last-event-id"), c.req.query("after"));
+    if (!UUID_RE.test(id) || after === null) return c.text("bad run id or event id", 400);
+    if (!deps.journals.get(id) && !(await getRun(sql, id))) return c.text("no such run", 404);
+    return sseResponse(await openRunStream(deps, id, htmlEncoder, after));
+  });
+
+  app.post("/runs/:id/cancel", (c) => {
+    const id = c.req.param("id");
+    // Stopping a run that already ended is not an error for the button: nothing to do.
+    return c.body(null, deps.runs.cancel(id) ? 202 : 204);
+  });
+
+  return app;
+}
+
+function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(controller) {
+      controller.enqueue(bytes);
+      controller.close();
+    },
+  });
+}
+
+function notFound(c: Context, message: string) {
+  return c.html(
+    renderDocument(
+      <Layout title="Not found · Glassbox" assetVersion={assetVersion}>
+        <main class="not-found">
+          <h1>Not found</h1>
+          <p>{message}</p>
+          <p>
+            <a href="/">Start a new chat</a>
+          </p>
+        </main>
+      </Layout>,
+    ),
+    404,
+  );
+}

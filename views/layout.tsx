@@ -1,0 +1,26 @@
+/** The HTML document shell: versioned assets (htmx, its SSE extension, the stylesheet). */
+import type { Child } from "hono/jsx";
+import { assetUrls } from "../routes/assets.ts";
+
+export function Layout(props: { title: string; assetVersion: string; children?: Child }) {
+  const urls = assetUrls(props.assetVersion);
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="color-scheme" content="light dark" />
+        <title>{props.title}</title>
+        <link rel="stylesheet" href={urls.css} />
+        <script src={urls.htmx} defer></script>
+        <script src={urls.sse} defer></script>
+      </head>
+      <body>{props.children}</body>
+    </html>
+  );
+}
+
+/** hono/jsx emits no doctype: every full page goes through here. */
+export function renderDocument(node: Child): string {
+  return `<!DOCTYPE html>${String(node)}`;
+}

@@ -1,0 +1,181 @@
+/**
+ * The chat page: conversations | conversation + composer | live run panels. A past or reloaded
+ * run renders from its folded events exactly as the live stream left it; with `activeRunId` the
+ * page re-attaches to the run's event stream and carries on live.
+ */
+import { ids } from "./ids.ts";
+import * as F from "./fragments.tsx";
+import { Layout, renderDocument } from "./layout.tsx";
+import type { RunView } from "./model.ts";
+import { type ConversationItemView, ConversationList } from "./sidebar.tsx";
+import { ConversationIdInput } from "./stream_start.tsx";
+import { settle, type TurnInput, TurnView } from "./transcript.tsx";
+
+export type { TurnInput } from "./transcript.tsx";
+
+export interface ChatPageProps {
+  conversations: ConversationItemView[];
+  current?: { id: string; title: string; turns: TurnInput[] };
+  activeRunId?: string;
+  assetVersion: string;
+  demo: boolean;
+  model: string;
+  /** For "5 min ago" labels; defaults to now. */
+  now?: number;
+}
+
+/** The whole document, `<!DOCTYPE html>` included: `c.html(ChatPage(props))`. */
+export function ChatPage(props: ChatPageProps): string {
+  return renderDocument(<ChatDocument {...props} />);
+}
+
+/** Enter sends (unless Shift, or an IME is composing); nothing while Send is disabled. */
+const ENTER_SENDS = "if(event.key==='Enter'&&!event.shiftKey&&!event.isComposing){" +
+  "event.preventDefault();if(!document.getElementById('send-button')?.disabled)this.form.requestSubmit()}";
+/** The request body is built before this event: clear the box for the next question. */
+const CLEAR_ON_SEND = "if(event.target===this)this.message.value=''";
+const setConnection = (state: string) =>
+  `document.getElementById('${ids.connection}')?.setAttribute('data-state','${state}')`;
+
+export function ChatDocument(props: ChatPageProps) {
+  const turns = props.current?.turns ?? [];
+  const last = turns.findLast((t) => t.run)?.run;
+  const panelRun: RunView | undefined = last
+    ? settle(last, last.runId === props.activeRunId)
+    : undefined;
+  const live = props.activeRunId !== undefined && panelRun?.runId === props.activeRunId;
+  const title = props.current?.title || "New chat";
+  return (
+    <Layout title={`${title} · Glassbox`} assetVersion={props.assetVersion}>
+      <a class="skip-link" href="#message">Skip to the message box</a>
+      <div class="app">
+        <header class="topbar">
+          <a class="brand" href="/">
+            <span class="brand-mark" aria-hidden="true"></span>Glassbox
+          </a>
+          <span class="tagline">Watch AI agents answer</span>
+          <span class="model">
+            <span class="model-label">Model</span> <code>{props.model}</code>
+            {props.demo
+              ? (
+                <span class="badge-demo" title="A scripted stand-in for testing, not a real LLM">
+                  Demo model
+                </span>
+              )
+              : null}
+          </span>
+          <F.ConnectionIndicator state={live ? "connecting" : panelRun ? "ended" : "idle"} />
+        </header>
+
+        <nav class="sidebar" aria-label="Conversations">
+          <a class="btn btn-new" href="/">New chat</a>
+          <h2 class="sidebar-title">Recent conversations</h2>
+          <ConversationList
+            conversations={props.conversations}
+            currentId={props.current?.id}
+            now={props.now}
+          />
+        </nav>
+
+        <main class="chat" id="main">
+          <F.ChatTitle title={title} />
+          <div class="transcript-scroll" tabindex={0} aria-label="Conversation">
+            <div class="transcript" id={ids.transcript}>
+              <div class="empty-state">
+                <p class="empty-title">Ask a question and watch the agents work.</p>
+                <p>
+                  The orchestrator plans, asks its team, calls tools and streams the answer; the
+                  panels show every step, LLM call, log line and token.
+                </p>
+              </div>
+              {turns.map((t, i) => <TurnView key={i} turn={t} activeRunId={props.activeRunId} />)}
+            </div>
+          </div>
+          <form
+            class="composer"
+            id="chat-form"
+            hx-post="/chat"
+            hx-swap="none"
+            {...{ "hx-on::before:request": CLEAR_ON_SEND }}
+          >
+            <label class="visually-hidden" for="message">Your question</label>
+            <textarea
+              id="message"
+              name="message"
+              rows={2}
+              required
+              placeholder="Ask about LLM usage and costs, the time, a calculation…"
+              aria-describedby="composer-hint"
+              hx-on:keydown={ENTER_SENDS}
+            >
+            </textarea>
+            <ConversationIdInput conversationId={props.current?.id ?? ""} />
+            <F.ComposerControls runId={live ? props.activeRunId! : null} />
+          </form>
+          {live
+            ? (
+              <div
+                id="run-stream"
+                hidden
+                hx-sse:connect={streamUrl(props.activeRunId!, panelRun!.lastEventId)}
+                hx-sse:close="done"
+                hx-swap="none"
+                {...{
+                  "hx-on::sse:after:connection": setConnection("live"),
+                  "hx-on::sse:error": setConnection("reconnecting"),
+                }}
+              >
+              </div>
+            )
+            : null}
+        </main>
+
+        <aside class="panels" aria-label="Run details">
+          <Panels run={panelRun} />
+        </aside>
+      </div>
+    </Layout>
+  );
+}
+
+/** The stream continues after the last event the page already shows. */
+function streamUrl(runId: string, lastEventId: number): string {
+  const base = `/runs/${encodeURIComponent(runId)}/events`;
+  return lastEventId > 0 ? `${base}?after=${lastEventId}` : base;
+}
+
+function Panels({ run }: { run: RunView | undefined }) {
+  const state = run?.state ?? "pending";
+  return (
+    <>
+      <section class="panel panel-progress" aria-labelledby="h-progress">
+        <div class="panel-head">
+          <h2 id="h-progress">Progress</h2>
+          <F.RunStateBadge state={state} />
+        </div>
+        <F.ProgressBar progress={run?.progress ?? null} />
+      </section>
+      <section class="panel panel-agents" aria-labelledby="h-agents">
+        <h2 id="h-agents">Agents</h2>
+        <F.AgentStatusPanel agents={run?.agents ?? []} />
+      </section>
+      <section class="panel panel-tree" aria-labelledby="h-tree">
+        <h2 id="h-tree">Execution tree</h2>
+        <div class="tree-scroll" tabindex={0} aria-label="Execution tree">
+          <F.RunTree root={run && run.state !== "pending" ? run.tree : null} />
+        </div>
+      </section>
+      <section class="panel panel-log" aria-labelledby="h-log">
+        <h2 id="h-log">Log</h2>
+        <div class="log-scroll" tabindex={0} aria-label="Log tail">
+          <F.LogList logs={run?.logs ?? []} />
+        </div>
+      </section>
+      <section class="panel panel-usage" aria-labelledby="h-usage">
+        <h2 id="h-usage">Usage</h2>
+        <F.UsageSummary usage={run?.usage ?? null} state={state} />
+      </section>
+      <F.StatusLine text={run ? F.statusText(run) : ""} />
+    </>
+  );
+}

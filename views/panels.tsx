@@ -1,0 +1,67 @@
+/** Side panels: the team's status and the live log tail. */
+import type { AgentState } from "../agents/events.ts";
+import { formatClock } from "./format.ts";
+import { ids, LOG_LIMIT } from "./ids.ts";
+import type { AgentRowView, LogView } from "./model.ts";
+
+export function AgentStatusPanel({ agents }: { agents: AgentRowView[] }) {
+  return (
+    <ul class="agents" id={ids.agents}>
+      {agents.length
+        ? agents.map((a) => <AgentStatusRow key={a.name} agent={a} />)
+        : <li class="empty-hint">The team appears when a run starts.</li>}
+    </ul>
+  );
+}
+
+export function AgentStatusRow({ agent }: { agent: AgentRowView }) {
+  return (
+    <li class="agent-row" id={ids.agentRow(agent.name)}>
+      <span class="agent-who">
+        <span class="agent-title">{agent.title}</span>
+        <span class="agent-name">{agent.name}</span>
+      </span>
+      <AgentRowState name={agent.name} status={agent.status} detail={agent.detail} />
+    </li>
+  );
+}
+
+/** The part of a row that glassbox.agent_status replaces (the event has no title). */
+export function AgentRowState(props: { name: string; status: AgentState; detail: string | null }) {
+  return (
+    <span class="agent-state" id={ids.agentRowState(props.name)}>
+      <span class={`badge badge-${props.status}`}>{props.status}</span>
+      {props.detail ? <span class="agent-detail" title={props.detail}>{props.detail}</span> : null}
+    </span>
+  );
+}
+
+/**
+ * The log tail keeps the last LOG_LIMIT rows in the DOM: rows arrive by `beforeend` appends, and
+ * htmx fires `htmx:before:settle` on the list after each append, where this one-line handler drops
+ * the oldest rows. Without JS the CSS rule `.log > li:nth-last-child(n+201)` hides them instead.
+ */
+export const TRIM_LOG = `while(this.childElementCount>${LOG_LIMIT})this.firstElementChild.remove()`;
+
+export function LogList({ logs }: { logs: LogView[] }) {
+  return (
+    <ol class="log" id={ids.logList} {...{ "hx-on::before:settle": TRIM_LOG }}>
+      {logs.map((l, i) => <LogRow key={i} log={l} />)}
+    </ol>
+  );
+}
+
+const LEVELS = new Set(["trace", "debug", "info", "warning", "error", "fatal"]);
+
+export function LogRow({ log }: { log: LogView }) {
+  const level = LEVELS.has(log.level) ? log.level : "info";
+  const t = formatClock(log.timestamp);
+  return (
+    <li class={`log-row level-${level}`}>
+      <time datetime={t.iso} title={`${t.iso} · ${log.category}`}>{t.text}</time>
+      <span class="log-level">{level === "warning" ? "warn" : level}</span>
+      <span class="log-agent">{log.agent ?? log.category}</span>
+      <span class="log-msg">{log.message}</span>
+    </li>
+  );
+}

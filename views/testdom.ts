@@ -1,0 +1,91 @@
+/**
+ * Test helpers: parse SSE messages, parse HTML with linkedom, and apply streamed fragments to a
+ * page the way htmx 4 does (hx-swap-oob replace by id, `<hx-partial>` appends to its target), so
+ * tests can compare "page render after N events" with "page + live stream".
+ */
+import { parseHTML } from "linkedom";
+
+export interface SseMsg {
+  id?: string;
+  event?: string;
+  data: string;
+}
+
+/** Parses SSE text into messages (spec rules used by htmx: one optional space after the colon). */
+export function parseSse(input: Uint8Array | string): SseMsg[] {
+  const text = typeof input === "string" ? input : new TextDecoder().decode(input);
+  const out: SseMsg[] = [];
+  let cur: SseMsg | null = null;
+  let data: string[] = [];
+  for (const line of text.split(/\r\n|\r|\n/)) {
+    if (line === "") {
+      if (cur) out.push({ ...cur, data: data.join("\n") });
+      cur = null;
+      data = [];
+      continue;
+    }
+    const i = line.indexOf(":");
+    const field = i < 0 ? line : line.slice(0, i);
+    const value = i < 0 ? "" : line.slice(i + 1).replace(/^ /, "");
+    cur ??= { data: "" };
+    if (field === "data") data.push(value);
+    else if (field === "id") cur.id = value;
+    else if (field === "event") cur.event = value;
+  }
+  return out;
+}
+
+// deno-lint-ignore no-explicit-any
+export type Doc = any;
+
+export function parseDoc(html: string): Doc {
+  return parseHTML(html.startsWith("<!DOCTYPE") ? html : `<html><body>${html}</body></html>`)
+    .document;
+}
+
+export interface Applied {
+  /** Targets that were not in the document when a fragment arrived. */
+  missing: string[];
+}
+
+/** Applies one message's fragments to `doc` like htmx: OOB elements first, then partials. */
+export function applyFragments(doc: Doc, html: string, result: Applied = { missing: [] }) {
+  const frag = parseDoc(html);
+  const body = frag.body;
+  for (const el of [...body.querySelectorAll("[hx-swap-oob]")]) {
+    const swap = el.getAttribute("hx-swap-oob");
+    el.removeAttribute("hx-swap-oob");
+    const target = doc.getElementById(el.id);
+    if (!target) {
+      result.missing.push(`#${el.id}`);
+      continue;
+    }
+    if (swap === "innerHTML") target.innerHTML = el.innerHTML;
+    else target.replaceWith(el);
+  }
+  for (const p of [...body.querySelectorAll("hx-partial")]) {
+    const sel = p.getAttribute("hx-target");
+    const target = doc.querySelector(sel);
+    if (!target) {
+      result.missing.push(sel);
+      continue;
+    }
+    const nodes = [...p.childNodes];
+    if (p.getAttribute("hx-swap") === "afterbegin") target.prepend(...nodes);
+    else target.append(...nodes);
+  }
+  return result;
+}
+
+/** Every element's attribute names, for "no on* handlers" checks. */
+export function attributeNames(doc: Doc): string[] {
+  return [...doc.querySelectorAll("*")].flatMap((el: Doc) =>
+    [...el.attributes].map((a: Doc) => a.name)
+  );
+}
+
+/** Normalised outer HTML of `#id` (serialisation differences aside, same markup ⇒ same string). */
+export function outer(doc: Doc, id: string): string {
+  const el = doc.getElementById(id);
+  return el ? el.outerHTML : "";
+}
