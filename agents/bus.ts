@@ -1,0 +1,236 @@
+/**
+ * In-process event hub: delivers run events to SSE subscribers (many viewers per run, many log
+ * tails). Shaped by the fan-out measurements in STACK_NOTES.md:
+ * - publish() is synchronous, with no per-subscriber formatting, await or task: subscribers of a
+ *   topic are grouped by encoder, each event is encoded once per group, and the same bytes are
+ *   enqueued on every subscriber's ReadableStream (Deno.serve drains it to the socket).
+ * - Under load writes are coalesced: the first event after a quiet window goes out at once, later
+ *   ones wait for ONE shared timer that flushes every busy group (see bus_group.ts).
+ * - Each subscriber's queue is bounded: its stream counts queued bytes (highWaterMark 0, so
+ *   desiredSize = -queued). A write that would exceed the cap cuts the subscriber off: its stream
+ *   is closed (the client gets what was queued, a clean end, and resumes with Last-Event-ID). If
+ *   it still has not drained a keep-alive interval later it is errored, which aborts the
+ *   connection and frees the queue (Deno prints the reason) — a client that never reads cannot pin
+ *   memory forever.
+ */
+import { isTerminal, type RunEvent } from "./events.ts";
+import { concat, type Encoder, Group, type Sink, type Sub } from "./bus_group.ts";
+import { KEEP_ALIVE } from "./sse.ts";
+
+export type { Encoder };
+
+export interface SubscribeOptions {
+  topic: string;
+  encoder: Encoder;
+  /** Persisted events; those with id > afterId are sent first, in one write, not capped. */
+  history?: RunEvent[];
+  afterId?: number;
+  /** Sent before anything else (e.g. `retry:` or an initial HTML fragment). */
+  preamble?: Uint8Array;
+  closeAfterTerminal?: boolean;
+  maxQueuedBytes?: number;
+}
+
+export interface HubOptions {
+  /** Coalescing window; keep it longer than one fan-out. Default 10 ms. */
+  coalesceMs?: number;
+  /** Keep-alive comment interval, also the grace period of a cut-off subscriber. Default 15 s. */
+  keepAliveMs?: number;
+  /** Default per-subscriber cap on queued bytes. Default 1 MiB. */
+  maxQueuedBytes?: number;
+  onEncodeError?: (error: unknown, ev: RunEvent) => void;
+}
+
+export interface HubStats {
+  topics: number;
+  subscribers: number;
+  /** Subscribers cut off for falling behind, since the hub was created. */
+  cutOff: number;
+  /** publish() calls since the hub was created. */
+  published: number;
+}
+
+const EMPTY = new Uint8Array(0);
+
+export class EventHub {
+  #topics = new Map<string, Map<Encoder, Group>>();
+  #hot = new Set<Group>();
+  /** Cut off, closed, waiting for the client to drain what was queued (or to be reaped). */
+  #draining = new Set<Sub>();
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  #keepAliveTimer: ReturnType<typeof setInterval> | undefined;
+  #subscribers = 0;
+  #cutOff = 0;
+  #published = 0;
+  #closed = false;
+  readonly #coalesceMs: number;
+  readonly #keepAliveMs: number;
+  readonly #maxQueuedBytes: number;
+  readonly #onEncodeError: (error: unknown, ev: RunEvent) => void;
+  readonly #sink: Sink = { write: (s, b) => this.#write(s, b), end: (s) => this.#end(s) };
+
+  constructor(opts: HubOptions = {}) {
+    this.#coalesceMs = opts.coalesceMs ?? 10;
+    this.#keepAliveMs = opts.keepAliveMs ?? 15_000;
+    this.#maxQueuedBytes = opts.maxQueuedBytes ?? 1 << 20;
+    this.#onEncodeError = opts.onEncodeError ??
+      ((e, ev) => console.error(`EventHub: encoder failed on event ${ev.id}`, e));
+  }
+
+  /** Synchronous: read history and subscribe in the same tick and nothing is lost or repeated. */
+  subscribe(o: SubscribeOptions): ReadableStream<Uint8Array> {
+    const ref: { sub?: Sub } = {};
+    let ctrl!: ReadableStreamDefaultController<Uint8Array>;
+    const stream = new ReadableStream<Uint8Array>({
+      start: (c) => void (ctrl = c),
+      cancel: () => ref.sub && this.#drop(ref.sub),
+    }, { highWaterMark: 0, size: (chunk) => chunk.byteLength });
+
+    const parts = o.preamble ? [o.preamble] : [];
+    const afterId = o.afterId ?? -Infinity;
+    let floor = afterId;
+    let ended = this.#closed;
+    for (const ev of ended ? [] : o.history ?? []) {
+      if (ev.id <= afterId) continue;
+      floor = Math.max(floor, ev.id);
+      const bytes = this.#encode(o.encoder, ev);
+      if (bytes) parts.push(bytes);
+      if ((ended = o.closeAfterTerminal === true && isTerminal(ev.event))) break;
+    }
+    if (parts.length > 0) ctrl.enqueue(concat(parts));
+    if (ended) {
+      ctrl.close();
+      return stream;
+    }
+
+    let groups = this.#topics.get(o.topic);
+    if (!groups) this.#topics.set(o.topic, groups = new Map());
+    let group = groups.get(o.encoder);
+    if (!group) groups.set(o.encoder, group = new Group(o.topic, o.encoder, this.#sink));
+    ref.sub = {
+      ctrl,
+      group,
+      floor,
+      skip: group.pendingLength,
+      closeAfterTerminal: o.closeAfterTerminal ?? false,
+      maxQueuedBytes: o.maxQueuedBytes ?? this.#maxQueuedBytes,
+      cutAt: 0,
+    };
+    group.subs.add(ref.sub);
+    this.#subscribers++;
+    this.#keepAliveTimer ??= setInterval(this.#keepAlive, this.#keepAliveMs);
+    return stream;
+  }
+
+  /** Synchronous and cheap; an encoder that throws is reported, never thrown to the publisher. */
+  publish(topic: string, ev: RunEvent): void {
+    this.#published++;
+    const groups = this.#topics.get(topic);
+    if (!groups) return;
+    const terminal = isTerminal(ev.event);
+    for (const g of groups.values()) {
+      // A terminal event must reach the group even unencoded: it closes closeAfterTerminal subs.
+      const bytes = this.#encode(g.encoder, ev) ?? (terminal ? EMPTY : null);
+      if (!bytes) continue;
+      g.deliver(ev.id, bytes, terminal);
+      this.#hot.add(g);
+      this.#flushTimer ??= setTimeout(this.#flush, this.#coalesceMs);
+    }
+  }
+
+  /** Flushes and closes every subscriber of the topic (e.g. the run was deleted). */
+  endTopic(topic: string): void {
+    for (const g of this.#topics.get(topic)?.values() ?? []) {
+      g.flush();
+      for (const s of g.subs) this.#end(s);
+    }
+  }
+
+  /** Flushes and closes everything and clears all timers; later subscribers get an empty stream. */
+  close(): void {
+    this.#closed = true;
+    for (const topic of [...this.#topics.keys()]) this.endTopic(topic);
+    this.#draining.clear();
+    this.#hot.clear();
+    clearTimeout(this.#flushTimer);
+    clearInterval(this.#keepAliveTimer);
+    this.#flushTimer = this.#keepAliveTimer = undefined;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  stats(): HubStats {
+    const [topics, subscribers] = [this.#topics.size, this.#subscribers];
+    return { topics, subscribers, cutOff: this.#cutOff, published: this.#published };
+  }
+
+  #flush = (): void => {
+    this.#flushTimer = undefined;
+    for (const g of this.#hot) if (!g.flush()) this.#hot.delete(g);
+    if (this.#hot.size > 0) this.#flushTimer = setTimeout(this.#flush, this.#coalesceMs);
+  };
+
+  /** Enqueues unless that would exceed the subscriber's cap; then cuts it off and returns false. */
+  #write(s: Sub, bytes: Uint8Array): boolean {
+    if (bytes.byteLength === 0) return true;
+    if (bytes.byteLength - (s.ctrl.desiredSize ?? 0) <= s.maxQueuedBytes) {
+      s.ctrl.enqueue(bytes);
+      return true;
+    }
+    this.#cutOff++;
+    s.cutAt = performance.now();
+    this.#end(s);
+    this.#draining.add(s);
+    this.#keepAliveTimer ??= setInterval(this.#keepAlive, this.#keepAliveMs);
+    return false;
+  }
+
+  #end(s: Sub): void {
+    s.ctrl.close();
+    this.#drop(s);
+  }
+
+  #drop(s: Sub): void {
+    this.#draining.delete(s);
+    const g = s.group;
+    if (g.subs.delete(s)) {
+      this.#subscribers--;
+      const groups = this.#topics.get(g.topic);
+      // Identity check: after emptying once, the group may have been replaced by a new one.
+      if (g.subs.size === 0 && groups?.get(g.encoder) === g) {
+        groups.delete(g.encoder);
+        if (groups.size === 0) this.#topics.delete(g.topic);
+      }
+    }
+    if (this.#subscribers === 0 && this.#draining.size === 0) {
+      clearInterval(this.#keepAliveTimer);
+      this.#keepAliveTimer = undefined;
+    }
+  }
+
+  #keepAlive = (): void => {
+    for (const groups of this.#topics.values()) {
+      for (const g of groups.values()) for (const s of g.subs) this.#write(s, KEEP_ALIVE);
+    }
+    const now = performance.now();
+    for (const s of this.#draining) {
+      // desiredSize is 0 once a closed stream has been drained.
+      if (s.ctrl.desiredSize === 0) this.#drop(s);
+      else if (now - s.cutAt >= this.#keepAliveMs) {
+        s.ctrl.error("EventHub: subscriber too slow, connection aborted");
+        this.#drop(s);
+      }
+    }
+  };
+
+  #encode(encoder: Encoder, ev: RunEvent): Uint8Array | null {
+    try {
+      return encoder(ev);
+    } catch (e) {
+      this.#onEncodeError(e, ev);
+      return null;
+    }
+  }
+}
