@@ -1,0 +1,366 @@
+/**
+ * Logging: LogTape configured once per process. Every record goes to stdout (JSON lines when
+ * stdout is not a terminal, a readable line when it is). Records logged inside
+ * `withRunContext({ runId, agent }, fn)` — from any logger, across awaits — also carry runId and
+ * agent, and are forwarded to `onRunLog(runId, LogValue)` so the runtime can append them to the
+ * run's event stream as `glassbox.log` events.
+ *
+ * The run context lives in one AsyncLocalStorage that is also LogTape's `contextLocalStorage`,
+ * so LogTape's own `withContext` nests with it and its properties attach to every record.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import {
+  configure,
+  getAnsiColorFormatter,
+  getJsonLinesFormatter,
+  getLogger as getLogTapeLogger,
+  getTextFormatter,
+  type Logger,
+  type LogRecord,
+  reset,
+  type Sink,
+  type TextFormatter,
+  withContext,
+} from "@logtape/logtape";
+import type { LogLevel, LogValue } from "./events.ts";
+
+export type { Logger };
+export { withContext };
+
+export const ROOT_CATEGORY = "glassbox";
+
+export interface LoggingOptions {
+  /** Receives every record logged inside `withRunContext`. Must not throw (errors are caught). */
+  onRunLog: (runId: string, value: LogValue) => void;
+  /** "auto" (default): JSON lines unless stdout is a terminal. */
+  stdout?: "json" | "pretty" | "auto";
+  /** Default "info". Applies to stdout and to forwarded run logs alike. */
+  lowestLevel?: LogLevel;
+  /** Where formatted lines go (one call per record, without the trailing newline). Default: stdout. */
+  write?: (line: string) => void;
+}
+
+/** The context that withRunContext installs. */
+export interface RunLogContext {
+  runId: string;
+  agent: string;
+}
+
+/** Caps for what is forwarded to a run (it ends up in the events table and in browsers). */
+export const LIMITS = {
+  message: 4_000,
+  string: 1_000,
+  arrayItems: 50,
+  objectKeys: 50,
+  depth: 4,
+  /** Max JSON length of LogValue.properties; larger ones are replaced by a truncated preview. */
+  propertiesJson: 8_192,
+} as const;
+
+type Store = Record<string | symbol, unknown>;
+
+/** Marks the context in which onRunLog runs: records logged there are not forwarded again. */
+const FORWARDING = Symbol("glassbox.logging.forwarding");
+const storage = new AsyncLocalStorage<Store>();
+/** Synchronous re-entrancy guard, in addition to the FORWARDING context marker. */
+let forwardDepth = 0;
+
+/**
+ * Configures LogTape (replacing any previous configuration, so tests may call it repeatedly).
+ */
+export async function setupLogging(opts: LoggingOptions): Promise<void> {
+  const lowestLevel = opts.lowestLevel ?? "info";
+  const write = opts.write ?? writeStdout;
+  const mode = opts.stdout ?? "auto";
+  const isTerminal = safeIsTerminal();
+  const json = mode === "json" || (mode === "auto" && !isTerminal);
+  await configure({
+    reset: true,
+    contextLocalStorage: storage as AsyncLocalStorage<Record<string, unknown>>,
+    sinks: {
+      stdout: lineSink(json ? getJsonLinesFormatter() : prettyFormatter(isTerminal), write, !json),
+      run: runSink(opts.onRunLog),
+    },
+    loggers: [
+      // The root category: records of every logger (ours and any library using LogTape).
+      { category: [], sinks: ["stdout", "run"], lowestLevel },
+      // LogTape's own diagnostics (e.g. a failing sink): stdout only, warnings and up.
+      {
+        category: ["logtape", "meta"],
+        sinks: ["stdout"],
+        parentSinks: "override",
+        lowestLevel: "warning",
+      },
+    ],
+  });
+}
+
+/** Removes the configuration (records are dropped until setupLogging is called again). */
+export async function resetLogging(): Promise<void> {
+  await reset();
+}
+
+/** A logger under the "glassbox" root category: getLogger("runtime") → "glassbox.runtime". */
+export function getLogger(...category: string[]): Logger {
+  return getLogTapeLogger([ROOT_CATEGORY, ...category]);
+}
+
+/**
+ * Runs fn so that every record logged inside it (any logger, across awaits) carries runId and
+ * agent and is forwarded to onRunLog. Nests: an inner context (a sub-agent) overrides both.
+ * Works whether or not logging is configured yet.
+ */
+export function withRunContext<T>(ctx: RunLogContext, fn: () => T): T {
+  const parent = storage.getStore();
+  return storage.run({ ...parent, runId: ctx.runId, agent: ctx.agent }, fn);
+}
+
+/** The innermost run context, or null outside withRunContext. */
+export function currentRunContext(): RunLogContext | null {
+  const store = storage.getStore();
+  if (!store || typeof store.runId !== "string") return null;
+  return { runId: store.runId, agent: typeof store.agent === "string" ? store.agent : "" };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function safeIsTerminal(): boolean {
+  try {
+    return Deno.stdout.isTerminal();
+  } catch {
+    return false;
+  }
+}
+
+const encoder = new TextEncoder();
+
+function writeStdout(line: string): void {
+  const bytes = encoder.encode(line + "\n");
+  let written = 0;
+  while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
+}
+
+function prettyFormatter(colors: boolean): TextFormatter {
+  const base = colors
+    ? getAnsiColorFormatter({ timestamp: "time", category: "." })
+    : getTextFormatter({ timestamp: "date-time", category: "." });
+  return (record) => {
+    const line = base(record).replace(/\r?\n$/, "");
+    const { runId, agent } = record.properties;
+    if (typeof runId !== "string") return line;
+    return `${line}  (${typeof agent === "string" ? agent + " " : ""}run ${runId})`;
+  };
+}
+
+function lineSink(format: TextFormatter, write: (line: string) => void, pretty: boolean): Sink {
+  return (record) => {
+    let line: string;
+    try {
+      line = format(record).replace(/\r?\n$/, "");
+    } catch (error) {
+      // A formatter failure must not lose the record entirely.
+      line = pretty
+        ? `[${record.level}] ${record.category.join(".")}: (unformattable record: ${error})`
+        : JSON.stringify({
+          "@timestamp": new Date(record.timestamp).toISOString(),
+          level: record.level.toUpperCase(),
+          message: renderMessage(record.message),
+          logger: record.category.join("."),
+          formatError: String(error),
+        });
+    }
+    try {
+      write(line);
+    } catch {
+      // stdout gone (closed pipe): nothing sensible to do from inside a logging call.
+    }
+  };
+}
+
+function runSink(onRunLog: LoggingOptions["onRunLog"]): Sink {
+  const meta = getLogTapeLogger([ROOT_CATEGORY, "logging"]);
+  return (record) => {
+    // Cheap exit for the common case: not inside a run, or already forwarding.
+    const store = storage.getStore();
+    if (store === undefined || forwardDepth > 0 || store[FORWARDING] === true) return;
+    const runId = store.runId;
+    if (typeof runId !== "string") return;
+    forwardDepth++;
+    try {
+      storage.run({ ...store, [FORWARDING]: true }, () => {
+        try {
+          const value = toLogValue(record, store);
+          const result: unknown = onRunLog(runId, value);
+          if (isThenable(result)) {
+            result.then(undefined, (error: unknown) => {
+              meta.error("onRunLog failed for run {runId}: {error}", { runId, error });
+            });
+          }
+        } catch (error) {
+          // Logged inside the FORWARDING context: it reaches stdout but is not forwarded.
+          meta.error("onRunLog failed for run {runId}: {error}", { runId, error });
+        }
+      });
+    } catch {
+      // Never throw into the logging call.
+    } finally {
+      forwardDepth--;
+    }
+  };
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === "object" && v !== null &&
+    typeof (v as { then?: unknown }).then === "function";
+}
+
+const LEVELS: ReadonlySet<string> = new Set([
+  "trace",
+  "debug",
+  "info",
+  "warning",
+  "error",
+  "fatal",
+]);
+
+/** Converts a LogTape record to the LogValue carried by a `glassbox.log` event. */
+export function toLogValue(record: LogRecord, context: Record<string, unknown>): LogValue {
+  const value: LogValue = {
+    level: LEVELS.has(record.level) ? record.level as LogLevel : "info",
+    timestamp: record.timestamp,
+    agent: typeof context.agent === "string" ? context.agent : null,
+    category: record.category.join("."),
+    message: truncate(renderMessage(record.message), LIMITS.message),
+  };
+  const properties = safeProperties(record.properties);
+  if (properties) value.properties = properties;
+  return value;
+}
+
+function renderMessage(parts: readonly unknown[]): string {
+  if (parts.length === 1 && typeof parts[0] === "string") return parts[0];
+  let out = "";
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i];
+    if (i % 2 === 0) out += typeof part === "string" ? part : String(part);
+    else out += renderValue(part);
+    if (out.length > LIMITS.message) break;
+  }
+  return out;
+}
+
+function renderValue(v: unknown): string {
+  switch (typeof v) {
+    case "string":
+      return truncate(v, LIMITS.string);
+    case "number":
+    case "boolean":
+    case "bigint":
+    case "undefined":
+      return String(v);
+    case "symbol":
+      return v.toString();
+    case "function":
+      return `[Function ${v.name || "anonymous"}]`;
+  }
+  if (v === null) return "null";
+  if (v instanceof Error) return `${v.name}: ${v.message}`;
+  try {
+    return truncate(JSON.stringify(jsonSafe(v, 2, new WeakSet())), LIMITS.string);
+  } catch {
+    return "[unrenderable]";
+  }
+}
+
+/** Properties minus the run context (runId is the run, agent has its own field); JSON-safe. */
+function safeProperties(props: Record<string, unknown>): Record<string, unknown> | undefined {
+  let out: Record<string, unknown> | undefined;
+  let count = 0;
+  for (const key of Object.keys(props)) {
+    if (key === "runId" || key === "agent") continue;
+    if (++count > LIMITS.objectKeys) {
+      out!["…"] = "more properties omitted";
+      break;
+    }
+    try {
+      (out ??= {})[key] = jsonSafe(props[key], LIMITS.depth, new WeakSet());
+    } catch {
+      (out ??= {})[key] = "[unserializable]";
+    }
+  }
+  if (!out) return undefined;
+  let json: string;
+  try {
+    json = JSON.stringify(out);
+  } catch {
+    return { _unserializable: true };
+  }
+  if (json.length <= LIMITS.propertiesJson) return out;
+  return { _truncated: true, _preview: json.slice(0, LIMITS.propertiesJson) };
+}
+
+/** A plain-JSON copy: no cycles, bigints, functions, symbols or huge strings/arrays. */
+function jsonSafe(v: unknown, depth: number, seen: WeakSet<object>): unknown {
+  switch (typeof v) {
+    case "string":
+      return truncate(v, LIMITS.string);
+    case "number":
+      return Number.isFinite(v) ? v : String(v);
+    case "boolean":
+      return v;
+    case "bigint":
+      return v.toString();
+    case "undefined":
+      return null;
+    case "symbol":
+      return v.toString();
+    case "function":
+      return `[Function ${v.name || "anonymous"}]`;
+  }
+  if (v === null) return null;
+  const obj = v as object;
+  if (seen.has(obj)) return "[Circular]";
+  if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? null : obj.toISOString();
+  if (obj instanceof Error) {
+    const e: Record<string, unknown> = { name: obj.name, message: truncate(obj.message, 1_000) };
+    if (obj.stack) e.stack = truncate(obj.stack, 2_000);
+    if (obj.cause !== undefined && depth > 0) {
+      seen.add(obj);
+      e.cause = jsonSafe(obj.cause, depth - 1, seen);
+      seen.delete(obj);
+    }
+    return e;
+  }
+  if (depth <= 0) return Array.isArray(obj) ? `[Array(${obj.length})]` : "[Object]";
+  seen.add(obj);
+  try {
+    if (Array.isArray(obj)) {
+      const n = Math.min(obj.length, LIMITS.arrayItems);
+      const out: unknown[] = new Array(n);
+      for (let i = 0; i < n; i++) out[i] = jsonSafe(obj[i], depth - 1, seen);
+      if (obj.length > n) out.push(`… ${obj.length - n} more`);
+      return out;
+    }
+    if (ArrayBuffer.isView(obj)) return `[${obj.constructor.name}(${obj.byteLength} bytes)]`;
+    if (obj instanceof Map) return jsonSafe(Object.fromEntries(obj), depth, seen);
+    if (obj instanceof Set) return jsonSafe([...obj], depth, seen);
+    const toJSON = (obj as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === "function") return jsonSafe(toJSON.call(obj), depth - 1, seen);
+    const out: Record<string, unknown> = {};
+    let count = 0;
+    for (const key of Object.keys(obj)) {
+      if (++count > LIMITS.objectKeys) {
+        out["…"] = "more keys omitted";
+        break;
+      }
+      out[key] = jsonSafe((obj as Record<string, unknown>)[key], depth - 1, seen);
+    }
+    return out;
+  } finally {
+    seen.delete(obj);
+  }
+}
+
+function truncate(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max)}… (${s.length - max} more chars)`;
+}
