@@ -20,6 +20,13 @@ try {
   Deno.exit(2);
 }
 
+// A query in flight when Postgres restarts can reject again later with nobody awaiting it
+// (postgres.js, see STACK_NOTES): log it instead of letting it take the server down.
+globalThis.addEventListener("unhandledrejection", (e) => {
+  e.preventDefault();
+  console.error("glassbox: unhandled rejection:", e.reason);
+});
+
 const glassbox = await createGlassbox(config);
 const server = Deno.serve({
   port: config.port,
