@@ -4,8 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { freshPostgres, skipWithoutPostgres } from "./support/db.ts";
-import { startScriptedLlm } from "./support/scripted_llm.ts";
-import { postJson, startGlassbox } from "./support/server.ts";
+import { postJson, startGlassbox, startStack } from "./support/server.ts";
 import { listEvents } from "../db/events.ts";
 
 const ignore = await skipWithoutPostgres();
@@ -41,14 +40,10 @@ const SUB_AGENT_SCRIPTS = [
 Deno.test(
   { name: "chat API: sub-agent and tool run end to end, every call recorded", ignore },
   async () => {
-    const db = await freshPostgres();
-    const llm = startScriptedLlm(SUB_AGENT_SCRIPTS);
-    const gb = await startGlassbox({
-      DATABASE_URL: db.url,
-      OPENAI_BASE_URL: llm.url,
-      OPENAI_API_KEY: "test",
-      GLASSBOX_MODEL: "gpt-4o-mini",
-    });
+    const { db, llm, gb, close } = await startStack(
+      { GLASSBOX_MODEL: "gpt-4o-mini" },
+      SUB_AGENT_SCRIPTS,
+    );
     try {
       const res = await postJson(`${gb.url}/api/v1/chat`, {
         message: "What is 6*7?",
@@ -180,9 +175,7 @@ Deno.test(
         "And again?",
       ]);
     } finally {
-      await gb.close();
-      await llm.close();
-      await db.close();
+      await close();
     }
   },
 );
@@ -190,17 +183,10 @@ Deno.test(
 Deno.test(
   { name: "chat API: a model failure fails the run, recorded, with a clear error", ignore },
   async () => {
-    const db = await freshPostgres();
-    const llm = startScriptedLlm([
+    const { db, gb, close } = await startStack({ GLASSBOX_LLM_MAX_ATTEMPTS: "2" }, [
       { kind: "status", status: 500 },
       { kind: "status", status: 500 },
     ]);
-    const gb = await startGlassbox({
-      DATABASE_URL: db.url,
-      OPENAI_BASE_URL: llm.url,
-      OPENAI_API_KEY: "test",
-      GLASSBOX_LLM_MAX_ATTEMPTS: "2",
-    });
     try {
       const res = await postJson(`${gb.url}/api/v1/chat`, { message: "hello" });
       assert.equal(res.status, 502);
@@ -223,9 +209,7 @@ Deno.test(
       assert.equal(run.status, "failed");
       assert.match(run.error, /500/);
     } finally {
-      await gb.close();
-      await llm.close();
-      await db.close();
+      await close();
     }
   },
 );
@@ -292,17 +276,10 @@ function json(body: unknown): RequestInit {
 Deno.test(
   { name: "usage API: totals by model and agent; unknown price stays unknown", ignore },
   async () => {
-    const db = await freshPostgres();
-    const llm = startScriptedLlm([
+    const { gb, close } = await startStack({ GLASSBOX_MODEL: "my-local-model" }, [
       { kind: "text", chunks: ["hi"], usage: { prompt_tokens: 10, completion_tokens: 2 } },
       { kind: "text", chunks: ["yo"], usage: { prompt_tokens: 30, completion_tokens: 4 } },
     ]);
-    const gb = await startGlassbox({
-      DATABASE_URL: db.url,
-      OPENAI_BASE_URL: llm.url,
-      OPENAI_API_KEY: "t",
-      GLASSBOX_MODEL: "my-local-model",
-    });
     try {
       await (await postJson(`${gb.url}/api/v1/chat`, { message: "a", user_id: "u1" })).body
         ?.cancel();
@@ -320,9 +297,7 @@ Deno.test(
       assert.equal(bad.status, 400);
       assert.equal((await bad.json()).error.code, "invalid_query");
     } finally {
-      await gb.close();
-      await llm.close();
-      await db.close();
+      await close();
     }
   },
 );

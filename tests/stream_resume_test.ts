@@ -6,34 +6,14 @@
 import assert from "node:assert/strict";
 import type { SseMessage } from "../agents/sse.ts";
 import { listEvents } from "../db/events.ts";
-import { freshPostgres, skipWithoutPostgres } from "./support/db.ts";
-import { startScriptedLlm } from "./support/scripted_llm.ts";
-import { postJson, startGlassbox } from "./support/server.ts";
+import { skipWithoutPostgres } from "./support/db.ts";
+import { postJson, startStack } from "./support/server.ts";
 import { allMessages, connectSse, sseMessages, takeMessages } from "./support/sse_client.ts";
 
 const ignore = await skipWithoutPostgres();
 const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i} `);
 
-async function setup(env: Record<string, string> = {}) {
-  const db = await freshPostgres();
-  const llm = startScriptedLlm();
-  const gb = await startGlassbox({
-    DATABASE_URL: db.url,
-    OPENAI_BASE_URL: llm.url,
-    OPENAI_API_KEY: "test",
-    ...env,
-  });
-  return {
-    db,
-    llm,
-    gb,
-    close: async () => {
-      await gb.close();
-      await llm.close();
-      await db.close();
-    },
-  };
-}
+const setup = startStack;
 
 const ids = (ms: SseMessage[]) => ms.map((m) => Number(m.id));
 const typeOf = (m: SseMessage) => JSON.parse(m.data).event.type as string;

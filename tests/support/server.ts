@@ -4,6 +4,8 @@
  */
 import { createGlassbox, type Glassbox } from "../../app.ts";
 import { loadConfig } from "../../config.ts";
+import { freshPostgres } from "./db.ts";
+import { type Script, startScriptedLlm } from "./scripted_llm.ts";
 
 export interface TestServer {
   url: string;
@@ -37,4 +39,32 @@ export function postJson(url: string, body: unknown, headers: HeadersInit = {}):
     headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify(body),
   });
+}
+
+/**
+ * The usual integration set-up: a fresh Postgres database, a scripted model server and Glassbox
+ * pointed at both. `close()` tears all three down.
+ */
+export async function startStack(
+  env: Record<string, string> = {},
+  scripts: Script[] = [],
+) {
+  const db = await freshPostgres();
+  const llm = startScriptedLlm(scripts);
+  const gb = await startGlassbox({
+    DATABASE_URL: db.url,
+    OPENAI_BASE_URL: llm.url,
+    OPENAI_API_KEY: "test",
+    ...env,
+  });
+  return {
+    db,
+    llm,
+    gb,
+    close: async () => {
+      await gb.close();
+      await llm.close();
+      await db.close();
+    },
+  };
 }
