@@ -35,6 +35,7 @@ import { pageRoutes } from "./routes/pages.tsx";
 import { modelProbe, providerName } from "./routes/model_probe.ts";
 
 export const VERSION: string = denoConfig.version;
+const SHUTDOWN_FLUSH_MS = 15_000;
 const log = getLogger("app");
 
 export interface Glassbox {
@@ -151,7 +152,19 @@ export async function createGlassbox(
     deps,
     close: async () => {
       await runs.shutdown();
-      await writer.flush();
+      // With the database gone for good, waiting forever would keep the process from exiting:
+      // give the writer a bounded time and say what could not be stored.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stored = await Promise.race([
+        writer.flush().then(() => true),
+        new Promise<false>((r) => timer = setTimeout(() => r(false), SHUTDOWN_FLUSH_MS)),
+      ]);
+      clearTimeout(timer);
+      if (!stored) {
+        log.error("Shutting down with {pending} events not stored: the database is unreachable", {
+          pending: writer.pending,
+        });
+      }
       hub.close();
       await db.close();
       await resetLogging();

@@ -18,6 +18,8 @@ export class EventWriter {
   #queue: RunEvent[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #writing: Promise<void> = Promise.resolve();
+  /** A write is chained and has not taken its batch yet: later rows join it. */
+  #scheduled = false;
   #failures = 0;
   #written = 0;
   readonly #flushMs: number;
@@ -54,10 +56,13 @@ export class EventWriter {
   #startWrite(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#scheduled) return;
+    this.#scheduled = true;
     this.#writing = this.#writing.then(() => this.#writeBatch());
   }
 
   async #writeBatch(): Promise<void> {
+    this.#scheduled = false;
     const batch = this.#queue.splice(0, this.#queue.length);
     if (batch.length === 0) return;
     try {
