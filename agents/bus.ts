@@ -4,8 +4,9 @@
  * - publish() is synchronous, with no per-subscriber formatting, await or task: subscribers of a
  *   topic are grouped by encoder, each event is encoded once per group, and the same bytes are
  *   enqueued on every subscriber's ReadableStream (Deno.serve drains it to the socket).
- * - Under load writes are coalesced: the first event after a quiet window goes out at once, later
- *   ones wait for ONE shared timer that flushes every busy group (see bus_group.ts).
+ * - Writes are coalesced under load: the first event after a quiet window goes out at once; later
+ *   ones within the window wait, and ONE shared timer (every coalesceMs while any group is busy)
+ *   flushes each busy group as one write. No per-subscriber timers or tasks (see bus_group.ts).
  * - Each subscriber's queue is bounded: its stream counts queued bytes (highWaterMark 0, so
  *   desiredSize = -queued). A write that would exceed the cap cuts the subscriber off: its stream
  *   is closed (the client gets what was queued, a clean end, and resumes with Last-Event-ID). If
@@ -32,7 +33,7 @@ export interface SubscribeOptions {
 }
 
 export interface HubOptions {
-  /** Coalescing window; keep it longer than one fan-out. Default 10 ms. */
+  /** Coalescing window = the most latency it adds; keep it longer than one fan-out. 10 ms. */
   coalesceMs?: number;
   /** Keep-alive comment interval, also the grace period of a cut-off subscriber. Default 15 s. */
   keepAliveMs?: number;
@@ -54,7 +55,8 @@ const EMPTY = new Uint8Array(0);
 
 export class EventHub {
   #topics = new Map<string, Map<Encoder, Group>>();
-  #hot = new Set<Group>();
+  /** Groups that wrote within the current window (the flush timer runs while there are any). */
+  #busy = new Set<Group>();
   /** Cut off, closed, waiting for the client to drain what was queued (or to be reaped). */
   #draining = new Set<Sub>();
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
@@ -133,7 +135,7 @@ export class EventHub {
       const bytes = this.#encode(g.encoder, ev) ?? (terminal ? EMPTY : null);
       if (!bytes) continue;
       g.deliver(ev.id, bytes, terminal);
-      this.#hot.add(g);
+      this.#busy.add(g);
       this.#flushTimer ??= setTimeout(this.#flush, this.#coalesceMs);
     }
   }
@@ -151,7 +153,7 @@ export class EventHub {
     this.#closed = true;
     for (const topic of [...this.#topics.keys()]) this.endTopic(topic);
     this.#draining.clear();
-    this.#hot.clear();
+    this.#busy.clear();
     clearTimeout(this.#flushTimer);
     clearInterval(this.#keepAliveTimer);
     this.#flushTimer = this.#keepAliveTimer = undefined;
@@ -168,8 +170,8 @@ export class EventHub {
 
   #flush = (): void => {
     this.#flushTimer = undefined;
-    for (const g of this.#hot) if (!g.flush()) this.#hot.delete(g);
-    if (this.#hot.size > 0) this.#flushTimer = setTimeout(this.#flush, this.#coalesceMs);
+    for (const g of this.#busy) if (!g.tick()) this.#busy.delete(g);
+    if (this.#busy.size > 0) this.#flushTimer = setTimeout(this.#flush, this.#coalesceMs);
   };
 
   /** Enqueues unless that would exceed the subscriber's cap; then cuts it off and returns false. */

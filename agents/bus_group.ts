@@ -1,9 +1,9 @@
 /**
  * The subscribers of one topic that share one encoding, and the coalescing of their writes.
- * Internal to bus.ts. Coalescing is per GROUP, not per subscriber: a window's events become ONE
+ * Internal to bus.ts. Coalescing is per GROUP, not per subscriber: waiting events become ONE
  * concatenated chunk shared by every subscriber of the group (one concat instead of N, one buffer
- * in memory instead of N copies); only a subscriber that joined mid-window or whose history
- * overlaps the window gets its own slice.
+ * in memory instead of N copies); only a subscriber that joined while events were waiting, or
+ * whose history overlaps them, gets its own slice.
  */
 import type { RunEvent } from "./events.ts";
 
@@ -38,10 +38,10 @@ interface Pending {
 
 export class Group {
   readonly subs = new Set<Sub>();
-  /** Events of the current coalescing window, in publish order. */
+  /** Events waiting for the flush, in publish order. */
   #pending: Pending[] = [];
-  /** An event went out within the current window, so further ones wait for the flush. */
-  hot = false;
+  /** A write went out within the current window, so further events wait for the flush. */
+  #busy = false;
 
   constructor(readonly topic: string, readonly encoder: Encoder, readonly sink: Sink) {}
 
@@ -50,24 +50,34 @@ export class Group {
     return this.#pending.length;
   }
 
-  /** Sends at once when the group was quiet, else queues for the flush. Leaves the group hot. */
+  /** The first event after a quiet window is written at once; later ones wait for the flush. */
   deliver(id: number, bytes: Uint8Array, terminal: boolean): void {
-    if (this.hot) {
+    if (this.#busy) {
       this.#pending.push({ id, bytes, terminal });
       return;
     }
-    this.hot = true;
+    this.#busy = true;
     for (const s of this.subs) {
       if (id <= s.floor || !this.sink.write(s, bytes)) continue;
       if (terminal && s.closeAfterTerminal) this.sink.end(s);
     }
   }
 
-  /** Writes the window's events; a window with none makes the group quiet. Returns `hot`. */
-  flush(): boolean {
+  /** The hub's timer: flushes; a window without events ends the busy period. Returns `busy`. */
+  tick(): boolean {
+    if (this.#pending.length === 0 || this.subs.size === 0) {
+      this.#pending = [];
+      return this.#busy = false;
+    }
+    this.flush();
+    return true;
+  }
+
+  /** Writes the waiting events: one chunk per subscriber, the same one for almost all. */
+  flush(): void {
     const pending = this.#pending;
     this.#pending = [];
-    if (pending.length === 0 || this.subs.size === 0) return this.hot = false;
+    if (pending.length === 0) return;
     let minId = Infinity;
     for (const p of pending) minId = Math.min(minId, p.id);
     const firstTerminal = pending.findIndex((p) => p.terminal);
@@ -86,7 +96,6 @@ export class Group {
         : concat(pending.slice(start, end).filter((p) => p.id > s.floor).map((p) => p.bytes));
       if (this.sink.write(s, bytes) && term >= 0) this.sink.end(s);
     }
-    return true;
   }
 }
 

@@ -1,0 +1,172 @@
+/**
+ * EventHub fan-out over real HTTP on loopback: `deno run -A bench/fanout_bench.ts` (~20-30 s).
+ *
+ * This process holds the hub behind Deno.serve on 127.0.0.1; the SSE clients run in a child
+ * process (bench/fanout_client.ts): 10 fetch() connections parsed for latency, the rest raw TCP
+ * reads that only count frames, so the client is as cheap as it can be. For N = 1, 100, 1000
+ * subscribers: server RSS per idle connection, then a fixed publish rate, then flat out (bursts
+ * per macrotask). Every event carries its publish time (performance.timeOrigin + now(); the
+ * child's clock offset is measured by ping and subtracted). Deliveries/s = frames received by all
+ * connections / (last frame - first publish). Server µs/delivery = server CPU time / frames: the
+ * number least disturbed by other load on the machine.
+ * Knobs: NS=1,100,1000 RATE=100 (events/s, 3 s) COALESCE_MS=10.
+ */
+import { EventHub } from "../agents/bus.ts";
+import { CUSTOM, custom, type RunEvent } from "../agents/events.ts";
+import { encodeJsonEvent } from "../agents/sse.ts";
+import { cpuMs, lines, now } from "./fanout_client.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+const env = (name: string, dflt: string) => Deno.env.get(name) ?? dflt;
+const NS = env("NS", "1,100,1000").split(",").map(Number);
+const RATE = Number(env("RATE", "100"));
+const COALESCE_MS = Number(env("COALESCE_MS", "10"));
+
+interface Row {
+  n: number;
+  mode: string;
+  events: number;
+  perSec: number;
+  p50: number;
+  p99: number;
+  rssPerConn: number;
+  cut: number;
+  serverCpu: number;
+  clientCpu: number;
+  serverUs: number;
+}
+
+let nextId = 1;
+const event = (): RunEvent => {
+  const id = nextId++;
+  const ev = custom(CUSTOM.log, { t: now() });
+  return { id, runId: "bench", seq: id, createdAt: Date.now(), event: ev };
+};
+
+/** Starts the client process; returns request/reply helpers over its stdin/stdout. */
+function spawnClient(url: string, n: number) {
+  const script = new URL("./fanout_client.ts", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", script, url, `${n}`],
+    cwd: new URL("..", import.meta.url).pathname,
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const stdin = child.stdin.getWriter();
+  const replies = lines(child.stdout);
+  const send = (line: string) => stdin.write(new TextEncoder().encode(line + "\n"));
+  const next = async (prefix: string) => {
+    for (;;) {
+      const { value, done } = await replies.next();
+      if (done) throw new Error(`client exited while waiting for ${prefix}`);
+      if (value.startsWith(prefix)) return value.slice(prefix.length).trim();
+    }
+  };
+  const stop = async () => {
+    await stdin.close().catch(() => {});
+    child.kill();
+    await child.status;
+  };
+  return { send, next, stop };
+}
+
+async function scenario(n: number, rate: number, seconds: number, flatOut: number): Promise<Row[]> {
+  // Flat out publishes faster than clients read: a large cap measures throughput; the cut-off
+  // column counts subscribers that exceeded even that.
+  const hub = new EventHub({
+    coalesceMs: COALESCE_MS,
+    keepAliveMs: 3_600_000,
+    maxQueuedBytes: 256 << 20,
+  });
+  const body = () => hub.subscribe({ topic: "bench", encoder: encodeJsonEvent });
+  const headers = { "content-type": "text/event-stream", "cache-control": "no-cache" };
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => new Response(body(), { headers }),
+  );
+  await sleep(200);
+  const rss0 = Deno.memoryUsage().rss;
+  const client = spawnClient(`http://127.0.0.1:${server.addr.port}/`, n);
+  const rows: Row[] = [];
+  try {
+    await client.next("connected");
+    while (hub.stats().subscribers < n) await sleep(10);
+    await sleep(500);
+    const rssPerConn = n < 100 ? NaN : (Deno.memoryUsage().rss - rss0) / n;
+    // Clock offset of the child, from the ping with the smallest round trip.
+    let offset = 0, best = Infinity;
+    for (let i = 0; i < 20; i++) {
+      const t0 = now();
+      await client.send("ping");
+      const tc = Number(await client.next("pong")), t1 = now();
+      if (t1 - t0 < best) [best, offset] = [t1 - t0, tc - (t0 + t1) / 2];
+    }
+    const phase = async (mode: string, events: number, publish: () => Promise<void>) => {
+      await client.send(`expect ${events}`);
+      await client.next("armed");
+      const cut0 = hub.stats().cutOff, t0 = now(), cpu0 = cpuMs();
+      await publish();
+      const r = JSON.parse(await client.next("done"));
+      const ms = r.lastAt - offset - t0;
+      rows.push({
+        n,
+        mode,
+        events,
+        perSec: r.frames / (ms / 1000),
+        p50: r.p50 - offset,
+        p99: r.p99 - offset,
+        rssPerConn,
+        cut: hub.stats().cutOff - cut0,
+        serverCpu: (cpuMs() - cpu0) / ms,
+        serverUs: ((cpuMs() - cpu0) * 1000) / r.frames,
+        clientCpu: r.cpu / ms,
+      });
+    };
+    await phase(`${rate}/s`, rate * seconds, async () => {
+      const start = now();
+      for (let i = 0; i < rate * seconds; i++) {
+        await sleep(start + (i * 1000) / rate - now());
+        hub.publish("bench", event());
+      }
+    });
+    // Bursts sized so that one macrotask carries ~20k deliveries: a timer yield costs ~1 ms.
+    const burst = Math.max(100, Math.ceil(20_000 / n));
+    await phase("flat out", flatOut, async () => {
+      for (let i = 0; i < flatOut; i += burst) {
+        for (let j = i; j < Math.min(flatOut, i + burst); j++) hub.publish("bench", event());
+        await sleep(0);
+      }
+    });
+  } finally {
+    await client.stop();
+    hub.close();
+    await server.shutdown();
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  for (const n of NS) {
+    const flatOut = Math.min(100_000, Math.max(2_000, Math.floor(3_000_000 / n)));
+    rows.push(...await scenario(n, RATE, 3, flatOut));
+  }
+  const f = (x: number, d = 1) => Number.isFinite(x) ? x.toFixed(d) : "—";
+  const pct = (x: number) => `${Math.round(x * 100)}%`;
+  console.log(
+    `\nEventHub fan-out, Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores`,
+  );
+  console.log(`coalesceMs ${COALESCE_MS}; clients in a child process; CPU = share of one core\n`);
+  console.log(
+    "| subscribers | publish | events | deliveries/s | p50 ms | p99 ms | RSS/conn KiB | cut off | server CPU | server µs/delivery | client CPU |",
+  );
+  console.log("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const r of rows) {
+    const perSec = Math.round(r.perSec).toLocaleString("en");
+    const cells = [r.n, r.mode, r.events, perSec, f(r.p50, 2), f(r.p99, 2), f(r.rssPerConn / 1024)];
+    cells.push(r.cut, pct(r.serverCpu), f(r.serverUs, 2), pct(r.clientCpu));
+    console.log(`| ${cells.join(" | ")} |`);
+  }
+}
+
+if (import.meta.main) await main();
