@@ -117,6 +117,7 @@ function withBreaks(lines: string[]): Child[] {
   return lines.flatMap((l, k) => k === 0 ? inline(l) : [jsx("br", null), ...inline(l)]);
 }
 
+const WORD = /[\p{L}\p{N}]/u;
 const SAFE_URL = /^(https?:\/\/|mailto:)[^\s()]+$/i;
 const AUTOLINK = /https?:\/\/[^\s<>"'`]+/y;
 
@@ -133,7 +134,11 @@ export function inline(text: string, links = true, depth = 0): Child[] {
   const close = (delim: string, from: number): number => {
     const c = seen.get(delim);
     if (c && from >= c.from && (c.at < 0 || from <= c.at)) return c.at;
-    const at = text.indexOf(delim, from);
+    let at = text.indexOf(delim, from);
+    // `_` never closes inside a word (CommonMark): skip a `_`/`__` followed by a letter or digit.
+    while (delim[0] === "_" && at >= 0 && WORD.test(text[at + delim.length] ?? "")) {
+      at = text.indexOf(delim, at + 1);
+    }
     seen.set(delim, { from, at });
     return at;
   };
@@ -167,7 +172,7 @@ export function inline(text: string, links = true, depth = 0): Child[] {
     } else if (c === "*" || c === "_" || c === "~") {
       const double = text[i + 1] === c;
       const delim = double ? c + c : c;
-      const wordish = c === "_" && i > 0 && /[\p{L}\p{N}]/u.test(text[i - 1]);
+      const wordish = c === "_" && i > 0 && WORD.test(text[i - 1]);
       let end = c === "~" && !double || wordish ? -1 : close(delim, i + delim.length);
       if (double && end >= 0 && text[end + 2] === c) end++; // ***x*** closes on the last two
       const body = end > i + delim.length ? text.slice(i + delim.length, end) : "";

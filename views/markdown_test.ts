@@ -106,3 +106,9 @@ Deno.test("pathological input stays fast", () => {
   md(deep);
   assert.ok(performance.now() - t0 < 2000);
 });
+
+Deno.test("markdown: underscores inside words do not close emphasis (code stays literal)", () => {
+  const html = String(renderMarkdown("window.__a=1 and window.__a=2, snake_case_name"));
+  assert.ok(!html.includes("<strong>") && !html.includes("<em>"), html);
+  assert.ok(html.includes("window.__a=1 and window.__a=2, snake_case_name"), html);
+});
