@@ -96,8 +96,9 @@ export interface LogValue {
 export interface RunResult {
   answer: string;
   llmCalls: number;
-  inputTokens: number;
-  outputTokens: number;
+  /** null when a call that may have used tokens reported none (e.g. cut off mid-stream). */
+  inputTokens: number | null;
+  outputTokens: number | null;
   /** null when any call's price is unknown. */
   costUsd: number | null;
   durationMs: number;

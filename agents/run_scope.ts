@@ -15,6 +15,8 @@ export interface UsageTotals {
   costUsd: number;
   /** A call with unknown cost makes the run's cost unknown. */
   costKnown: boolean;
+  /** Likewise for tokens: a call that produced output but reported no usage. */
+  tokensKnown: boolean;
 }
 
 export class RunScope {
@@ -24,6 +26,7 @@ export class RunScope {
     outputTokens: 0,
     costUsd: 0,
     costKnown: true,
+    tokensKnown: true,
   };
   readonly #openMessages = new Set<string>();
   readonly #openToolCalls = new Set<string>();
@@ -69,6 +72,7 @@ export class RunScope {
     // off mid-stream without a usage report, has a cost nobody can tell.
     if (v.costUsd !== null) this.usage.costUsd += v.costUsd;
     else if (v.status !== "error") this.usage.costKnown = false;
+    if (v.inputTokens === null && v.status !== "error") this.usage.tokensKnown = false;
   }
 
   agentStatus(agent: string, status: string, subagentRunId?: string, detail?: string): void {

@@ -301,20 +301,26 @@ export class RunManager {
     return {
       answer,
       llmCalls: u.llmCalls,
-      inputTokens: u.inputTokens,
-      outputTokens: u.outputTokens,
+      inputTokens: u.tokensKnown ? u.inputTokens : null,
+      outputTokens: u.tokensKnown ? u.outputTokens : null,
       costUsd: u.costKnown ? Number(u.costUsd.toFixed(8)) : null,
       durationMs: Math.round(performance.now() - started),
     };
   }
 
   #usage(scope: RunScope) {
+    const u = scope.usage;
     return [{
       model: this.deps.model,
       provider: this.deps.llm.provider,
-      inputTokens: scope.usage.inputTokens,
-      outputTokens: scope.usage.outputTokens,
-      totalTokens: scope.usage.inputTokens + scope.usage.outputTokens,
+      // Unknown stays absent rather than a made-up 0.
+      ...(u.tokensKnown
+        ? {
+          inputTokens: u.inputTokens,
+          outputTokens: u.outputTokens,
+          totalTokens: u.inputTokens + u.outputTokens,
+        }
+        : {}),
     }];
   }
 }

@@ -81,7 +81,9 @@ export function AnswerFoot(p: Omit<BubbleProps, "answer">) {
 
 export function UsageInline({ usage }: { usage: RunResult }) {
   const calls = `${usage.llmCalls} LLM call${usage.llmCalls === 1 ? "" : "s"}`;
-  const tokens = `${formatTokens(usage.inputTokens + usage.outputTokens)} tokens`;
+  const tokens = usage.inputTokens === null || usage.outputTokens === null
+    ? "tokens unknown"
+    : `${formatTokens(usage.inputTokens + usage.outputTokens)} tokens`;
   const cost = usage.costUsd === null ? "cost unknown" : formatCost(usage.costUsd);
   return (
     <p class="usage-inline">
