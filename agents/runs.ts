@@ -6,13 +6,13 @@
  */
 import type { Sql } from "../db/client.ts";
 import * as conversations from "../db/conversations.ts";
-import { finishRun, getRun, insertRun } from "../db/runs.ts";
-import { type AgUiEvent, EventType, type RunResult } from "./events.ts";
+import { getRun, insertRun } from "../db/runs.ts";
+import { type AgUiEvent, CUSTOM, custom, EventType } from "./events.ts";
 import type { Journals } from "./journal.ts";
 import { getLogger, withRunContext } from "./logging.ts";
 import { ProgressTracker } from "./progress.ts";
 import { RunScope } from "./run_scope.ts";
-import { runAgent } from "./runtime.ts";
+import { executeRun, type RunOutcome } from "./run_finish.ts";
 import { findAgent, listAgents } from "./team.ts";
 import type { AgentDef, ChatMessage, LlmClient } from "./types.ts";
 
@@ -35,10 +35,7 @@ export interface StartRunInput {
   runId?: string;
 }
 
-export type RunOutcome =
-  | { status: "succeeded"; answer: string; result: RunResult }
-  | { status: "cancelled" | "interrupted"; answer: string; result: RunResult }
-  | { status: "failed"; error: string; result: RunResult };
+export type { RunOutcome };
 
 export interface RunHandle {
   runId: string;
@@ -140,7 +137,7 @@ export class RunManager {
       abort.signal,
       new ProgressTracker(
         2,
-        (v) => emit({ type: EventType.CUSTOM, name: "glassbox.progress", value: v }),
+        (v) => emit(custom(CUSTOM.progress, v)),
       ),
       emit,
     );
@@ -166,7 +163,7 @@ export class RunManager {
     const started = performance.now();
     const done = withRunContext({ runId, agent: agent.name }, () => {
       log.info("Run started with agent {agent}", { userId, agent: agent.name });
-      return this.#execute(agent, messages, scope, started);
+      return executeRun(this.deps, agent, messages, scope, started);
     });
     this.#active.set(runId, { conversationId, abort, done, ended: () => journal.ended });
     done.finally(() => this.#active.delete(runId));
@@ -208,124 +205,4 @@ export class RunManager {
     for (const id of this.#active.keys()) this.cancel(id, "interrupted");
     await Promise.allSettled([...this.#active.values()].map((r) => r.done));
   }
-
-  async #execute(
-    agent: AgentDef,
-    messages: ChatMessage[],
-    scope: RunScope,
-    started: number,
-  ): Promise<RunOutcome> {
-    const { runId, conversationId } = scope.ids;
-    let answer = "";
-    let outcome: RunOutcome;
-    scope.agentStatus(agent.name, "starting");
-    try {
-      answer = await runAgent(agent, messages, scope, { parentSpanId: null });
-      outcome = { status: "succeeded", answer, result: this.#result(scope, answer, started) };
-      scope.agentStatus(agent.name, "completed");
-      scope.progress.finish("Done", true);
-      scope.emit({
-        type: EventType.RUN_FINISHED,
-        threadId: conversationId,
-        runId,
-        result: outcome.result,
-        outcome: { type: "success" },
-        usage: this.#usage(scope),
-      });
-    } catch (err) {
-      scope.closeOpen();
-      const result = this.#result(scope, answer, started);
-      if (scope.signal.aborted) {
-        const status = scope.signal.reason === "interrupted" ? "interrupted" : "cancelled";
-        outcome = { status, answer, result };
-        scope.agentStatus(agent.name, "idle", undefined, status);
-        scope.progress.finish(status === "cancelled" ? "Stopped" : "Interrupted", false);
-        if (status === "cancelled") {
-          scope.emit({
-            type: EventType.RUN_FINISHED,
-            threadId: conversationId,
-            runId,
-            result,
-            outcome: { type: "cancelled" },
-            usage: this.#usage(scope),
-          });
-        } else {
-          scope.emit({
-            type: EventType.RUN_ERROR,
-            message: "The server shut down before the run ended.",
-            code: "interrupted",
-          });
-        }
-        log.info("Run {status}", { status });
-      } else {
-        const error = err instanceof Error ? err.message : String(err);
-        outcome = { status: "failed", error, result };
-        scope.agentStatus(agent.name, "error", undefined, error);
-        scope.progress.finish("Failed", false);
-        scope.emit({ type: EventType.RUN_ERROR, message: error, code: errorCode(err) });
-        log.error("Run failed: {error}", { error });
-      }
-    }
-    await this.#record(scope, outcome);
-    return outcome;
-  }
-
-  /** Stores the answer, every event, then the final status: in that order. */
-  async #record(scope: RunScope, outcome: RunOutcome): Promise<void> {
-    const { sql, journals } = this.deps;
-    const { runId, conversationId } = scope.ids;
-    try {
-      if (outcome.status !== "failed" && outcome.answer) {
-        await conversations.insertMessage(sql, {
-          id: crypto.randomUUID(),
-          conversationId,
-          runId,
-          role: "assistant",
-          content: outcome.answer,
-        });
-      }
-      await journals.close(runId);
-      await finishRun(
-        sql,
-        runId,
-        outcome.status,
-        outcome.status === "failed" ? outcome.error : null,
-      );
-    } catch (err) {
-      log.error("Could not record the end of run {runId}: {error}", { runId, error: String(err) });
-    }
-  }
-
-  #result(scope: RunScope, answer: string, started: number): RunResult {
-    const u = scope.usage;
-    return {
-      answer,
-      llmCalls: u.llmCalls,
-      inputTokens: u.tokensKnown ? u.inputTokens : null,
-      outputTokens: u.tokensKnown ? u.outputTokens : null,
-      costUsd: u.costKnown ? Number(u.costUsd.toFixed(8)) : null,
-      durationMs: Math.round(performance.now() - started),
-    };
-  }
-
-  #usage(scope: RunScope) {
-    const u = scope.usage;
-    return [{
-      model: this.deps.model,
-      provider: this.deps.llm.provider,
-      // Unknown stays absent rather than a made-up 0.
-      ...(u.tokensKnown
-        ? {
-          inputTokens: u.inputTokens,
-          outputTokens: u.outputTokens,
-          totalTokens: u.inputTokens + u.outputTokens,
-        }
-        : {}),
-    }];
-  }
-}
-
-function errorCode(err: unknown): string {
-  if (err && typeof err === "object" && "errorType" in err) return String(err.errorType);
-  return "agent_error";
 }

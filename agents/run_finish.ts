@@ -1,0 +1,143 @@
+/**
+ * How a run ends: the agent's answer or failure becomes the terminal event (RUN_FINISHED with
+ * outcome success/cancelled, or RUN_ERROR), then the answer, every event and finally the run's
+ * status are stored — in that order, so whoever sees a final status finds the whole stream.
+ */
+import type { Sql } from "../db/client.ts";
+import * as conversations from "../db/conversations.ts";
+import { finishRun } from "../db/runs.ts";
+import { EventType, type RunResult } from "./events.ts";
+import type { Journals } from "./journal.ts";
+import { getLogger } from "./logging.ts";
+import type { RunScope } from "./run_scope.ts";
+import { runAgent } from "./runtime.ts";
+import type { AgentDef, ChatMessage, LlmClient } from "./types.ts";
+
+const log = getLogger("runs");
+
+export type RunOutcome =
+  | { status: "succeeded"; answer: string; result: RunResult }
+  | { status: "cancelled" | "interrupted"; answer: string; result: RunResult }
+  | { status: "failed"; error: string; result: RunResult };
+
+export interface FinishDeps {
+  sql: Sql;
+  journals: Journals;
+  llm: LlmClient;
+  model: string;
+}
+
+export async function executeRun(
+  deps: FinishDeps,
+  agent: AgentDef,
+  messages: ChatMessage[],
+  scope: RunScope,
+  started: number,
+): Promise<RunOutcome> {
+  const { runId, conversationId } = scope.ids;
+  let answer = "";
+  let outcome: RunOutcome;
+  scope.agentStatus(agent.name, "starting");
+  try {
+    answer = await runAgent(agent, messages, scope, { parentSpanId: null });
+    outcome = { status: "succeeded", answer, result: runResult(scope, answer, started) };
+    scope.agentStatus(agent.name, "completed");
+    scope.progress.finish("Done", true);
+    scope.emit({
+      type: EventType.RUN_FINISHED,
+      threadId: conversationId,
+      runId,
+      result: outcome.result,
+      outcome: { type: "success" },
+      usage: tokenUsage(deps, scope),
+    });
+  } catch (err) {
+    scope.closeOpen();
+    const result = runResult(scope, answer, started);
+    if (scope.signal.aborted) {
+      const status = scope.signal.reason === "interrupted" ? "interrupted" : "cancelled";
+      outcome = { status, answer, result };
+      scope.agentStatus(agent.name, "idle", undefined, status);
+      scope.progress.finish(status === "cancelled" ? "Stopped" : "Interrupted", false);
+      if (status === "cancelled") {
+        scope.emit({
+          type: EventType.RUN_FINISHED,
+          threadId: conversationId,
+          runId,
+          result,
+          outcome: { type: "cancelled" },
+          usage: tokenUsage(deps, scope),
+        });
+      } else {
+        scope.emit({
+          type: EventType.RUN_ERROR,
+          message: "The server shut down before the run ended.",
+          code: "interrupted",
+        });
+      }
+      log.info("Run {status}", { status });
+    } else {
+      const error = err instanceof Error ? err.message : String(err);
+      outcome = { status: "failed", error, result };
+      scope.agentStatus(agent.name, "error", undefined, error);
+      scope.progress.finish("Failed", false);
+      scope.emit({ type: EventType.RUN_ERROR, message: error, code: errorCode(err) });
+      log.error("Run failed: {error}", { error });
+    }
+  }
+  await record(deps, scope, outcome);
+  return outcome;
+}
+
+/** Stores the answer, every event, then the final status: in that order. */
+async function record(deps: FinishDeps, scope: RunScope, outcome: RunOutcome): Promise<void> {
+  const { sql, journals } = deps;
+  const { runId, conversationId } = scope.ids;
+  if (outcome.status !== "failed" && outcome.answer) {
+    await conversations.insertMessage(sql, {
+      id: crypto.randomUUID(),
+      conversationId,
+      runId,
+      role: "assistant",
+      content: outcome.answer,
+    }).catch((err) => log.error("Could not store the answer: {error}", { error: String(err) }));
+  }
+  // The writer keeps (and retries) events until they are stored; only then is the status final.
+  await journals.close(runId);
+  const error = outcome.status === "failed" ? outcome.error : null;
+  await finishRun(sql, runId, outcome.status, error).catch((err) =>
+    log.error("Could not store the run's status: {error}", { error: String(err) })
+  );
+}
+
+function runResult(scope: RunScope, answer: string, started: number): RunResult {
+  const u = scope.usage;
+  return {
+    answer,
+    llmCalls: u.llmCalls,
+    inputTokens: u.tokensKnown ? u.inputTokens : null,
+    outputTokens: u.tokensKnown ? u.outputTokens : null,
+    costUsd: u.costKnown ? Number(u.costUsd.toFixed(8)) : null,
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
+function tokenUsage(deps: FinishDeps, scope: RunScope) {
+  const u = scope.usage;
+  return [{
+    model: deps.model,
+    provider: deps.llm.provider,
+    // Unknown stays absent rather than a made-up 0.
+    ...(u.tokensKnown
+      ? {
+        inputTokens: u.inputTokens,
+        outputTokens: u.outputTokens,
+        totalTokens: u.inputTokens + u.outputTokens,
+      }
+      : {}),
+  }];
+}
+function errorCode(err: unknown): string {
+  if (err && typeof err === "object" && "errorType" in err) return String(err.errorType);
+  return "agent_error";
+}
