@@ -1,6 +1,9 @@
 /** Configuration from environment variables, validated once at start-up. */
 
-export type ContentLogging = { mode: "full" } | { mode: "off" } | { mode: "truncate"; chars: number };
+export type ContentLogging = { mode: "full" } | { mode: "off" } | {
+  mode: "truncate";
+  chars: number;
+};
 
 export interface Config {
   port: number;
@@ -93,7 +96,9 @@ function parseContentLogging(raw: string | undefined, problems: string[]): Conte
   const n = Number(raw);
   if (Number.isInteger(n) && n > 0) return { mode: "truncate", chars: n };
   problems.push(
-    `GLASSBOX_LOG_CONTENT=${JSON.stringify(raw)} must be "full", "off" or a positive character count`,
+    `GLASSBOX_LOG_CONTENT=${
+      JSON.stringify(raw)
+    } must be "full", "off" or a positive character count`,
   );
   return { mode: "truncate", chars: 1000 };
 }

@@ -125,9 +125,9 @@ Deno.test(
       const last = JSON.parse(seen.at(-1)!.data).event;
       assert.equal(last.type, "RUN_FINISHED");
       assert.deepEqual(last.outcome, { type: "cancelled" });
-    // The cut-off call reported no usage: the run's tokens are unknown, not a made-up 0.
-    assert.equal(last.result.inputTokens, null);
-    assert.equal(last.result.costUsd, null);
+      // The cut-off call reported no usage: the run's tokens are unknown, not a made-up 0.
+      assert.equal(last.result.inputTokens, null);
+      assert.equal(last.result.costUsd, null);
       // The open text message was closed before the end, so the AG-UI stream stays valid.
       const types = seen.map(typeOf);
       assert.ok(types.lastIndexOf("TEXT_MESSAGE_END") > types.lastIndexOf("TEXT_MESSAGE_CONTENT"));
