@@ -5,8 +5,10 @@
  *   topic are grouped by encoder, each event is encoded once per group, and the same bytes are
  *   enqueued on every subscriber's ReadableStream (Deno.serve drains it to the socket).
  * - Writes are coalesced under load: the first event after a quiet window goes out at once; later
- *   ones within the window wait, and ONE shared timer (every coalesceMs while any group is busy)
+ *   ones within the window wait, and ONE shared timer (once per window while any group is busy)
  *   flushes each busy group as one write. No per-subscriber timers or tasks (see bus_group.ts).
+ *   The window adapts: a few times the measured cost of one fan-out, between minCoalesceMs and
+ *   coalesceMs — a run watched by one viewer is not delayed, one watched by thousands is batched.
  * - Each subscriber's queue is bounded: its stream counts queued bytes (highWaterMark 0, so
  *   desiredSize = -queued). A write that would exceed the cap cuts the subscriber off: its stream
  *   is closed (the client gets what was queued, a clean end, and resumes with Last-Event-ID). If
@@ -33,8 +35,10 @@ export interface SubscribeOptions {
 }
 
 export interface HubOptions {
-  /** Coalescing window = the most latency it adds; keep it longer than one fan-out. 10 ms. */
+  /** Longest coalescing window = the most latency it adds. Default 10 ms. */
   coalesceMs?: number;
+  /** Shortest window, used while a fan-out costs almost nothing. Default 1 ms. */
+  minCoalesceMs?: number;
   /** Keep-alive comment interval, also the grace period of a cut-off subscriber. Default 15 s. */
   keepAliveMs?: number;
   /** Default per-subscriber cap on queued bytes. Default 1 MiB. */
@@ -66,6 +70,9 @@ export class EventHub {
   #published = 0;
   #closed = false;
   readonly #coalesceMs: number;
+  readonly #minCoalesceMs: number;
+  /** Moving average of one publish's fan-out time (ms): sets the coalescing window. */
+  #fanoutMs = 0;
   readonly #keepAliveMs: number;
   readonly #maxQueuedBytes: number;
   readonly #onEncodeError: (error: unknown, ev: RunEvent) => void;
@@ -73,6 +80,7 @@ export class EventHub {
 
   constructor(opts: HubOptions = {}) {
     this.#coalesceMs = opts.coalesceMs ?? 10;
+    this.#minCoalesceMs = Math.min(opts.minCoalesceMs ?? 1, this.#coalesceMs);
     this.#keepAliveMs = opts.keepAliveMs ?? 15_000;
     this.#maxQueuedBytes = opts.maxQueuedBytes ?? 1 << 20;
     this.#onEncodeError = opts.onEncodeError ??
@@ -130,14 +138,21 @@ export class EventHub {
     const groups = this.#topics.get(topic);
     if (!groups) return;
     const terminal = isTerminal(ev.event);
+    const t0 = performance.now();
     for (const g of groups.values()) {
       // A terminal event must reach the group even unencoded: it closes closeAfterTerminal subs.
       const bytes = this.#encode(g.encoder, ev) ?? (terminal ? EMPTY : null);
       if (!bytes) continue;
       g.deliver(ev.id, bytes, terminal);
       this.#busy.add(g);
-      this.#flushTimer ??= setTimeout(this.#flush, this.#coalesceMs);
+      this.#flushTimer ??= setTimeout(this.#flush, this.#window());
     }
+    this.#fanoutMs = 0.8 * this.#fanoutMs + 0.2 * (performance.now() - t0);
+  }
+
+  /** A few fan-outs long, so a flush never competes with the work it batches. */
+  #window(): number {
+    return Math.min(this.#coalesceMs, Math.max(this.#minCoalesceMs, 4 * this.#fanoutMs));
   }
 
   /** Flushes and closes every subscriber of the topic (e.g. the run was deleted). */
@@ -171,7 +186,7 @@ export class EventHub {
   #flush = (): void => {
     this.#flushTimer = undefined;
     for (const g of this.#busy) if (!g.tick()) this.#busy.delete(g);
-    if (this.#busy.size > 0) this.#flushTimer = setTimeout(this.#flush, this.#coalesceMs);
+    if (this.#busy.size > 0) this.#flushTimer = setTimeout(this.#flush, this.#window());
   };
 
   /** Enqueues unless that would exceed the subscriber's cap; then cuts it off and returns false. */

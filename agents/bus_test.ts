@@ -175,6 +175,24 @@ Deno.test("writes coalesce under load; the first event after a quiet window goes
   await s.cancel();
 });
 
+Deno.test("the window adapts: with a cheap fan-out, events a few ms apart are not held back", async () => {
+  using hub = new EventHub({ coalesceMs: 200, minCoalesceMs: 1 });
+  const s = hub.subscribe({ topic: "t", encoder: encodeJsonEvent });
+  const reader = s.getReader();
+  for (let i = 1; i <= 5; i++) {
+    hub.publish("t", ev(i));
+    const r = reader.read();
+    // With the full 200 ms window every event after the first would wait for the flush timer.
+    const got = await Promise.race([r, delay(0).then(() => "late" as const)]);
+    assert.notEqual(got, "late", `event ${i} was held back`);
+    assert.deepEqual(ids(td.decode((await r).value)), [i]);
+    await delay(15);
+  }
+  reader.releaseLock();
+  hub.close();
+  await s.cancel();
+});
+
 Deno.test("cancel removes the subscriber at once; endTopic ends only that topic", async () => {
   using hub = new EventHub();
   const a = hub.subscribe({ topic: "a", encoder: encodeJsonEvent });
