@@ -145,7 +145,7 @@ export async function sseLatency(cleanup: Cleanup, scenarios: LatencyScenario[])
     "",
     `Each row: ${WARM_UP_S} s warm-up (not counted), then the stated rate; latency = client ` +
     "receipt − emit time (performance.timeOrigin + now()) over every (client, event) pair. Path: " +
-    "RunJournal.emit → EventHub (10 ms write coalescing under load, as in app.ts) → Hono route " +
+    "RunJournal.emit → EventHub (adaptive 1–10 ms write coalescing under load, as in app.ts) → Hono route " +
     "GET /api/v1/runs/:id/events → Deno.serve → fetch clients in a Worker (one thread). Journal " +
     `and EventWriter persist every event to Postgres meanwhile. Worker clock offset ` +
     `${num(clock.offset, 3)} ms (ping round trip ${num(clock.rtt, 3)} ms), not corrected.`,
