@@ -41,6 +41,8 @@ export async function executeRun(
   try {
     answer = await runAgent(agent, messages, scope, { parentSpanId: null });
     outcome = { status: "succeeded", answer, result: runResult(scope, answer, started) };
+    // Logged before the terminal event: nothing is added to a run's stream after it.
+    log.info("Run succeeded: {calls} LLM calls", { calls: scope.usage.llmCalls });
     scope.agentStatus(agent.name, "completed");
     scope.progress.finish("Done", true);
     scope.emit({
@@ -57,6 +59,7 @@ export async function executeRun(
     if (scope.signal.aborted) {
       const status = scope.signal.reason === "interrupted" ? "interrupted" : "cancelled";
       outcome = { status, answer, result };
+      log.info("Run {status}", { status });
       scope.agentStatus(agent.name, "idle", undefined, status);
       scope.progress.finish(status === "cancelled" ? "Stopped" : "Interrupted", false);
       if (status === "cancelled") {
@@ -75,14 +78,13 @@ export async function executeRun(
           code: "interrupted",
         });
       }
-      log.info("Run {status}", { status });
     } else {
       const error = err instanceof Error ? err.message : String(err);
       outcome = { status: "failed", error, result };
+      log.error("Run failed: {error}", { error });
       scope.agentStatus(agent.name, "error", undefined, error);
       scope.progress.finish("Failed", false);
       scope.emit({ type: EventType.RUN_ERROR, message: error, code: errorCode(err) });
-      log.error("Run failed: {error}", { error });
     }
   }
   await record(deps, scope, outcome);

@@ -202,6 +202,12 @@ Deno.test(
         1,
       ], ["error", "http_500", 2]]);
       const events = await listEvents(db.sql, body.run_id);
+      const logs = events.filter((e) => (e.event as { name?: string }).name === "glassbox.log")
+        .map((e) => (e.event as { value: { level: string; message: string } }).value);
+      assert.ok(
+        logs.some((l) => l.level === "error" && /Run failed/.test(l.message)),
+        "the failure is in the run's own log",
+      );
       const last = events.at(-1)!.event as { type: string; code: string };
       assert.equal(last.type, "RUN_ERROR");
       assert.equal(last.code, "http_500");
