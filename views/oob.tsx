@@ -1,15 +1,13 @@
 /** The building blocks of streamed fragments: SSE framing, appends, out-of-band replacements. */
 import type { Child } from "hono/jsx";
+import { sseFrame } from "../agents/sse.ts";
 import * as F from "./fragments.tsx";
 import { ids } from "./ids.ts";
 import type { RunView } from "./model.ts";
 
-/** One SSE message; multi-line data becomes several `data:` lines (CR/CRLF count as LF). */
+/** One SSE message (a view-side name for agents/sse.ts sseFrame). */
 export function sseMessage(data: string, opts: { id?: number; event?: string } = {}): string {
-  let out = opts.event ? `event: ${opts.event}\n` : "";
-  if (opts.id !== undefined) out += `id: ${opts.id}\n`;
-  for (const line of data.split(/\r\n|\r|\n/)) out += `data: ${line}\n`;
-  return out + "\n";
+  return sseFrame({ id: opts.id, event: opts.event, data });
 }
 
 /** Appends children at the end of `#target` (an hx-partial, i.e. a <template>). */
