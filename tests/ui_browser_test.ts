@@ -326,3 +326,39 @@ uiTest("hostile text stays text, nothing runs", QUICK, async ({ page }) => {
   assert.equal(r.user, hostile);
   assert.ok(r.answer.includes(`You asked: “${hostile}”`), `shown literally: ${r.answer}`);
 });
+
+uiTest("the log tail follows new rows, and stays put once scrolled up", SLOW, async ({ page }) => {
+  // A short panel, so a few rows overflow it (the behaviour, not the panel's height, is tested).
+  await page.addStyleTag({ content: ".log-scroll { max-height: 60px !important; }" });
+  await ask(page, "What time is it, and how many tokens have I used today?");
+  const rows = () => document.querySelectorAll("#log-list .log-row").length;
+  await waitFor(page, () => document.querySelectorAll("#log-list .log-row").length >= 5, "rows");
+  const box = () => {
+    const panel = document.querySelector(".log-scroll")!.getBoundingClientRect();
+    const list = [...document.querySelectorAll("#log-list .log-row")];
+    const last = list.at(-1)!.getBoundingClientRect();
+    return { lastVisible: last.bottom <= panel.bottom + 1 && last.top >= panel.top - 1 };
+  };
+  assert.equal((await page.evaluate(box)).lastVisible, true, "pinned to the newest row");
+
+  // Scroll to the oldest row: new rows must not pull the view back down.
+  const seen = await page.evaluate(() => {
+    const first = document.querySelector("#log-list .log-row") as HTMLElement;
+    first.scrollIntoView({ block: "start" });
+    const panel = document.querySelector(".log-scroll")!.getBoundingClientRect();
+    return { text: first.textContent, offset: first.getBoundingClientRect().top - panel.top };
+  });
+  const before = await page.evaluate(rows);
+  await until("two more log rows", async () => (await page.evaluate(rows)) >= before + 2, 30_000);
+  const after = await page.evaluate(() => {
+    const first = document.querySelector("#log-list .log-row") as HTMLElement;
+    const panel = document.querySelector(".log-scroll")!.getBoundingClientRect();
+    return { text: first.textContent, offset: first.getBoundingClientRect().top - panel.top };
+  });
+  assert.equal(after.text, seen.text);
+  assert.ok(
+    Math.abs(after.offset - seen.offset) <= 2,
+    `stayed put: ${seen.offset} → ${after.offset}`,
+  );
+  assert.equal((await page.evaluate(box)).lastVisible, false, "the newest row is below the view");
+});
