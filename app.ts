@@ -32,6 +32,7 @@ import { apiError } from "./routes/errors.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { assetRoutes } from "./routes/assets.ts";
 import { pageRoutes } from "./routes/pages.tsx";
+import { callsPages } from "./routes/calls_pages.tsx";
 import { modelProbe, providerName } from "./routes/model_probe.ts";
 
 export const VERSION: string = denoConfig.version;
@@ -131,6 +132,7 @@ export async function createGlassbox(
   app.route("/", healthRoutes(deps));
   app.route("/", assetRoutes);
   app.route("/", pageRoutes(deps));
+  app.route("/", callsPages(deps));
   app.route("/demo", demoRoutes);
   for (
     const api of [

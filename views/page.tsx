@@ -54,6 +54,7 @@ export function ChatDocument(props: ChatPageProps) {
             <span class="brand-mark" aria-hidden="true"></span>Glassbox
           </a>
           <span class="tagline">Watch AI agents answer</span>
+          <a class="topnav-link" href="/calls">LLM calls</a>
           <span class="model">
             <span class="model-label">Model</span> <code>{props.model}</code>
             {props.demo

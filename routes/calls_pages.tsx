@@ -1,0 +1,136 @@
+/**
+ * The LLM calls pages: GET /calls (usage for a period, by model and agent, and the filtered list
+ * of calls, newest first, keyset-paginated) and GET /calls/:id (one call in full). Plain GET
+ * forms and links, no JS. A bad query value is a 400 page, an unknown call a 404 page.
+ */
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import { getLlmCall, listLlmCalls, LlmCallQueryError } from "../db/llm_calls.ts";
+import { periodStart, USAGE_PERIODS, type UsagePeriod, usageReport } from "../db/usage.ts";
+import { CALL_STATUSES, type CallsFilterView, CallsProblemPage } from "../views/calls_shell.tsx";
+import { CallsPage, callsUrl } from "../views/calls_list.tsx";
+import { CallDetailPage } from "../views/calls_detail.tsx";
+import { assetVersion } from "./assets.ts";
+import type { AppDeps } from "./deps.ts";
+import { UUID_RE } from "./errors.ts";
+
+const KEYS = ["period", "status", "model", "user_id", "run_id", "limit", "cursor"] as const;
+
+const Query = z.object({
+  period: z.enum(USAGE_PERIODS as [UsagePeriod, ...UsagePeriod[]], {
+    errorMap: () => ({ message: `must be one of ${USAGE_PERIODS.join(", ")}` }),
+  }).default("all"),
+  status: z.enum(CALL_STATUSES as ["ok", "error", "cancelled", "timeout"], {
+    errorMap: () => ({ message: `must be one of ${CALL_STATUSES.join(", ")}` }),
+  }).optional(),
+  model: z.string().max(200, "must be at most 200 characters").optional(),
+  user_id: z.string().max(200, "must be at most 200 characters").optional(),
+  run_id: z.string().regex(UUID_RE, "must be a run id (a UUID)").optional(),
+  limit: z.string().regex(/^\d{1,3}$/, "must be a whole number from 1 to 500")
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 500, "must be a whole number from 1 to 500")
+    .optional(),
+  cursor: z.string().max(200, "is not a valid page cursor").optional(),
+});
+
+export function callsPages(deps: AppDeps): Hono {
+  const app = new Hono();
+  const { sql } = deps.db;
+  const chrome = () => ({ assetVersion, model: deps.config.model, demo: deps.demo });
+  const problem = (c: Context, status: 400 | 404, heading: string, message: string) =>
+    c.html(CallsProblemPage({ ...chrome(), heading, message }), status);
+  const badQuery = (c: Context, message: string) =>
+    problem(c, 400, "Can't show these calls", message);
+
+  app.get("/calls", async (c) => {
+    // A plain GET form sends every field; an empty one means "any".
+    const raw = Object.fromEntries(
+      Object.entries(c.req.query()).map(([k, v]) => [k, v.trim()]).filter(([, v]) => v !== ""),
+    );
+    const unknown = Object.keys(raw).filter((k) => !(KEYS as readonly string[]).includes(k));
+    if (unknown.length) {
+      return badQuery(
+        c,
+        `Unknown filter ${unknown.map((k) => `“${k}”`).join(", ")}. ` +
+          `Known filters: ${KEYS.join(", ")}.`,
+      );
+    }
+    const parsed = Query.safeParse(raw);
+    if (!parsed.success) {
+      return badQuery(
+        c,
+        parsed.error.issues.map((i) => {
+          const key = String(i.path[0] ?? "query");
+          const got = raw[key] === undefined ? "" : ` (got “${truncateValue(raw[key])}”)`;
+          return `${key} ${i.message}${got}.`;
+        }).join(" "),
+      );
+    }
+    const q = parsed.data;
+    const now = new Date();
+    const filters: CallsFilterView = {
+      period: q.period,
+      status: q.status ?? "",
+      model: q.model ?? "",
+      userId: q.user_id ?? "",
+      runId: q.run_id ?? "",
+      limit: q.limit ?? null,
+    };
+    let page;
+    try {
+      page = await listLlmCalls(sql, {
+        status: q.status,
+        model: q.model,
+        userId: q.user_id,
+        runId: q.run_id,
+        from: periodStart(q.period, now) ?? undefined,
+        limit: q.limit ?? 50,
+        cursor: q.cursor,
+      });
+    } catch (err) {
+      if (err instanceof LlmCallQueryError) {
+        return badQuery(c, `${err.message[0].toUpperCase()}${err.message.slice(1)}.`);
+      }
+      throw err;
+    }
+    const report = await usageReport(sql, {
+      scope: q.user_id ? "user" : "all",
+      period: q.period,
+      conversationId: "",
+      userId: q.user_id ?? null,
+      now,
+    });
+    return c.html(CallsPage({
+      ...chrome(),
+      filters,
+      report,
+      calls: page.items,
+      olderUrl: page.nextCursor ? callsUrl({ ...filters, cursor: page.nextCursor }) : null,
+      newestUrl: q.cursor ? callsUrl(filters) : null,
+      now: now.getTime(),
+    }));
+  });
+
+  app.get("/calls/:id", async (c) => {
+    const id = c.req.param("id");
+    const call = UUID_RE.test(id) ? await getLlmCall(sql, id) : null;
+    if (!call) {
+      return problem(c, 404, "Not found", "There is no recorded LLM call with this id.");
+    }
+    const runCalls = call.runId
+      ? (await listLlmCalls(sql, { runId: call.runId, limit: 500 })).items.toReversed()
+      : [];
+    return c.html(CallDetailPage({
+      ...chrome(),
+      call,
+      runCalls,
+      contentLogging: deps.config.contentLogging,
+    }));
+  });
+
+  return app;
+}
+
+function truncateValue(v: string): string {
+  return v.length > 60 ? `${v.slice(0, 59)}…` : v;
+}

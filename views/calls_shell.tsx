@@ -1,0 +1,175 @@
+/**
+ * What the LLM calls pages share: their props, the page chrome (header with navigation), the
+ * problem page (400/404), and small cells and formatting used by both the list and the detail.
+ * Pure components of plain data; every user- or model-provided string is a text child or
+ * attribute, which hono/jsx escapes.
+ */
+import type { Child } from "hono/jsx";
+import type { ContentLogging } from "../config.ts";
+import type { LlmCallRow, LlmCallRowStatus, LlmCallSummary } from "../db/llm_calls.ts";
+import type { UsagePeriod, UsageReport } from "../db/usage.ts";
+import { formatCost } from "./format.ts";
+import { Layout, renderDocument } from "./layout.tsx";
+
+export const CALL_STATUSES: readonly LlmCallRowStatus[] = ["ok", "error", "cancelled", "timeout"];
+
+export const PERIOD_LABEL: Record<UsagePeriod, string> = {
+  today: "Today (UTC)",
+  "7d": "Last 7 days",
+  "30d": "Last 30 days",
+  all: "All time",
+};
+
+/** The filters as the form shows them ("" = not set). */
+export interface CallsFilterView {
+  period: UsagePeriod;
+  status: LlmCallRowStatus | "";
+  model: string;
+  userId: string;
+  runId: string;
+  /** Only when given in the URL (kept across form submits); the default is 50. */
+  limit: number | null;
+}
+
+export interface Chrome {
+  assetVersion: string;
+  /** The configured model, shown in the header like on the chat page. */
+  model: string;
+  demo: boolean;
+}
+
+export interface CallsPageProps extends Chrome {
+  filters: CallsFilterView;
+  report: UsageReport;
+  calls: LlmCallSummary[];
+  /** The next (older) page, or null on the last one. */
+  olderUrl: string | null;
+  /** Back to the first page, when this is a later one. */
+  newestUrl: string | null;
+  now?: number;
+}
+
+export interface CallDetailProps extends Chrome {
+  call: LlmCallRow;
+  /** Every call of the same run, oldest first (empty without a run). */
+  runCalls: LlmCallSummary[];
+  /** The current content-logging setting, to explain clipped or missing text. */
+  contentLogging: ContentLogging;
+  now?: number;
+}
+
+/** A 400 or 404 page in the same chrome: what went wrong and a way back. */
+export function CallsProblemPage(
+  props: Chrome & { heading: string; message: string; hint?: string },
+): string {
+  return renderDocument(
+    <CallsShell {...props} title={`${props.heading} · Glassbox`}>
+      <div class="calls-problem">
+        <h1>{props.heading}</h1>
+        <p class="notice notice-error" role="alert">{props.message}</p>
+        {props.hint ? <p class="muted">{props.hint}</p> : null}
+        <p>
+          <a class="btn" href="/calls">All LLM calls</a> <a class="btn" href="/">Chat</a>
+        </p>
+      </div>
+    </CallsShell>,
+  );
+}
+
+export function CallsShell(props: Chrome & { title: string; children?: Child }) {
+  return (
+    <Layout title={props.title} assetVersion={props.assetVersion}>
+      <div class="calls-page">
+        <header class="topbar">
+          <a class="brand" href="/">
+            <span class="brand-mark" aria-hidden="true"></span>Glassbox
+          </a>
+          <nav class="topnav" aria-label="Pages">
+            <a href="/">Chat</a>
+            <a href="/calls" aria-current="page">LLM calls</a>
+          </nav>
+          <span class="model">
+            <span class="model-label">Model</span> <code>{props.model}</code>
+            {props.demo
+              ? (
+                <span class="badge-demo" title="A scripted stand-in for testing, not a real LLM">
+                  Demo model
+                </span>
+              )
+              : null}
+          </span>
+        </header>
+        <main class="calls-main" id="main">{props.children}</main>
+      </div>
+    </Layout>
+  );
+}
+
+// ---------- helpers ----------
+
+export function ttftMs(c: Pick<LlmCallSummary, "startedAt" | "firstChunkAt">): number | null {
+  return c.firstChunkAt ? c.firstChunkAt.getTime() - c.startedAt.getTime() : null;
+}
+
+/** "14:03:07" for today (UTC), "2025-01-31 14:03" before; plus the ISO form. */
+export function formatWhen(date: Date, now: number): { text: string; iso: string } {
+  const iso = date.toISOString();
+  const today = new Date(now).toISOString().slice(0, 10);
+  return {
+    text: iso.startsWith(today) ? iso.slice(11, 19) : `${iso.slice(0, 10)} ${iso.slice(11, 16)}`,
+    iso,
+  };
+}
+
+/** Stored tool calls carry their arguments as a JSON string: show them parsed when they parse. */
+export function parsedArgs(call: unknown): unknown {
+  if (typeof call !== "object" || call === null) return call;
+  const c = call as { arguments?: unknown; function?: { arguments?: unknown } };
+  const parse = (s: unknown) => {
+    if (typeof s !== "string") return s;
+    try {
+      return JSON.parse(s);
+    } catch {
+      return s;
+    }
+  };
+  if ("arguments" in c) return { ...c, arguments: parse(c.arguments) };
+  if (c.function && "arguments" in c.function) {
+    return { ...c, function: { ...c.function, arguments: parse(c.function.arguments) } };
+  }
+  return c;
+}
+
+export function prettyJson(v: unknown): string {
+  try {
+    return JSON.stringify(v, null, 2) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+export function CostCell({ usd }: { usd: number | null }) {
+  const cls = usd === null ? "num cell-cost unknown" : "num cell-cost";
+  return <td class={cls}>{formatCost(usd)}</td>;
+}
+
+export function ModelName({ request, response }: { request: string; response: string | null }) {
+  return (
+    <span class="mono">
+      {request}
+      {response && response !== request
+        ? (
+          <>
+            <span class="model-arrow" aria-label="answered by">→</span>
+            {response}
+          </>
+        )
+        : null}
+    </span>
+  );
+}
+
+export function StatusBadge({ status }: { status: LlmCallRowStatus }) {
+  const known = CALL_STATUSES.includes(status) ? status : "error";
+  return <span class={`badge badge-${known}`}>{status}</span>;
+}
