@@ -170,6 +170,14 @@ Deno.test(
         idsIn(f).forEach((id) => known.add(id));
       });
 
+      // Each finished LLM call in the tree links to everything recorded about it.
+      const links = [...page.querySelectorAll("#run-tree li.node-llm a.node-link")]
+        .map((a) => a.getAttribute("href"));
+      assert.equal(links.length, 4, "one link per LLM call");
+      const detail = await fetch(gb.url + links[0]);
+      assert.equal(detail.status, 200);
+      assert.match(await detail.text(), /glassbox-demo/);
+
       // The page renders exactly what the stream's last update of an element sent.
       const llmHead = [...page.querySelectorAll("#run-tree li.node-llm > .node-head")].at(-1);
       const agentRow = page.querySelector("#agent-status .agent-state");

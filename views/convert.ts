@@ -75,6 +75,7 @@ export function llmNode(s: LlmCallStartedValue): LlmNodeView {
 
 export function startedCall(s: LlmCallStartedValue): LlmCallView {
   return {
+    callId: s.callId,
     spanId: s.spanId,
     agent: s.agent,
     model: s.model,
@@ -90,6 +91,7 @@ export function startedCall(s: LlmCallStartedValue): LlmCallView {
 
 export function finishedCall(f: LlmCallFinishedValue): LlmCallView {
   return {
+    callId: f.callId,
     spanId: f.spanId,
     agent: f.agent,
     model: f.responseModel ?? f.model,

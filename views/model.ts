@@ -35,6 +35,8 @@ export interface AgentNodeView extends AgentStatusView {
 
 /** Everything an LLM call's head shows; all of it is in the llm_call_finished value. */
 export interface LlmCallView {
+  /** The llm_calls row: /calls/<callId> shows everything recorded. */
+  callId: string;
   spanId: string;
   agent: string;
   model: string;

@@ -134,6 +134,13 @@ export function LlmHead({ call, live }: { call: LlmCallView } & Live) {
         )
         : null}
       {call.errorMessage ? <span class="node-detail">{call.errorMessage}</span> : null}
+      {done
+        ? (
+          <a class="node-link" href={`/calls/${call.callId}`} title="Prompt, response, all fields">
+            details
+          </a>
+        )
+        : null}
     </div>
   );
 }
