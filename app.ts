@@ -37,6 +37,7 @@ import { modelProbe, providerName } from "./routes/model_probe.ts";
 
 export const VERSION: string = denoConfig.version;
 const SHUTDOWN_FLUSH_MS = 15_000;
+const ORPHAN_QUIET_MS = 10 * 60_000;
 const log = getLogger("app");
 
 export interface Glassbox {
@@ -76,7 +77,8 @@ export async function createGlassbox(
     onRunLog: (runId: string, value: LogValue) =>
       journals.get(runId)?.emit(custom(CUSTOM.log, value)),
   });
-  const stale = await interruptStaleRuns(db.sql, startedAt);
+  // Another instance may share an external Postgres: there, only long-silent runs are orphans.
+  const stale = await interruptStaleRuns(db.sql, startedAt, db.embedded ? 0 : ORPHAN_QUIET_MS);
   if (stale > 0) log.warn("Marked {stale} unfinished runs as interrupted", { stale });
 
   const demo = usesDemoModel(config);

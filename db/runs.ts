@@ -50,14 +50,25 @@ export async function runsForConversation(sql: Sql, conversationId: string): Pro
 
 /**
  * Runs left 'running' by a process that died cannot continue: mark them interrupted at start-up.
- * Only for the embedded database (one process); with a shared Postgres another instance may be
- * running them, so `olderThan` limits it to runs that started before this process.
+ * The embedded database has one process, so every such run is stale (`quietForMs` 0). A shared
+ * Postgres may have other instances running theirs: only runs silent for `quietForMs` (no event
+ * stored in that time) are taken to be orphans.
  */
-export async function interruptStaleRuns(sql: Sql, startedBefore: Date): Promise<number> {
+export async function interruptStaleRuns(
+  sql: Sql,
+  startedBefore: Date,
+  quietForMs: number,
+): Promise<number> {
+  const quietSince = new Date(Date.now() - quietForMs);
   const rows = await sql`
     UPDATE runs SET status = 'interrupted', ended_at = now(),
       error = 'the server stopped before the run ended'
-    WHERE status = 'running' AND started_at < ${startedBefore} RETURNING id`;
+    WHERE status = 'running' AND started_at < ${startedBefore}
+      AND started_at < ${quietSince}
+      AND NOT EXISTS (
+        SELECT 1 FROM events e WHERE e.run_id = runs.id AND e.created_at > ${quietSince}
+      )
+    RETURNING id`;
   return rows.length;
 }
 
