@@ -1,7 +1,8 @@
 /**
- * The chat UI's routes over real HTTP with a real Postgres and the demo model: the page, the
- * POST /chat stream of HTML fragments (checked message by message with linkedom), the page a
- * finished run renders (the same markup the stream left), hostile text, and bad input.
+ * The chat UI's routes through app.request() (the browser tests cover real HTTP), with a real
+ * Postgres and the demo model: the page, the POST /chat stream of HTML fragments (checked message
+ * by message with linkedom), the page a finished run renders (the same markup the stream left),
+ * hostile text, and bad input.
  */
 import assert from "node:assert/strict";
 import { freshPostgres, skipWithoutPostgres } from "./support/db.ts";
@@ -34,7 +35,7 @@ interface Chat {
 }
 
 async function postChat(gb: TestServer, fields: Record<string, string>): Promise<Chat> {
-  const res = await fetch(`${gb.url}/chat`, {
+  const res = await gb.glassbox.app.request("/chat", {
     method: "POST",
     headers: { "hx-request": "true" },
     body: new URLSearchParams(fields),
@@ -47,7 +48,7 @@ async function postChat(gb: TestServer, fields: Record<string, string>): Promise
 }
 
 async function getPage(gb: TestServer, path: string): Promise<Doc> {
-  const res = await fetch(gb.url + path);
+  const res = await gb.glassbox.app.request(path);
   assert.equal(res.status, 200, path);
   assert.match(res.headers.get("content-type") ?? "", /^text\/html/);
   return parseDoc(await res.text());
