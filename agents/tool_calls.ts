@@ -1,0 +1,125 @@
+/**
+ * Running the tool calls a model asked for: a tool's result (or its error, which the model gets
+ * to read), or a sub-agent's whole run as a child of the call. Either way the call ends with a
+ * TOOL_CALL_RESULT event and the text handed back to the model.
+ */
+import { EventType } from "./events.ts";
+import { getLogger, withRunContext } from "./logging.ts";
+import type { RunScope } from "./run_scope.ts";
+import { type AgentPosition, runAgent, SUBAGENT_TOOL_PREFIX } from "./runtime.ts";
+import type { AgentDef, LlmToolCall, ToolDef } from "./types.ts";
+
+const log = getLogger("runtime");
+
+/** Runs one tool call (or sub-agent) and returns the text handed back to the model. */
+export async function runToolCall(
+  agent: AgentDef,
+  call: LlmToolCall,
+  scope: RunScope,
+  at: AgentPosition,
+): Promise<string> {
+  const sub = at.subagentRunId;
+  let args: Record<string, unknown>;
+  try {
+    const parsed = call.arguments.trim() ? JSON.parse(call.arguments) : {};
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw 0;
+    args = parsed;
+  } catch {
+    return reportResult(
+      scope,
+      call,
+      `error: arguments are not a JSON object: ${call.arguments}`,
+      sub,
+    );
+  }
+  const subAgent = call.name.startsWith(SUBAGENT_TOOL_PREFIX)
+    ? agent.subAgents?.find((a) => SUBAGENT_TOOL_PREFIX + a.name === call.name)
+    : undefined;
+  if (subAgent) return await runSubAgent(subAgent, call, String(args.task ?? ""), scope, at);
+
+  const tool: ToolDef | undefined = agent.tools.find((t) => t.name === call.name);
+  if (!tool) return reportResult(scope, call, `error: there is no tool named ${call.name}`, sub);
+  const done = scope.progress.begin(tool.progressMessage?.(args) ?? `Using ${tool.name}`);
+  const t0 = performance.now();
+  let content: string;
+  try {
+    content = await tool.run(args, {
+      sql: scope.deps.sql,
+      ...scope.ids,
+      agentName: agent.name,
+      signal: scope.signal,
+      log: (level, message, properties) =>
+        getLogger("tool", tool.name)[level === "warning" ? "warn" : level](message, properties),
+    });
+    log.info("Tool {tool} answered in {ms} ms", {
+      tool: tool.name,
+      ms: Math.round(performance.now() - t0),
+    });
+  } catch (err) {
+    scope.signal.throwIfAborted();
+    content = `error: ${err instanceof Error ? err.message : String(err)}`;
+    log.warn("Tool {tool} failed: {error}", { tool: tool.name, error: content });
+  }
+  done();
+  return reportResult(scope, call, content, sub);
+}
+
+function reportResult(scope: RunScope, call: LlmToolCall, content: string, sub?: string): string {
+  scope.emit({
+    type: EventType.TOOL_CALL_RESULT,
+    messageId: crypto.randomUUID(),
+    toolCallId: call.id,
+    content,
+    role: "tool",
+    subagentRunId: sub,
+  });
+  return content;
+}
+
+async function runSubAgent(
+  agent: AgentDef,
+  call: LlmToolCall,
+  task: string,
+  scope: RunScope,
+  at: AgentPosition,
+): Promise<string> {
+  const subagentRunId = crypto.randomUUID();
+  scope.progress.plan(2); // the sub-agent thinks, then answers
+  scope.emit({
+    type: EventType.SUBAGENT_STARTED,
+    subagentRunId,
+    name: agent.name,
+    description: agent.title,
+    parentSubagentRunId: at.subagentRunId,
+    parentToolCallId: call.id,
+  });
+  scope.agentStatus(agent.name, "starting", subagentRunId, task);
+  try {
+    const answer = await withRunContext(
+      { runId: scope.ids.runId, agent: agent.name },
+      () =>
+        runAgent(
+          agent,
+          [{ role: "system", content: agent.instructions }, { role: "user", content: task }],
+          scope,
+          { subagentRunId, parentSpanId: at.parentSpanId },
+        ),
+    );
+    scope.emit({ type: EventType.SUBAGENT_FINISHED, subagentRunId, result: answer });
+    scope.agentStatus(agent.name, "completed", subagentRunId);
+    return reportResult(scope, call, answer, at.subagentRunId);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    scope.closeOpen();
+    scope.emit({ type: EventType.SUBAGENT_ERROR, subagentRunId, message });
+    scope.agentStatus(agent.name, scope.signal.aborted ? "idle" : "error", subagentRunId, message);
+    scope.signal.throwIfAborted();
+    log.error("Sub-agent {agent} failed: {error}", { agent: agent.name, error: message });
+    return reportResult(
+      scope,
+      call,
+      `error: the ${agent.title} failed: ${message}`,
+      at.subagentRunId,
+    );
+  }
+}
