@@ -4,6 +4,7 @@
  * app with every route. main.ts only serves what this returns.
  */
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import denoConfig from "./deno.json" with { type: "json" };
 import { EventHub } from "./agents/bus.ts";
 import { CUSTOM, custom, type LogValue } from "./agents/events.ts";
@@ -38,6 +39,7 @@ import { modelProbe, providerName } from "./routes/model_probe.ts";
 export const VERSION: string = denoConfig.version;
 const SHUTDOWN_FLUSH_MS = 15_000;
 const ORPHAN_QUIET_MS = 10 * 60_000;
+const MAX_BODY_BYTES = 1024 * 1024;
 const log = getLogger("app");
 
 export interface Glassbox {
@@ -130,6 +132,15 @@ export async function createGlassbox(
     log.error("Unhandled error on {path}: {error}", { path: c.req.path, error: String(err) });
     return apiError(c, 500, "internal", "something went wrong on our side; it was logged");
   });
+  // Messages are capped at 32k characters; nothing legitimate needs a bigger body.
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) =>
+        apiError(c, 413, "body_too_large", `bodies are limited to ${MAX_BODY_BYTES} bytes`),
+    }),
+  );
   app.notFound((c) => apiError(c, 404, "not_found", `no route for ${c.req.method} ${c.req.path}`));
   app.route("/", healthRoutes(deps));
   app.route("/", assetRoutes);

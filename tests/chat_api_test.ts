@@ -254,6 +254,8 @@ Deno.test(
         ["/api/v1/llm-calls?limit=0", {}, 400, "invalid_query"],
         ["/api/v1/llm-calls?cursor=garbage", {}, 400, "invalid_cursor"],
         ["/api/v1/nothing-here", {}, 404, "not_found"],
+        ["/api/v1/chat", json({ message: "x".repeat(40_000) }), 400, "invalid_body"],
+        ["/api/v1/chat", json({ message: "x".repeat(2 * 1024 * 1024) }), 413, "body_too_large"],
       ];
       for (const [path, init, status, code] of cases) {
         const res = await fetch(gb.url + path, init);
