@@ -28,8 +28,9 @@ export class RunScope {
     costKnown: true,
     tokensKnown: true,
   };
-  readonly #openMessages = new Set<string>();
-  readonly #openToolCalls = new Set<string>();
+  /** What is open, by id, with the sub-agent it belongs to (undefined: the root agent). */
+  readonly #openMessages = new Map<string, string | undefined>();
+  readonly #openToolCalls = new Map<string, string | undefined>();
   readonly #openSteps = new Map<string, string | undefined>();
 
   constructor(
@@ -43,13 +44,13 @@ export class RunScope {
   emit(ev: AgUiEvent): void {
     switch (ev.type) {
       case EventType.TEXT_MESSAGE_START:
-        this.#openMessages.add(ev.messageId);
+        this.#openMessages.set(ev.messageId, ev.subagentRunId);
         break;
       case EventType.TEXT_MESSAGE_END:
         this.#openMessages.delete(ev.messageId);
         break;
       case EventType.TOOL_CALL_START:
-        this.#openToolCalls.add(ev.toolCallId);
+        this.#openToolCalls.set(ev.toolCallId, ev.subagentRunId);
         break;
       case EventType.TOOL_CALL_END:
         this.#openToolCalls.delete(ev.toolCallId);
@@ -81,16 +82,26 @@ export class RunScope {
     );
   }
 
-  /** Ends whatever is still open, innermost first, before a terminal event. */
-  closeOpen(): void {
-    for (const messageId of this.#openMessages) {
-      this.emit({ type: EventType.TEXT_MESSAGE_END, messageId });
+  /**
+   * Ends whatever is still open, innermost first: everything before a terminal event, or only
+   * what belongs to one sub-agent when it fails while its siblings carry on.
+   */
+  closeOpen(only?: { subagentRunId: string }): void {
+    const mine = (owner: string | undefined) => !only || owner === only.subagentRunId;
+    for (const [messageId, subagentRunId] of this.#openMessages) {
+      if (mine(subagentRunId)) {
+        this.emit({ type: EventType.TEXT_MESSAGE_END, messageId, subagentRunId });
+      }
     }
-    for (const toolCallId of this.#openToolCalls) {
-      this.emit({ type: EventType.TOOL_CALL_END, toolCallId });
+    for (const [toolCallId, subagentRunId] of this.#openToolCalls) {
+      if (mine(subagentRunId)) {
+        this.emit({ type: EventType.TOOL_CALL_END, toolCallId, subagentRunId });
+      }
     }
     for (const [stepName, subagentRunId] of [...this.#openSteps].reverse()) {
-      this.emit({ type: EventType.STEP_FINISHED, stepName, subagentRunId });
+      if (mine(subagentRunId)) {
+        this.emit({ type: EventType.STEP_FINISHED, stepName, subagentRunId });
+      }
     }
   }
 }

@@ -80,10 +80,16 @@ export async function runAgent(
         function: { name: c.name, arguments: c.arguments },
       })),
     });
-    for (const call of result.toolCalls) {
-      // Sub-agents' calls are children of the call that asked for them.
-      const content = await runToolCall(agent, call, scope, { ...at, parentSpanId: result.spanId });
-      messages.push({ role: "tool", tool_call_id: call.id, content });
+    // The calls run side by side (two sub-agents work at once); results go back in call order.
+    // Sub-agents' LLM calls are children of the call that asked for them.
+    const settled = await Promise.allSettled(
+      result.toolCalls.map((call) =>
+        runToolCall(agent, call, scope, { ...at, parentSpanId: result.spanId })
+      ),
+    );
+    for (const [i, s] of settled.entries()) {
+      if (s.status === "rejected") throw s.reason; // only a cancel gets here: tools report errors
+      messages.push({ role: "tool", tool_call_id: result.toolCalls[i].id, content: s.value });
     }
   }
   throw new Error(`${agent.name} did not answer within ${maxSteps} steps`);

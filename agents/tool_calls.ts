@@ -110,7 +110,7 @@ async function runSubAgent(
     return reportResult(scope, call, answer, at.subagentRunId);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    scope.closeOpen();
+    scope.closeOpen({ subagentRunId });
     scope.emit({ type: EventType.SUBAGENT_ERROR, subagentRunId, message });
     scope.agentStatus(agent.name, scope.signal.aborted ? "idle" : "error", subagentRunId, message);
     scope.signal.throwIfAborted();

@@ -309,3 +309,28 @@ Deno.test(
     }
   },
 );
+
+Deno.test({ name: "two sub-agents asked at once work side by side", ignore }, async () => {
+  const db = await freshPostgres();
+  const gb = await startGlassbox({ DATABASE_URL: db.url, GLASSBOX_DEMO_DELAY_MS: "5" });
+  try {
+    const res = await postJson(`${gb.url}/api/v1/chat`, {
+      message: "What time is it, and how many tokens have I used today?",
+    });
+    const body = await res.json();
+    assert.equal(body.status, "succeeded");
+    const types = (await listEvents(db.sql, body.run_id)).map((e) => e.event.type as string);
+    const started = types.flatMap((t, i) => t === "SUBAGENT_STARTED" ? [i] : []);
+    assert.equal(started.length, 2);
+    assert.ok(
+      started[1] < types.indexOf("SUBAGENT_FINISHED"),
+      "the second began before the first ended",
+    );
+    // Results go back to the model in the order it asked for them.
+    const [first, second] = body.answer.match(/\*\*(Usage analyst|Utility)\*\*/g);
+    assert.deepEqual([first, second], ["**Usage analyst**", "**Utility**"]);
+  } finally {
+    await gb.close();
+    await db.close();
+  }
+});
