@@ -130,17 +130,17 @@ export function LlmHead({ call, live }: { call: LlmCallView } & Live) {
             {call.ttftMs !== null
               ? <span title="time to first token">TTFT {formatDuration(call.ttftMs)}</span>
               : null}
+            <a
+              class="node-link"
+              href={`/calls/${call.callId}`}
+              title="Prompt, response, all fields"
+            >
+              details
+            </a>
           </span>
         )
         : null}
       {call.errorMessage ? <span class="node-detail">{call.errorMessage}</span> : null}
-      {done
-        ? (
-          <a class="node-link" href={`/calls/${call.callId}`} title="Prompt, response, all fields">
-            details
-          </a>
-        )
-        : null}
     </div>
   );
 }
