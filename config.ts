@@ -138,6 +138,7 @@ Usage: glassbox [--help] [--version]
 
 Environment:
   PORT                     HTTP port (default 8000)
+  HOST                     listen address (default 0.0.0.0)
   DATABASE_URL             postgres://… ; unset: embedded PGlite under GLASSBOX_DATA
   GLASSBOX_DATA            data directory for the embedded database (default .glassbox)
   OPENAI_BASE_URL          any OpenAI-compatible endpoint (OpenAI, Ollama, vLLM, LM Studio…)
