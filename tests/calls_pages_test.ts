@@ -8,27 +8,18 @@ import assert from "node:assert/strict";
 import { getLlmCall } from "../db/llm_calls.ts";
 import { formatInt, formatTokens } from "../views/format.ts";
 import { type Doc, parseDoc } from "../views/testdom.ts";
-import { freshPostgres, skipWithoutPostgres } from "./support/db.ts";
-import { postJson, startGlassbox, startStack, type TestServer } from "./support/server.ts";
+import { skipWithoutPostgres } from "./support/db.ts";
+import {
+  postJson,
+  startGlassbox,
+  startStack,
+  type TestServer,
+  withDemoGlassbox,
+} from "./support/server.ts";
 
 const ignore = await skipWithoutPostgres();
 const HOSTILE = "<script>alert(1)</script>";
 const QUESTION = "What is 17 * 23?";
-
-/** A fresh database and a Glassbox on the demo model, torn down after `fn`. */
-async function withDemo(fn: (gb: TestServer) => Promise<void>) {
-  const db = await freshPostgres();
-  const gb = await startGlassbox({ DATABASE_URL: db.url }).catch(async (e) => {
-    await db.close();
-    throw e;
-  });
-  try {
-    await fn(gb);
-  } finally {
-    await gb.close();
-    await db.close();
-  }
-}
 
 interface ChatResult {
   run_id: string;
@@ -121,7 +112,7 @@ const count = (xs: string[]) =>
 Deno.test(
   { name: "GET /calls: totals, breakdowns and every call of two chats, newest first", ignore },
   () =>
-    withDemo(async (gb) => {
+    withDemoGlassbox(async (gb) => {
       const a = await chat(gb, { message: QUESTION });
       const b = await chat(gb, { message: QUESTION, user_id: "ada" });
       assert.equal(a.usage.llm_calls, 4);
@@ -187,7 +178,7 @@ Deno.test(
     ignore,
   },
   () =>
-    withDemo(async (gb) => {
+    withDemoGlassbox(async (gb) => {
       const a = await chat(gb, { message: QUESTION });
       const b = await chat(gb, { message: QUESTION, user_id: "ada" });
       const all = rows(await page(gb, "/calls")).map((x) => x.id);
@@ -266,7 +257,7 @@ Deno.test(
 Deno.test(
   { name: "GET /calls/:id: the whole call, the prompt escaped; 404 for unknown ids", ignore },
   () =>
-    withDemo(async (gb) => {
+    withDemoGlassbox(async (gb) => {
       const sql = gb.glassbox.deps.db.sql;
       const math = await chat(gb, { message: QUESTION });
       const hostile = await chat(gb, { message: HOSTILE, user_id: "mallory" });

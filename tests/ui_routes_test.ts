@@ -5,27 +5,12 @@
  * hostile text, and bad input.
  */
 import assert from "node:assert/strict";
-import { freshPostgres, skipWithoutPostgres } from "./support/db.ts";
-import { startGlassbox, type TestServer } from "./support/server.ts";
+import { skipWithoutPostgres } from "./support/db.ts";
+import { type TestServer, withDemoGlassbox } from "./support/server.ts";
 import { applyFragments, type Doc, parseDoc, parseSse, type SseMsg } from "../views/testdom.ts";
 
 const ignore = await skipWithoutPostgres();
 const HOSTILE = "Hello <script>alert(1)</script> <img src=x onerror=alert(1)>";
-
-/** A fresh database and a Glassbox on the demo model, torn down after `fn`. */
-async function withGlassbox(fn: (gb: TestServer) => Promise<void>) {
-  const db = await freshPostgres();
-  const gb = await startGlassbox({ DATABASE_URL: db.url }).catch(async (e) => {
-    await db.close();
-    throw e;
-  });
-  try {
-    await fn(gb);
-  } finally {
-    await gb.close();
-    await db.close();
-  }
-}
 
 interface Chat {
   res: Response;
@@ -90,7 +75,7 @@ function assertInert(doc: Doc, where: string) {
 Deno.test(
   { name: "GET / renders the chat page with versioned, cached assets", ignore },
   () =>
-    withGlassbox(async (gb) => {
+    withDemoGlassbox(async (gb) => {
       const d = await getPage(gb, "/");
       for (const sel of ["header", "nav[aria-label]", "main#main", "aside[aria-label]"]) {
         assert.ok(d.querySelector(sel), `landmark ${sel}`);
@@ -122,7 +107,7 @@ Deno.test(
 Deno.test(
   { name: "POST /chat streams valid fragments; the page renders the same", ignore },
   () =>
-    withGlassbox(async (gb) => {
+    withDemoGlassbox(async (gb) => {
       const before = await getPage(gb, "/");
       const { res, msgs, frags } = await postChat(gb, { message: "What is 17 * 23?" });
 
@@ -202,7 +187,7 @@ Deno.test(
 Deno.test(
   { name: "hostile text is escaped in every fragment and in the page", ignore },
   () =>
-    withGlassbox(async (gb) => {
+    withDemoGlassbox(async (gb) => {
       const { frags, res } = await postChat(gb, { message: HOSTILE });
       frags.forEach((f, i) => assertInert(f, `message ${i}`));
       const all = frags.map((f) => f.body.innerHTML).join("");
@@ -229,7 +214,7 @@ Deno.test(
 Deno.test(
   { name: "bad input: error fragments and 404s", ignore },
   () =>
-    withGlassbox(async (gb) => {
+    withDemoGlassbox(async (gb) => {
       const unknown = crypto.randomUUID();
       const bad: Record<string, string>[] = [
         { message: "   " },

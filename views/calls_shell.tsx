@@ -10,6 +10,7 @@ import type { LlmCallRow, LlmCallRowStatus, LlmCallSummary } from "../db/llm_cal
 import type { UsagePeriod, UsageReport } from "../db/usage.ts";
 import { formatCost } from "./format.ts";
 import { Layout, renderDocument } from "./layout.tsx";
+import { ModelBadge } from "./status.tsx";
 
 export const CALL_STATUSES: readonly LlmCallRowStatus[] = ["ok", "error", "cancelled", "timeout"];
 
@@ -88,16 +89,7 @@ export function CallsShell(props: Chrome & { title: string; children?: Child }) 
             <a href="/">Chat</a>
             <a href="/calls" aria-current="page">LLM calls</a>
           </nav>
-          <span class="model">
-            <span class="model-label">Model</span> <code>{props.model}</code>
-            {props.demo
-              ? (
-                <span class="badge-demo" title="A scripted stand-in for testing, not a real LLM">
-                  Demo model
-                </span>
-              )
-              : null}
-          </span>
+          <ModelBadge model={props.model} demo={props.demo} />
         </header>
         <main class="calls-main" id="main">{props.children}</main>
       </div>

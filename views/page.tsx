@@ -55,16 +55,7 @@ export function ChatDocument(props: ChatPageProps) {
           </a>
           <span class="tagline">Watch AI agents answer</span>
           <a class="topnav-link" href="/calls">LLM calls</a>
-          <span class="model">
-            <span class="model-label">Model</span> <code>{props.model}</code>
-            {props.demo
-              ? (
-                <span class="badge-demo" title="A scripted stand-in for testing, not a real LLM">
-                  Demo model
-                </span>
-              )
-              : null}
-          </span>
+          <F.ModelBadge model={props.model} demo={props.demo} />
           <F.ConnectionIndicator state={live ? "connecting" : panelRun ? "ended" : "idle"} />
         </header>
 

@@ -68,3 +68,21 @@ export async function startStack(
     },
   };
 }
+
+/** A fresh database and a Glassbox on the built-in demo model, torn down after `fn`. */
+export async function withDemoGlassbox(
+  fn: (gb: TestServer) => Promise<void>,
+  env: Record<string, string> = {},
+): Promise<void> {
+  const db = await freshPostgres();
+  const gb = await startGlassbox({ DATABASE_URL: db.url, ...env }).catch(async (e) => {
+    await db.close();
+    throw e;
+  });
+  try {
+    await fn(gb);
+  } finally {
+    await gb.close();
+    await db.close();
+  }
+}
