@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { getLlmCall } from "../db/llm_calls.ts";
 import { formatInt, formatTokens } from "../views/format.ts";
-import { type Doc, parseDoc } from "../views/testdom.ts";
+import { assertInert, type Doc, parseDoc } from "../views/testdom.ts";
 import { skipWithoutPostgres } from "./support/db.ts";
 import {
   postJson,
@@ -94,16 +94,6 @@ function breakdown(doc: Doc, id: string): string[][] {
     tr.querySelectorAll("td")[0].textContent,
     tr.querySelectorAll("td")[3].textContent,
   ]);
-}
-
-/** No element made from user or model text: only the page's own asset scripts, no img at all. */
-function assertInert(doc: Doc, where: string) {
-  const scripts = [...doc.querySelectorAll("script")];
-  assert.ok(
-    scripts.every((s: Doc) => /^\/assets\//.test(s.getAttribute("src") ?? "")),
-    `${where}: a script element that is not an asset`,
-  );
-  assert.equal(doc.querySelectorAll("img").length, 0, `${where}: an img element`);
 }
 
 const count = (xs: string[]) =>

@@ -7,7 +7,14 @@
 import assert from "node:assert/strict";
 import { skipWithoutPostgres } from "./support/db.ts";
 import { type TestServer, withDemoGlassbox } from "./support/server.ts";
-import { applyFragments, type Doc, parseDoc, parseSse, type SseMsg } from "../views/testdom.ts";
+import {
+  applyFragments,
+  assertInert,
+  type Doc,
+  parseDoc,
+  parseSse,
+  type SseMsg,
+} from "../views/testdom.ts";
 
 const ignore = await skipWithoutPostgres();
 const HOSTILE = "Hello <script>alert(1)</script> <img src=x onerror=alert(1)>";
@@ -59,17 +66,6 @@ function lastSent(frags: Doc[], id: string): string {
     return el.outerHTML;
   }
   assert.fail(`the stream never sent #${id}`);
-}
-
-/** No element made from user or model text: only the page's own asset scripts, no img at all. */
-function assertInert(doc: Doc, where: string) {
-  const scripts = [...doc.querySelectorAll("script")];
-  assert.ok(
-    scripts.every((s: Doc) => /^\/assets\//.test(s.getAttribute("src") ?? "")),
-    `${where}: a script element that is not an asset`,
-  );
-  assert.equal(doc.querySelectorAll("img").length, 0, `${where}: an img element`);
-  assert.equal(doc.querySelectorAll("[onerror]").length, 0, `${where}: an onerror attribute`);
 }
 
 Deno.test(

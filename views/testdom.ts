@@ -3,6 +3,7 @@
  * page the way htmx 4 does (hx-swap-oob replace by id, `<hx-partial>` appends to its target), so
  * tests can compare "page render after N events" with "page + live stream".
  */
+import assert from "node:assert/strict";
 import { parseHTML } from "linkedom";
 
 export interface SseMsg {
@@ -88,4 +89,15 @@ export function attributeNames(doc: Doc): string[] {
 export function outer(doc: Doc, id: string): string {
   const el = doc.getElementById(id);
   return el ? el.outerHTML : "";
+}
+
+/** No element made from user or model text: only the page's own asset scripts, no img at all. */
+export function assertInert(doc: Doc, where: string) {
+  const scripts = [...doc.querySelectorAll("script")];
+  assert.ok(
+    scripts.every((s: Doc) => /^\/assets\//.test(s.getAttribute("src") ?? "")),
+    `${where}: a script element that is not an asset`,
+  );
+  assert.equal(doc.querySelectorAll("img").length, 0, `${where}: an img element`);
+  assert.equal(doc.querySelectorAll("[onerror]").length, 0, `${where}: an onerror attribute`);
 }
