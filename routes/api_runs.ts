@@ -10,7 +10,7 @@ export function runsApi(deps: AppDeps): Hono {
   const app = new Hono();
   const { sql } = deps.db;
 
-  // Unknown and malformed ids are both simply "not found".
+  // Unknown and malformed ids are both simply "not found" (this also covers /runs/:id itself).
   app.use("/runs/:id/*", async (c, next) => {
     if (!UUID_RE.test(c.req.param("id"))) return apiError(c, 404, "not_found", "no such run");
     await next();
@@ -18,7 +18,6 @@ export function runsApi(deps: AppDeps): Hono {
 
   app.get("/runs/:id", async (c) => {
     const id = c.req.param("id");
-    if (!UUID_RE.test(id)) return apiError(c, 404, "not_found", "no such run");
     const run = await getRun(sql, id);
     if (!run) return apiError(c, 404, "not_found", `run ${id} not found`);
     const usage = await runUsage(sql, id);
