@@ -9,13 +9,7 @@ import { getLlmCall } from "../db/llm_calls.ts";
 import { formatInt, formatTokens } from "../views/format.ts";
 import { assertInert, type Doc, parseDoc } from "../views/testdom.ts";
 import { skipWithoutPostgres } from "./support/db.ts";
-import {
-  postJson,
-  startGlassbox,
-  startStack,
-  type TestServer,
-  withDemoGlassbox,
-} from "./support/server.ts";
+import { postJson, startStack, type TestServer, withDemoGlassbox } from "./support/server.ts";
 
 const ignore = await skipWithoutPostgres();
 const HOSTILE = "<script>alert(1)</script>";
