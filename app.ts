@@ -6,9 +6,9 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import denoConfig from "./deno.json" with { type: "json" };
-import { EventHub } from "./agents/bus.ts";
-import { CUSTOM, custom, type LogValue } from "./agents/events.ts";
-import { Journals } from "./agents/journal.ts";
+import { EventHub } from "./agents/spine/event_hub.ts";
+import { CUSTOM, custom, type LogValue } from "./agents/spine/events.ts";
+import { Journals } from "./agents/spine/journal.ts";
 import { createOpenAi, RecordingLlmClient } from "./agents/llm_client.ts";
 import { getLogger, resetLogging, setupLogging } from "./agents/logging.ts";
 import { RunManager } from "./agents/runs.ts";

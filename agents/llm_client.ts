@@ -5,7 +5,7 @@
  */
 import OpenAI from "openai";
 import type { Config, ContentLogging } from "../config.ts";
-import type { LlmCallStartedValue } from "./events.ts";
+import type { LlmCallStartedValue } from "./spine/events.ts";
 import type { Sql } from "../db/client.ts";
 import { insertLlmCall } from "../db/llm_calls.ts";
 import { abortableSleep, backoffMs, isRetryable, retryAfterMs } from "./llm_retry.ts";

@@ -2,7 +2,7 @@
 import OpenAI from "openai";
 import type { Config, ContentLogging } from "../config.ts";
 import type { LlmCallRow } from "../db/llm_calls.ts";
-import type { LlmCallFinishedValue } from "./events.ts";
+import type { LlmCallFinishedValue } from "./spine/events.ts";
 import { callCostUsd } from "./llm_cost.ts";
 import {
   promptForLog,

@@ -6,8 +6,8 @@
 import type { Sql } from "../db/client.ts";
 import * as conversations from "../db/conversations.ts";
 import { finishRun } from "../db/runs.ts";
-import { EventType, type RunResult } from "./events.ts";
-import type { Journals } from "./journal.ts";
+import { EventType, type RunResult } from "./spine/events.ts";
+import type { Journals } from "./spine/journal.ts";
 import { getLogger } from "./logging.ts";
 import type { RunScope } from "./run_scope.ts";
 import { runAgent } from "./runtime.ts";

@@ -4,7 +4,13 @@
  * aborted or failed run can still end with a valid AG-UI stream.
  */
 import type { Sql } from "../db/client.ts";
-import { type AgUiEvent, CUSTOM, custom, EventType, type LlmCallFinishedValue } from "./events.ts";
+import {
+  type AgUiEvent,
+  CUSTOM,
+  custom,
+  EventType,
+  type LlmCallFinishedValue,
+} from "./spine/events.ts";
 import type { ProgressTracker } from "./progress.ts";
 import type { LlmClient } from "./types.ts";
 

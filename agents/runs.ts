@@ -7,8 +7,8 @@
 import type { Sql } from "../db/client.ts";
 import * as conversations from "../db/conversations.ts";
 import { getRun, insertRun } from "../db/runs.ts";
-import { type AgUiEvent, CUSTOM, custom, EventType } from "./events.ts";
-import type { Journals } from "./journal.ts";
+import { type AgUiEvent, CUSTOM, custom, EventType } from "./spine/events.ts";
+import type { Journals } from "./spine/journal.ts";
 import { getLogger, withRunContext } from "./logging.ts";
 import { ProgressTracker } from "./progress.ts";
 import { RunScope } from "./run_scope.ts";

@@ -4,7 +4,7 @@
  * reached (the last step is offered no tools, so the model must answer). Everything it does is
  * emitted as events into the run's scope; it never renders anything.
  */
-import { CUSTOM, custom, EventType } from "./events.ts";
+import { CUSTOM, custom, EventType } from "./spine/events.ts";
 import { getLogger } from "./logging.ts";
 import { runToolCall } from "./tool_calls.ts";
 import type { RunScope } from "./run_scope.ts";

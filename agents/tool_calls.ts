@@ -3,7 +3,7 @@
  * to read), or a sub-agent's whole run as a child of the call. Either way the call ends with a
  * TOOL_CALL_RESULT event and the text handed back to the model.
  */
-import { EventType } from "./events.ts";
+import { EventType } from "./spine/events.ts";
 import { getLogger, withRunContext } from "./logging.ts";
 import type { RunScope } from "./run_scope.ts";
 import { type AgentPosition, runAgent, SUBAGENT_TOOL_PREFIX } from "./runtime.ts";

@@ -1,7 +1,7 @@
 /** Contracts between the runtime, the recording LLM client, tools and the built-in agents. */
 import type OpenAI from "openai";
 import type { Sql } from "../db/client.ts";
-import type { LlmCallFinishedValue, LlmCallStartedValue, LogLevel } from "./events.ts";
+import type { LlmCallFinishedValue, LlmCallStartedValue, LogLevel } from "./spine/events.ts";
 
 export type ChatMessage = OpenAI.Chat.ChatCompletionMessageParam;
 export type ChatTool = OpenAI.Chat.ChatCompletionTool;

@@ -11,9 +11,9 @@
  * number least disturbed by other load on the machine.
  * Knobs: NS=1,100,1000 RATE=100 (events/s, 3 s) COALESCE_MS=10.
  */
-import { EventHub } from "../agents/bus.ts";
-import { CUSTOM, custom, type RunEvent } from "../agents/events.ts";
-import { encodeJsonEvent } from "../agents/sse.ts";
+import { EventHub } from "../agents/spine/event_hub.ts";
+import { CUSTOM, custom, type RunEvent } from "../agents/spine/events.ts";
+import { encodeJsonEvent } from "../agents/spine/sse.ts";
 import { cpuMs, lines, now } from "./fanout_client.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));

@@ -3,7 +3,7 @@
  * share the server's event loop or count in its RSS): `deno run -A bench/fanout_client.ts URL N`.
  */
 import process from "node:process";
-import { SseParser } from "../agents/sse.ts";
+import { SseParser } from "../agents/spine/sse.ts";
 
 export const now = () => performance.timeOrigin + performance.now();
 export const cpuMs = () => {

@@ -2,7 +2,7 @@
  * Section 2: events persisted per second by EventWriter (defaults, as in app.ts), on the external
  * Postgres and on embedded PGlite; and what EventIdPool.take() costs.
  */
-import { CUSTOM, custom, EventType, type RunEvent } from "../agents/events.ts";
+import { CUSTOM, custom, EventType, type RunEvent } from "../agents/spine/events.ts";
 import type { Database } from "../db/client.ts";
 import { EventIdPool } from "../db/event_ids.ts";
 import { EventWriter } from "../db/event_writer.ts";

@@ -4,8 +4,8 @@
  * Deno.serve; fetch clients in a Worker subscribe to GET /api/v1/runs/:id/events; the bench emits
  * CUSTOM progress events on the run's journal at a fixed rate, each carrying its emit time.
  */
-import { CUSTOM, custom, EventType } from "../agents/events.ts";
-import type { RunJournal } from "../agents/journal.ts";
+import { CUSTOM, custom, EventType } from "../agents/spine/events.ts";
+import type { RunJournal } from "../agents/spine/journal.ts";
 import { startGlassbox, type TestServer } from "../tests/support/server.ts";
 import {
   type Cleanup,

@@ -5,7 +5,7 @@
  * rows stay queued); `flush()` resolves once everything accepted before it is stored.
  */
 import type { Sql } from "./client.ts";
-import type { RunEvent } from "../agents/events.ts";
+import type { RunEvent } from "../agents/spine/events.ts";
 import { insertEvents } from "./events.ts";
 
 export interface EventWriterOptions {

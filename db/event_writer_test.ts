@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { freshPostgres, skipWithoutPostgres } from "../tests/support/db.ts";
 import { EventWriter } from "./event_writer.ts";
 import { listEvents } from "./events.ts";
-import { EventType, type RunEvent } from "../agents/events.ts";
+import { EventType, type RunEvent } from "../agents/spine/events.ts";
 
 const ignore = await skipWithoutPostgres();
 

@@ -1,8 +1,8 @@
 /** The events table: append-only, one row per run event. */
 import type { JSONValue } from "postgres";
 import type { Sql } from "./client.ts";
-import type { AgUiEvent, RunEvent } from "../agents/events.ts";
-import { customName } from "../agents/events.ts";
+import type { AgUiEvent, RunEvent } from "../agents/spine/events.ts";
+import { customName } from "../agents/spine/events.ts";
 
 /** Reserves `n` ids from events_id_seq so events can carry their SSE id before they are stored. */
 export async function allocateEventIds(sql: Sql, n: number): Promise<number[]> {

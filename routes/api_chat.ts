@@ -1,7 +1,7 @@
 /** POST /api/v1/chat (JSON answer) and /api/v1/chat/stream (SSE of the run's events). */
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { encodeJsonEnvelope } from "../agents/sse.ts";
+import { encodeJsonEnvelope } from "../agents/spine/sse.ts";
 import type { StartRunInput } from "../agents/runs.ts";
 import type { AppDeps } from "./deps.ts";
 import { apiError, readJson, runStartRefusal, UUID_RE, zodMessage } from "./errors.ts";

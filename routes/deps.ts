@@ -1,6 +1,6 @@
 /** What route handlers may use: built once in app.ts. */
-import type { EventHub } from "../agents/bus.ts";
-import type { Journals } from "../agents/journal.ts";
+import type { EventHub } from "../agents/spine/event_hub.ts";
+import type { Journals } from "../agents/spine/journal.ts";
 import type { RunManager } from "../agents/runs.ts";
 import type { AgentDef, LlmClient } from "../agents/types.ts";
 import type { Config } from "../config.ts";

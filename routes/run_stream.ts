@@ -4,9 +4,9 @@
  * in the same tick as it subscribes; an ended run replays from the database (its journal is only
  * dropped after every event was stored).
  */
-import type { Encoder, EventHub } from "../agents/bus.ts";
-import type { Journals } from "../agents/journal.ts";
-import { runTopic } from "../agents/journal.ts";
+import type { Encoder, EventHub } from "../agents/spine/event_hub.ts";
+import type { Journals } from "../agents/spine/journal.ts";
+import { runTopic } from "../agents/spine/journal.ts";
 import type { Sql } from "../db/client.ts";
 import { listEvents } from "../db/events.ts";
 

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import denoConfig from "../deno.json" with { type: "json" };
-import type { SseMessage } from "../agents/sse.ts";
+import type { SseMessage } from "../agents/spine/sse.ts";
 import { freshPostgres, skipWithoutPostgres } from "./support/db.ts";
 import { postJson, startGlassbox } from "./support/server.ts";
 import { connectSse, sseMessages, takeMessages } from "./support/sse_client.ts";

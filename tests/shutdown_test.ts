@@ -8,7 +8,7 @@ import { freshPostgres, skipWithoutPostgres } from "./support/db.ts";
 import { startScriptedLlm } from "./support/scripted_llm.ts";
 import { postJson } from "./support/server.ts";
 import { sseMessages } from "./support/sse_client.ts";
-import type { SseMessage } from "../agents/sse.ts";
+import type { SseMessage } from "../agents/spine/sse.ts";
 
 const ignore = await skipWithoutPostgres();
 

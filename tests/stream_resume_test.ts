@@ -4,7 +4,7 @@
  * model stream times out. Real Postgres, scripted model server.
  */
 import assert from "node:assert/strict";
-import type { SseMessage } from "../agents/sse.ts";
+import type { SseMessage } from "../agents/spine/sse.ts";
 import { listEvents } from "../db/events.ts";
 import { skipWithoutPostgres } from "./support/db.ts";
 import { postJson, startStack } from "./support/server.ts";

@@ -3,7 +3,7 @@
  * start event is the same object either way, so the live fragment equals the page render.
  */
 import type { SubagentStartedEvent, ToolCallStartEvent } from "@ag-ui/core";
-import type { LlmCallFinishedValue, LlmCallStartedValue } from "../agents/events.ts";
+import type { LlmCallFinishedValue, LlmCallStartedValue } from "../agents/spine/events.ts";
 import { ids } from "./ids.ts";
 import type {
   AgentNodeView,

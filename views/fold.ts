@@ -16,7 +16,7 @@ import {
   type ProgressValue,
   type RunEvent,
   type RunResult,
-} from "../agents/events.ts";
+} from "../agents/spine/events.ts";
 import * as convert from "./convert.ts";
 import { agentNodeId, ids, llmParent, LOG_LIMIT, subagentParent, toolParent } from "./ids.ts";
 import type { RunView, TreeNodeView } from "./model.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { CUSTOM, custom, EventType } from "../agents/events.ts";
+import { CUSTOM, custom, EventType } from "../agents/spine/events.ts";
 import { foldRun } from "./fold.ts";
 import type { AgentNodeView, LlmNodeView, ToolNodeView, TreeNodeView } from "./model.ts";
 import * as td from "./testdata.ts";

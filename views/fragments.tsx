@@ -5,7 +5,7 @@
  * which hono/jsx escapes; nothing here uses raw HTML.
  */
 import type { Child } from "hono/jsx";
-import type { RunResult } from "../agents/events.ts";
+import type { RunResult } from "../agents/spine/events.ts";
 import { formatCost, formatDuration, formatTokens } from "./format.ts";
 import { ids } from "./ids.ts";
 import { renderMarkdown } from "./markdown.ts";

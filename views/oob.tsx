@@ -1,6 +1,6 @@
 /** The building blocks of streamed fragments: SSE framing, appends, out-of-band replacements. */
 import type { Child } from "hono/jsx";
-import { sseFrame } from "../agents/sse.ts";
+import { sseFrame } from "../agents/spine/sse.ts";
 import * as F from "./fragments.tsx";
 import { ids } from "./ids.ts";
 import type { RunView } from "./model.ts";

@@ -1,5 +1,5 @@
 /** Side panels: the team's status and the live log tail. */
-import type { AgentState } from "../agents/events.ts";
+import type { AgentState } from "../agents/spine/events.ts";
 import { formatClock } from "./format.ts";
 import { ids, LOG_LIMIT } from "./ids.ts";
 import type { AgentRowView, LogView } from "./model.ts";

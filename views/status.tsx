@@ -1,5 +1,5 @@
 /** Run-level status: progress, run state, the aria-live status line, connection, usage totals. */
-import type { ProgressValue, RunResult } from "../agents/events.ts";
+import type { ProgressValue, RunResult } from "../agents/spine/events.ts";
 import { clampPercent, formatCost, formatDuration, formatInt } from "./format.ts";
 import { ids } from "./ids.ts";
 import type { RunState, RunView } from "./model.ts";

@@ -14,9 +14,15 @@
  * once and the same bytes go to every subscriber.
  */
 import { contentToText } from "@ag-ui/core";
-import { type AgUiEvent, CUSTOM, EventType, isTerminal, type RunEvent } from "../agents/events.ts";
-import type { AgentStatusValue, LlmCallFinishedValue } from "../agents/events.ts";
-import type { LlmCallStartedValue, LogValue, ProgressValue } from "../agents/events.ts";
+import {
+  type AgUiEvent,
+  CUSTOM,
+  EventType,
+  isTerminal,
+  type RunEvent,
+} from "../agents/spine/events.ts";
+import type { AgentStatusValue, LlmCallFinishedValue } from "../agents/spine/events.ts";
+import type { LlmCallStartedValue, LogValue, ProgressValue } from "../agents/spine/events.ts";
 import * as convert from "./convert.ts";
 import { foldRun } from "./fold.ts";
 import * as F from "./fragments.tsx";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { EventType, type RunEvent } from "../agents/events.ts";
+import { EventType, type RunEvent } from "../agents/spine/events.ts";
 import { foldRun } from "./fold.ts";
 import { LlmHead } from "./fragments.tsx";
 import { ids } from "./ids.ts";

@@ -12,7 +12,7 @@ import {
   type LlmCallStartedValue,
   type LogLevel,
   type RunEvent,
-} from "../agents/events.ts";
+} from "../agents/spine/events.ts";
 
 export const CONVERSATION_ID = "c0ffee00-0000-4000-8000-000000000001";
 export const T0 = Date.UTC(2026, 10, 21, 9, 30, 0);

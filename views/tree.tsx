@@ -7,7 +7,7 @@
  * `live={false}` renders the same markup without ids: a past turn's recorded tree in the
  * transcript must not collide with (or receive) the live panel's updates.
  */
-import type { AgentState } from "../agents/events.ts";
+import type { AgentState } from "../agents/spine/events.ts";
 import { formatCost, formatDuration, formatInt } from "./format.ts";
 import { ids } from "./ids.ts";
 import type {

@@ -2,7 +2,7 @@
  * Test-only SSE client: reads a fetch Response body (or any byte stream) as SSE messages
  * incrementally, so a test can stop mid-stream (disconnect) and resume with Last-Event-ID.
  */
-import { type SseMessage, SseParser } from "../../agents/sse.ts";
+import { type SseMessage, SseParser } from "../../agents/spine/sse.ts";
 
 /**
  * Yields messages as they arrive. Breaking out of the loop, or aborting `signal`, cancels the

@@ -1,6 +1,6 @@
 /**
  * The subscribers of one topic that share one encoding, and the coalescing of their writes.
- * Internal to bus.ts. Coalescing is per GROUP, not per subscriber: waiting events become ONE
+ * Internal to event_hub.ts. Coalescing is per GROUP, not per subscriber: waiting events become ONE
  * concatenated chunk shared by every subscriber of the group (one concat instead of N, one buffer
  * in memory instead of N copies); only a subscriber that joined while events were waiting, or
  * whose history overlaps them, gets its own slice.
@@ -13,7 +13,7 @@ export type Encoder = (ev: RunEvent) => Uint8Array | null;
 
 export interface Sub {
   ctrl: ReadableStreamDefaultController<Uint8Array>;
-  group: Group;
+  group: SubscriberGroup;
   /** Live events with id <= floor were already sent as history (or are before afterId). */
   floor: number;
   /** Leading entries of group.pending that were published before this subscriber joined. */
@@ -36,7 +36,7 @@ interface Pending {
   terminal: boolean;
 }
 
-export class Group {
+export class SubscriberGroup {
   readonly subs = new Set<Sub>();
   /** Events waiting for the flush, in publish order. */
   #pending: Pending[] = [];

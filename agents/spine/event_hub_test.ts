@@ -1,8 +1,13 @@
 import assert from "node:assert/strict";
-import { type Encoder, EventHub } from "./bus.ts";
+import { type Encoder, EventHub } from "./event_hub.ts";
 import { CUSTOM, custom, EventType, type RunEvent } from "./events.ts";
 import { encodeJsonEnvelope, encodeJsonEvent, parseSse } from "./sse.ts";
-import { allChunks, allMessages, connectSse, takeMessages } from "../tests/support/sse_client.ts";
+import {
+  allChunks,
+  allMessages,
+  connectSse,
+  takeMessages,
+} from "../../tests/support/sse_client.ts";
 
 const te = new TextEncoder();
 const td = new TextDecoder();

@@ -6,7 +6,7 @@
  *   enqueued on every subscriber's ReadableStream (Deno.serve drains it to the socket).
  * - Writes are coalesced under load: the first event after a quiet window goes out at once; later
  *   ones within the window wait, and ONE shared timer (once per window while any group is busy)
- *   flushes each busy group as one write. No per-subscriber timers or tasks (see bus_group.ts).
+ *   flushes each busy group as one write. No per-subscriber timers or tasks (see subscriber_group.ts).
  *   The window adapts: a few times the measured cost of one fan-out, between minCoalesceMs and
  *   coalesceMs — a run watched by one viewer is not delayed, one watched by thousands is batched.
  * - Each subscriber's queue is bounded: its stream counts queued bytes (highWaterMark 0, so
@@ -17,7 +17,7 @@
  *   memory forever.
  */
 import { isTerminal, type RunEvent } from "./events.ts";
-import { concat, type Encoder, Group, type Sink, type Sub } from "./bus_group.ts";
+import { concat, type Encoder, type Sink, type Sub, SubscriberGroup } from "./subscriber_group.ts";
 import { KEEP_ALIVE } from "./sse.ts";
 
 export type { Encoder };
@@ -58,9 +58,9 @@ export interface HubStats {
 const EMPTY = new Uint8Array(0);
 
 export class EventHub {
-  #topics = new Map<string, Map<Encoder, Group>>();
+  #topics = new Map<string, Map<Encoder, SubscriberGroup>>();
   /** Groups that wrote within the current window (the flush timer runs while there are any). */
-  #busy = new Set<Group>();
+  #busy = new Set<SubscriberGroup>();
   /** Cut off, closed, waiting for the client to drain what was queued (or to be reaped). */
   #draining = new Set<Sub>();
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
@@ -116,7 +116,7 @@ export class EventHub {
     let groups = this.#topics.get(o.topic);
     if (!groups) this.#topics.set(o.topic, groups = new Map());
     let group = groups.get(o.encoder);
-    if (!group) groups.set(o.encoder, group = new Group(o.topic, o.encoder, this.#sink));
+    if (!group) groups.set(o.encoder, group = new SubscriberGroup(o.topic, o.encoder, this.#sink));
     ref.sub = {
       ctrl,
       group,

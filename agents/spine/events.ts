@@ -9,7 +9,7 @@ import { EventType } from "@ag-ui/core";
 export { EventType };
 export type { AgUiEvent };
 
-/** One event of one run as persisted (events table), published on the bus and encoded. */
+/** One event of one run as persisted (events table), published on the hub and encoded. */
 export interface RunEvent {
   /** Global, increasing within a run; the SSE `id:` (Last-Event-ID resumes after it). */
   id: number;
