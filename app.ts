@@ -16,8 +16,9 @@ import { TEAM } from "./agents/team.ts";
 import type { LlmClient } from "./agents/types.ts";
 import { type Config, DEMO_MODEL, usesDemoModel } from "./config.ts";
 import { type Database, openDatabase } from "./db/client.ts";
-import { EventIdPool } from "./db/event_ids.ts";
-import { EventWriter } from "./db/event_writer.ts";
+import { EventIdPool } from "./agents/spine/event_id_pool.ts";
+import { EventWriter } from "./agents/spine/event_writer.ts";
+import { eventStore } from "./db/events.ts";
 import { interruptStaleRuns } from "./db/runs.ts";
 import { aguiApi } from "./routes/agui.ts";
 import { chatApi } from "./routes/api_chat.ts";
@@ -61,14 +62,15 @@ export async function createGlassbox(
   const startedAt = new Date();
   const db: Database = await openDatabase(config);
   const hub = new EventHub();
-  const writer = new EventWriter(db.sql, {
+  const store = eventStore(db.sql);
+  const writer = new EventWriter(store, {
     onError: (err, pending) =>
       log.error("Storing events failed ({pending} waiting): {error}", {
         pending,
         error: String(err),
       }),
   });
-  const ids = new EventIdPool(db.sql);
+  const ids = new EventIdPool(store);
   await ids.ready();
   const journals = new Journals({ ids, writer, hub, coalesceMs: 30 });
   await setupLogging({

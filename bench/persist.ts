@@ -4,9 +4,9 @@
  */
 import { CUSTOM, custom, EventType, type RunEvent } from "../agents/spine/events.ts";
 import type { Database } from "../db/client.ts";
-import { EventIdPool } from "../db/event_ids.ts";
-import { EventWriter } from "../db/event_writer.ts";
-import { allocateEventIds } from "../db/events.ts";
+import { EventIdPool } from "../agents/spine/event_id_pool.ts";
+import { EventWriter } from "../agents/spine/event_writer.ts";
+import { allocateEventIds, eventStore } from "../db/events.ts";
 import {
   type Cleanup,
   freshPglite,
@@ -52,7 +52,7 @@ async function makeEvents(db: Database, runIds: string[], n: number): Promise<Ru
 async function writerRun(db: Database, o: PersistOptions, mode: "burst" | "paced") {
   const runIds = await makeRuns(db, o.runs);
   const events = await makeEvents(db, runIds, o.events);
-  const writer = new EventWriter(db.sql, {
+  const writer = new EventWriter(eventStore(db.sql), {
     onError: (err) => note(`EventWriter error: ${err}`),
   });
   const t0 = performance.now();
@@ -76,7 +76,7 @@ async function writerRun(db: Database, o: PersistOptions, mode: "burst" | "paced
  * id, which is what an emitting run pays while refills keep up in the background.
  */
 async function idPoolRun(db: Database, n: number) {
-  const pool = new EventIdPool(db.sql);
+  const pool = new EventIdPool(eventStore(db.sql));
   await pool.ready();
   let hotMs = 0;
   let taken = 0;

@@ -1,8 +1,19 @@
-/** The events table: append-only, one row per run event. */
+/**
+ * The events table: append-only, one row per run event. `eventStore(sql)` is the spine's id
+ * source and event sink (agents/spine/event_id_pool.ts, event_writer.ts), plugged in by app.ts.
+ */
+import { EventType } from "@ag-ui/core";
 import type { JSONValue } from "postgres";
 import type { Sql } from "./client.ts";
 import type { AgUiEvent, RunEvent } from "../agents/spine/events.ts";
-import { customName } from "../agents/spine/events.ts";
+
+/** Ids from events_id_seq and batched inserts into events: what the journal needs of storage. */
+export function eventStore(sql: Sql): {
+  allocate(n: number): Promise<number[]>;
+  store(batch: RunEvent[]): Promise<void>;
+} {
+  return { allocate: (n) => allocateEventIds(sql, n), store: (batch) => insertEvents(sql, batch) };
+}
 
 /** Reserves `n` ids from events_id_seq so events can carry their SSE id before they are stored. */
 export async function allocateEventIds(sql: Sql, n: number): Promise<number[]> {
@@ -21,7 +32,7 @@ export async function insertEvents(sql: Sql, events: RunEvent[]): Promise<void> 
       run_id: e.runId,
       seq: e.seq,
       type: e.event.type,
-      name: customName(e.event),
+      name: e.event.type === EventType.CUSTOM ? e.event.name : null,
       payload: sql.json(e.event as unknown as JSONValue),
       created_at: new Date(e.createdAt),
     }));

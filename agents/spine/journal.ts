@@ -15,8 +15,8 @@ import {
   isTerminal,
   type RunEvent,
 } from "./events.ts";
-import type { EventIdPool } from "../../db/event_ids.ts";
-import type { EventWriter } from "../../db/event_writer.ts";
+import type { EventIdPool } from "./event_id_pool.ts";
+import type { EventWriter } from "./event_writer.ts";
 
 export interface Publisher {
   publish(topic: string, ev: RunEvent): void;

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { freshPostgres, skipWithoutPostgres } from "../tests/support/db.ts";
+import { freshPostgres, skipWithoutPostgres } from "../../tests/support/db.ts";
 import { EventWriter } from "./event_writer.ts";
-import { listEvents } from "./events.ts";
-import { EventType, type RunEvent } from "../agents/spine/events.ts";
+import { eventStore, listEvents } from "../../db/events.ts";
+import { EventType, type RunEvent } from "./events.ts";
 
 const ignore = await skipWithoutPostgres();
 
@@ -34,7 +34,7 @@ Deno.test(
   { name: "event writer: a burst is stored complete and in order", ignore },
   async () => {
     await withRun(async (db, runId) => {
-      const writer = new EventWriter(db.sql, { maxBatch: 100 });
+      const writer = new EventWriter(eventStore(db.sql), { maxBatch: 100 });
       for (let i = 1; i <= 1234; i++) writer.enqueue(ev(runId, i));
       await writer.flush();
       const stored = await listEvents(db.sql, runId);
@@ -50,7 +50,10 @@ Deno.test(
   async () => {
     await withRun(async (db, runId) => {
       const errors: unknown[] = [];
-      const writer = new EventWriter(db.sql, { flushMs: 5, onError: (e) => errors.push(e) });
+      const writer = new EventWriter(eventStore(db.sql), {
+        flushMs: 5,
+        onError: (e) => errors.push(e),
+      });
       // The run row is missing for a while: inserts fail on the foreign key, then succeed.
       const orphanRun = crypto.randomUUID();
       for (let i = 1; i <= 5; i++) writer.enqueue(ev(orphanRun, i));

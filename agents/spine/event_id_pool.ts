@@ -1,10 +1,14 @@
 /**
- * Event ids come from events_id_seq (bigserial) but an event must carry its id the moment it is
- * published, before its row is written. So ids are reserved in blocks ahead of need; a block
- * costs one round trip, and refilling starts when the pool runs low, off the hot path.
+ * Event ids come from storage (the events table's sequence, via db/events.ts) but an event must
+ * carry its id the moment it is published, before it is stored. So ids are reserved in blocks
+ * ahead of need; a block costs one round trip, and refilling starts when the pool runs low, off
+ * the hot path.
  */
-import type { Sql } from "./client.ts";
-import { allocateEventIds } from "./events.ts";
+
+/** Reserves `n` fresh ids, increasing, never handed out before; rejecting means "try again". */
+export interface IdSource {
+  allocate(n: number): Promise<number[]>;
+}
 
 export class EventIdPool {
   #ids: number[] = [];
@@ -12,7 +16,7 @@ export class EventIdPool {
   #refilling: Promise<void> | null = null;
   #waiters: (() => void)[] = [];
 
-  constructor(private readonly sql: Sql, private readonly blockSize = 512) {}
+  constructor(private readonly source: IdSource, private readonly blockSize = 512) {}
 
   get available(): number {
     return this.#ids.length - this.#head;
@@ -35,12 +39,12 @@ export class EventIdPool {
     this.#refilling ??= (async () => {
       for (let attempt = 0;; attempt++) {
         try {
-          const fresh = await allocateEventIds(this.sql, this.blockSize);
+          const fresh = await this.source.allocate(this.blockSize);
           this.#ids = this.#ids.slice(this.#head).concat(fresh);
           this.#head = 0;
           break;
         } catch {
-          // The database is away; emitting runs wait (in order) until it is back.
+          // Storage is away; emitting runs wait (in order) until it is back.
           await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
         }
       }

@@ -1,12 +1,17 @@
 /**
- * Batches event inserts so storage never slows the stream: rows are written at most `flushMs`
- * after they were accepted, or at once when `maxBatch` are waiting. One batch is written at a
- * time, so rows reach the table in the order they were accepted. A failed write is retried (the
- * rows stay queued); `flush()` resolves once everything accepted before it is stored.
+ * Batches event writes so storage never slows the stream: events are handed to the sink at most
+ * `flushMs` after they were accepted, or at once when `maxBatch` are waiting (a batch may be
+ * larger after a failed write: everything waiting goes together). One batch is written at a time,
+ * so events reach storage in the order they were accepted. A failed write is retried (the events
+ * stay queued); `flush()` resolves once everything accepted before it is stored. Storage itself is
+ * the sink's business (db/events.ts stores into the events table; app.ts plugs it in).
  */
-import type { Sql } from "./client.ts";
-import type { RunEvent } from "../agents/spine/events.ts";
-import { insertEvents } from "./events.ts";
+import type { RunEvent } from "./events.ts";
+
+/** Where batches of events are stored; rejecting means "not stored, try again later". */
+export interface EventSink {
+  store(batch: RunEvent[]): Promise<void>;
+}
 
 export interface EventWriterOptions {
   flushMs?: number;
@@ -25,7 +30,7 @@ export class EventWriter {
   readonly #flushMs: number;
   readonly #maxBatch: number;
 
-  constructor(private readonly sql: Sql, private readonly opts: EventWriterOptions = {}) {
+  constructor(private readonly sink: EventSink, private readonly opts: EventWriterOptions = {}) {
     this.#flushMs = opts.flushMs ?? 50;
     this.#maxBatch = opts.maxBatch ?? 500;
   }
@@ -66,7 +71,7 @@ export class EventWriter {
     const batch = this.#queue.splice(0, this.#queue.length);
     if (batch.length === 0) return;
     try {
-      await insertEvents(this.sql, batch);
+      await this.sink.store(batch);
       this.#written += batch.length;
       this.#failures = 0;
     } catch (err) {
