@@ -8,7 +8,7 @@
 import { DEMO_MODEL } from "../config.ts";
 import { decideReply, type DemoReply, fingerprint, messageText } from "./demo_model_brain.ts";
 import { errorResponse, parseChatRequest } from "./demo_model_request.ts";
-import type { ChatMessage } from "./types.ts";
+import type { ChatMessage } from "./llm/types.ts";
 
 export interface DemoModelOptions {
   /** Pause before each content/argument chunk of a stream. */

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { Hono } from "hono";
 import { DEMO_BASE_URL, demoFetch, demoModelRoutes } from "../routes/demo_model.ts";
-import type { ChatMessage, ChatTool } from "./types.ts";
+import type { ChatMessage, ChatTool } from "./llm/types.ts";
 
 type StreamEnd = { chunksSent: number; cancelled: boolean };
 

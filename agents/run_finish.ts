@@ -11,7 +11,8 @@ import type { Journals } from "./spine/journal.ts";
 import { getLogger } from "./logging.ts";
 import type { RunScope } from "./run_scope.ts";
 import { runAgent } from "./runtime.ts";
-import type { AgentDef, ChatMessage, LlmClient } from "./types.ts";
+import type { ChatMessage, LlmClient } from "./llm/types.ts";
+import type { AgentDef } from "./runtime/types.ts";
 
 const log = getLogger("runs");
 

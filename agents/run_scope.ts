@@ -12,7 +12,7 @@ import {
   type LlmCallFinishedValue,
 } from "./spine/events.ts";
 import type { ProgressTracker } from "./progress.ts";
-import type { LlmClient } from "./types.ts";
+import type { LlmClient } from "./llm/types.ts";
 
 export interface UsageTotals {
   llmCalls: number;

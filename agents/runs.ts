@@ -14,7 +14,8 @@ import { ProgressTracker } from "./progress.ts";
 import { RunScope } from "./run_scope.ts";
 import { executeRun, type RunOutcome } from "./run_finish.ts";
 import { findAgent, listAgents } from "./team.ts";
-import type { AgentDef, ChatMessage, LlmClient } from "./types.ts";
+import type { ChatMessage, LlmClient } from "./llm/types.ts";
+import type { AgentDef } from "./runtime/types.ts";
 
 const log = getLogger("runs");
 

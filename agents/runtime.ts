@@ -8,7 +8,8 @@ import { CUSTOM, custom, EventType } from "./spine/events.ts";
 import { getLogger } from "./logging.ts";
 import { runToolCall } from "./tool_calls.ts";
 import type { RunScope } from "./run_scope.ts";
-import type { AgentDef, ChatMessage, ChatTool } from "./types.ts";
+import type { ChatMessage, ChatTool } from "./llm/types.ts";
+import type { AgentDef } from "./runtime/types.ts";
 
 const log = getLogger("runtime");
 const DEFAULT_MAX_STEPS = 6;

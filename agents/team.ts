@@ -3,7 +3,7 @@
  * against the offline demo model and against real models (OpenAI, Ollama…), so the instructions
  * are written for real models; the demo model ignores them and follows its keyword rules.
  */
-import type { AgentDef } from "./types.ts";
+import type { AgentDef } from "./runtime/types.ts";
 import { calculatorTool } from "./tools/calculator.ts";
 import { clockTool } from "./tools/clock.ts";
 import { llmUsageTool } from "./tools/llm_usage.ts";

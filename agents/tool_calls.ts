@@ -7,7 +7,8 @@ import { EventType } from "./spine/events.ts";
 import { getLogger, withRunContext } from "./logging.ts";
 import type { RunScope } from "./run_scope.ts";
 import { type AgentPosition, runAgent, SUBAGENT_TOOL_PREFIX } from "./runtime.ts";
-import type { AgentDef, LlmToolCall, ToolDef } from "./types.ts";
+import type { LlmToolCall } from "./llm/types.ts";
+import type { AgentDef, ToolDef } from "./runtime/types.ts";
 
 const log = getLogger("runtime");
 

@@ -3,8 +3,8 @@
  * (which also writes one llm_calls row per attempt, on a fresh local Postgres database) stream
  * the same 20-chunk answer from the scripted server over real HTTP, interleaved call by call.
  */
-import { createOpenAi, RecordingLlmClient } from "../agents/llm_client.ts";
-import type { LlmCallScope, LlmRequest } from "../agents/types.ts";
+import { createOpenAi, RecordingLlmClient } from "../agents/llm/recording_client.ts";
+import type { LlmCallScope, LlmRequest } from "../agents/llm/types.ts";
 import { DEFAULT_PRICES } from "../config.ts";
 import type { Sql } from "../db/client.ts";
 import { startScriptedLlm } from "../tests/support/scripted_llm.ts";

@@ -18,7 +18,7 @@ export interface LlmCallRow {
   responseId: string | null;
   requestParams: Record<string, unknown>;
   attempt: number;
-  /** The messages as logged (see agents/llm_content.ts); null when content logging is off. */
+  /** The messages as logged (see agents/llm/content_policy.ts); null when content logging is off. */
   prompt: unknown[] | null;
   response: string | null;
   toolDefinitions: unknown[] | null;

@@ -9,7 +9,7 @@ import type { Message, RunAgentInput } from "@ag-ui/core";
 import { RunAgentInputSchema } from "@ag-ui/core/schemas";
 import { EventType, type RunEvent } from "../agents/spine/events.ts";
 import { encodeJsonEvent } from "../agents/spine/sse.ts";
-import type { ChatMessage } from "../agents/types.ts";
+import type { ChatMessage } from "../agents/llm/types.ts";
 import type { AppDeps } from "./deps.ts";
 import { apiError, readJson, runStartRefusal, UUID_RE, zodMessage } from "./errors.ts";
 import { openRunStream, sseResponse } from "./run_stream.ts";

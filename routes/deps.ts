@@ -2,7 +2,8 @@
 import type { EventHub } from "../agents/spine/event_hub.ts";
 import type { Journals } from "../agents/spine/journal.ts";
 import type { RunManager } from "../agents/runs.ts";
-import type { AgentDef, LlmClient } from "../agents/types.ts";
+import type { LlmClient } from "../agents/llm/types.ts";
+import type { AgentDef } from "../agents/runtime/types.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 

@@ -1,5 +1,5 @@
 /** What one LLM call cost, from the configured price table (USD per million tokens). */
-import type { Config } from "../config.ts";
+import type { Config } from "../../config.ts";
 
 /** Token counts as the provider reported them; null fields were not reported (never guessed). */
 export interface TokenUsage {

@@ -3,20 +3,24 @@
  * OpenAI-compatible server over real HTTP; one case runs on embedded PGlite.
  */
 import assert from "node:assert/strict";
-import { createOpenAi, RecordingLlmClient, type RecordingLlmClientOptions } from "./llm_client.ts";
+import {
+  createOpenAi,
+  RecordingLlmClient,
+  type RecordingLlmClientOptions,
+} from "./recording_client.ts";
 import { LlmCallError, type LlmCallScope, type LlmStreamObserver } from "./types.ts";
-import { callCostUsd } from "./llm_cost.ts";
-import { backoffMs, isRetryable, RETRY_AFTER_CAP_MS, retryAfterMs } from "./llm_retry.ts";
+import { callCostUsd } from "./cost.ts";
+import { backoffMs, isRetryable, RETRY_AFTER_CAP_MS, retryAfterMs } from "./retry.ts";
 import {
   insertLlmCall,
   listLlmCalls,
   LlmCallQueryError,
   type LlmCallRow,
   llmCallsForRun,
-} from "../db/llm_calls.ts";
-import type { Database } from "../db/client.ts";
-import { freshPglite, freshPostgres, skipWithoutPostgres } from "../tests/support/db.ts";
-import { type Script, startScriptedLlm } from "../tests/support/scripted_llm.ts";
+} from "../../db/llm_calls.ts";
+import type { Database } from "../../db/client.ts";
+import { freshPglite, freshPostgres, skipWithoutPostgres } from "../../tests/support/db.ts";
+import { type Script, startScriptedLlm } from "../../tests/support/scripted_llm.ts";
 
 const noPostgres = await skipWithoutPostgres();
 const PRICES = { "test-model": { input: 2, output: 8, cachedInput: 0.5 } };

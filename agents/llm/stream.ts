@@ -5,7 +5,7 @@
  */
 import type OpenAI from "openai";
 import type { LlmStreamObserver, LlmToolCall } from "./types.ts";
-import type { TokenUsage } from "./llm_cost.ts";
+import type { TokenUsage } from "./cost.ts";
 
 type Chunk = OpenAI.Chat.ChatCompletionChunk;
 type Completion = OpenAI.Chat.ChatCompletion;

@@ -4,13 +4,13 @@
  * openai client's own retries are off (maxRetries 0) so that each retry is an attempt we record.
  */
 import OpenAI from "openai";
-import type { Config, ContentLogging } from "../config.ts";
-import type { LlmCallStartedValue } from "./spine/events.ts";
-import type { Sql } from "../db/client.ts";
-import { insertLlmCall } from "../db/llm_calls.ts";
-import { abortableSleep, backoffMs, isRetryable, retryAfterMs } from "./llm_retry.ts";
-import { AttemptControl, ResponseAccumulator, tell } from "./llm_stream.ts";
-import { type AttemptOutcome, buildRow, classifyFailure, finishedValue } from "./llm_record.ts";
+import type { Config, ContentLogging } from "../../config.ts";
+import type { LlmCallStartedValue } from "../spine/events.ts";
+import type { Sql } from "../../db/client.ts";
+import { insertLlmCall } from "../../db/llm_calls.ts";
+import { abortableSleep, backoffMs, isRetryable, retryAfterMs } from "./retry.ts";
+import { AttemptControl, ResponseAccumulator, tell } from "./stream.ts";
+import { type AttemptOutcome, buildRow, classifyFailure, finishedValue } from "./attempt_record.ts";
 import {
   LlmCallError,
   type LlmCallScope,

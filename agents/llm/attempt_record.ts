@@ -1,17 +1,17 @@
 /** How one attempt ended, and the llm_calls row and observer event that record it. */
 import OpenAI from "openai";
-import type { Config, ContentLogging } from "../config.ts";
-import type { LlmCallRow } from "../db/llm_calls.ts";
-import type { LlmCallFinishedValue } from "./spine/events.ts";
-import { callCostUsd } from "./llm_cost.ts";
+import type { Config, ContentLogging } from "../../config.ts";
+import type { LlmCallRow } from "../../db/llm_calls.ts";
+import type { LlmCallFinishedValue } from "../spine/events.ts";
+import { callCostUsd } from "./cost.ts";
 import {
   promptForLog,
   storable,
   storableJson,
   textForLog,
   toolCallsForLog,
-} from "./llm_content.ts";
-import { ObserverError, type ResponseAccumulator } from "./llm_stream.ts";
+} from "./content_policy.ts";
+import { ObserverError, type ResponseAccumulator } from "./stream.ts";
 import type { LlmCallScope, LlmRequest, LlmResult } from "./types.ts";
 
 export interface Failure {

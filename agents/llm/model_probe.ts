@@ -1,5 +1,5 @@
 /** Is the configured model endpoint reachable? Asked at most every 30 s (health checks poll). */
-import type { Config } from "../config.ts";
+import type { Config } from "../../config.ts";
 
 export function providerName(baseUrl: string | null): string {
   if (!baseUrl) return "openai";

@@ -3,7 +3,7 @@
  * ("off": prompt and response NULL, tool-call arguments dropped) or the first N characters of
  * each piece of text ("truncate"). Everything stored is also made safe for Postgres.
  */
-import type { ContentLogging } from "../config.ts";
+import type { ContentLogging } from "../../config.ts";
 import type { ChatMessage, LlmToolCall } from "./types.ts";
 
 /** The prompt messages as stored in llm_calls.prompt, or null when content logging is off. */

@@ -1,0 +1,38 @@
+/** Contracts between the agent loop, tools and agents: what an agent is and what a tool gets. */
+import type { Sql } from "../../db/client.ts";
+import type { LogLevel } from "../spine/events.ts";
+
+export interface ToolContext {
+  sql: Sql;
+  runId: string;
+  conversationId: string;
+  userId: string | null;
+  agentName: string;
+  signal: AbortSignal;
+  log(level: LogLevel, message: string, properties?: Record<string, unknown>): void;
+}
+
+export interface ToolDef {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments object. */
+  parameters: Record<string, unknown>;
+  /** Friendly step message shown in progress, e.g. "Checking the clock". */
+  progressMessage?(args: Record<string, unknown>): string;
+  /** Returns the text handed back to the model. Throwing reports a tool error to the model. */
+  run(args: Record<string, unknown>, ctx: ToolContext): Promise<string>;
+}
+
+export interface AgentDef {
+  /** snake_case; unique within a team. */
+  name: string;
+  /** Shown in the UI, e.g. "Usage analyst". */
+  title: string;
+  description: string;
+  instructions: string;
+  tools: ToolDef[];
+  /** Called like tools (as `ask_<name>` with `{ task }`); appear as children in the tree. */
+  subAgents?: AgentDef[];
+  /** LLM round trips before the agent must stop (default 6). */
+  maxSteps?: number;
+}
