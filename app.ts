@@ -10,7 +10,7 @@ import { EventHub } from "./agents/spine/event_hub.ts";
 import { CUSTOM, custom, type LogValue } from "./agents/spine/events.ts";
 import { Journals } from "./agents/spine/journal.ts";
 import { createOpenAi, RecordingLlmClient } from "./agents/llm/recording_client.ts";
-import { getLogger, resetLogging, setupLogging } from "./agents/logging.ts";
+import { getLogger, resetLogging, setupLogging } from "./agents/logging/logging.ts";
 import { RunManager } from "./agents/runs.ts";
 import { TEAM } from "./agents/team.ts";
 import type { LlmClient } from "./agents/llm/types.ts";

@@ -8,7 +8,7 @@ import * as conversations from "../db/conversations.ts";
 import { finishRun } from "../db/runs.ts";
 import { EventType, type RunResult } from "./spine/events.ts";
 import type { Journals } from "./spine/journal.ts";
-import { getLogger } from "./logging.ts";
+import { getLogger } from "./logging/logging.ts";
 import type { RunScope } from "./run_scope.ts";
 import { runAgent } from "./runtime.ts";
 import type { ChatMessage, LlmClient } from "./llm/types.ts";

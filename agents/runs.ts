@@ -9,7 +9,7 @@ import * as conversations from "../db/conversations.ts";
 import { getRun, insertRun } from "../db/runs.ts";
 import { type AgUiEvent, CUSTOM, custom, EventType } from "./spine/events.ts";
 import type { Journals } from "./spine/journal.ts";
-import { getLogger, withRunContext } from "./logging.ts";
+import { getLogger, withRunContext } from "./logging/logging.ts";
 import { ProgressTracker } from "./progress.ts";
 import { RunScope } from "./run_scope.ts";
 import { executeRun, type RunOutcome } from "./run_finish.ts";

@@ -5,7 +5,7 @@
  * emitted as events into the run's scope; it never renders anything.
  */
 import { CUSTOM, custom, EventType } from "./spine/events.ts";
-import { getLogger } from "./logging.ts";
+import { getLogger } from "./logging/logging.ts";
 import { runToolCall } from "./tool_calls.ts";
 import type { RunScope } from "./run_scope.ts";
 import type { ChatMessage, ChatTool } from "./llm/types.ts";

@@ -4,7 +4,7 @@
  * TOOL_CALL_RESULT event and the text handed back to the model.
  */
 import { EventType } from "./spine/events.ts";
-import { getLogger, withRunContext } from "./logging.ts";
+import { getLogger, withRunContext } from "./logging/logging.ts";
 import type { RunScope } from "./run_scope.ts";
 import { type AgentPosition, runAgent, SUBAGENT_TOOL_PREFIX } from "./runtime.ts";
 import type { LlmToolCall } from "./llm/types.ts";

@@ -3,7 +3,7 @@
  * text, and properties made JSON-safe and bounded, since they are stored and sent to browsers.
  */
 import type { LogRecord } from "@logtape/logtape";
-import type { LogLevel, LogValue } from "./spine/events.ts";
+import type { LogLevel, LogValue } from "../spine/events.ts";
 
 /** Caps for what is forwarded to a run (it ends up in the events table and in browsers). */
 export const LIMITS = {

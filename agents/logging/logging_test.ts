@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { getLogger as getLogTapeLogger } from "@logtape/logtape";
-import type { LogValue } from "./spine/events.ts";
+import type { LogValue } from "../spine/events.ts";
 import {
   currentRunContext,
   getLogger,

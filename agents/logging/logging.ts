@@ -21,7 +21,7 @@ import {
   type TextFormatter,
   withContext,
 } from "@logtape/logtape";
-import type { LogLevel, LogValue } from "./spine/events.ts";
+import type { LogLevel, LogValue } from "../spine/events.ts";
 import { renderMessage, toLogValue } from "./log_value.ts";
 
 export { LIMITS } from "./log_value.ts";
