@@ -2,7 +2,7 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { encodeJsonEnvelope } from "../agents/spine/sse.ts";
-import type { StartRunInput } from "../agents/runs.ts";
+import type { StartRunInput } from "../agents/runs/run_manager.ts";
 import type { AppDeps } from "./deps.ts";
 import { apiError, readJson, runStartRefusal, UUID_RE, zodMessage } from "./errors.ts";
 import { openRunStream, sseResponse } from "./run_stream.ts";

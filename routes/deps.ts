@@ -1,7 +1,7 @@
 /** What route handlers may use: built once in app.ts. */
 import type { EventHub } from "../agents/spine/event_hub.ts";
 import type { Journals } from "../agents/spine/journal.ts";
-import type { RunManager } from "../agents/runs.ts";
+import type { RunManager } from "../agents/runs/run_manager.ts";
 import type { LlmClient } from "../agents/llm/types.ts";
 import type { AgentDef } from "../agents/runtime/types.ts";
 import type { Config } from "../config.ts";

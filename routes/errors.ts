@@ -1,5 +1,5 @@
 /** One shape for every API error: `{ error: { code, message } }` with a 4xx/5xx status. */
-import { BadRequestError, ConflictError, NotFoundError } from "../agents/runs.ts";
+import { BadRequestError, ConflictError, NotFoundError } from "../agents/runs/errors.ts";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 

@@ -1,5 +1,5 @@
 /**
- * Synthetic runs shaped like the runtime's output (agents/runtime.ts, agents/runs.ts), shared by
+ * Synthetic runs shaped like the runtime's output (agents/runtime/, agents/runs/), shared by
  * the view tests and the screenshot script: a successful orchestrator → ask_usage_analyst →
  * llm_usage → answer run, a failed run, a cancelled run, and a run full of hostile text.
  */

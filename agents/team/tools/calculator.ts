@@ -3,7 +3,7 @@
  * + - * / % ^, parentheses, unary minus and a few functions. Model output is untrusted text, so
  * nothing here ever reaches eval or Function.
  */
-import type { ToolDef } from "../runtime/types.ts";
+import type { ToolDef } from "../../runtime/types.ts";
 
 export class CalculatorError extends Error {
   constructor(message: string) {

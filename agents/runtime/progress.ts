@@ -3,7 +3,7 @@
  * The total is an estimate that grows as the agents reveal their plan (each tool call they ask
  * for adds a step, each sub-agent adds its own think/answer steps).
  */
-import type { ProgressValue } from "./spine/events.ts";
+import type { ProgressValue } from "../spine/events.ts";
 
 export class ProgressTracker {
   #step = 0;

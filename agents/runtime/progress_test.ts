@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ProgressTracker } from "./progress.ts";
-import type { ProgressValue } from "./spine/events.ts";
+import type { ProgressValue } from "../spine/events.ts";
 
 Deno.test("progress: steps count up, the total grows with the plan, percent never falls", () => {
   const seen: ProgressValue[] = [];

@@ -2,7 +2,7 @@
  * Lets agents answer "what has Glassbox spent?" from its own llm_calls records. The first
  * paragraph of the answer is a self-contained summary (the demo model quotes only that).
  */
-import type { ToolDef } from "../runtime/types.ts";
+import type { ToolDef } from "../../runtime/types.ts";
 import {
   USAGE_PERIODS,
   USAGE_SCOPES,
@@ -11,7 +11,7 @@ import {
   type UsageReport,
   usageReport,
   type UsageScope,
-} from "../../db/usage.ts";
+} from "../../../db/usage.ts";
 
 const SCOPE_WORDS: Record<UsageScope, string> = {
   conversation: "this conversation",

@@ -3,7 +3,7 @@
  * against the offline demo model and against real models (OpenAI, Ollama…), so the instructions
  * are written for real models; the demo model ignores them and follows its keyword rules.
  */
-import type { AgentDef } from "./runtime/types.ts";
+import type { AgentDef } from "../runtime/types.ts";
 import { calculatorTool } from "./tools/calculator.ts";
 import { clockTool } from "./tools/clock.ts";
 import { llmUsageTool } from "./tools/llm_usage.ts";
@@ -60,12 +60,3 @@ reported; do not invent figures. If a specialist failed, say what is missing.`,
   subAgents: [USAGE_ANALYST, UTILITY],
   maxSteps: 6,
 };
-
-/** Every agent of the tree, parent before children (the UI shows each one's status). */
-export function listAgents(team: AgentDef): AgentDef[] {
-  return [team, ...(team.subAgents ?? []).flatMap(listAgents)];
-}
-
-export function findAgent(team: AgentDef, name: string): AgentDef | undefined {
-  return listAgents(team).find((a) => a.name === name);
-}

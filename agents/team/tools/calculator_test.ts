@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { CalculatorError, calculatorTool, evaluate } from "./calculator.ts";
-import type { ToolContext } from "../runtime/types.ts";
+import type { ToolContext } from "../../runtime/types.ts";
 
 Deno.test("calculator: precedence, associativity and unary minus", () => {
   const cases: [string, number][] = [

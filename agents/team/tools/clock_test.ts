@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ClockError, createClockTool, validateTimeZone } from "./clock.ts";
-import type { ToolContext } from "../runtime/types.ts";
+import type { ToolContext } from "../../runtime/types.ts";
 
 const ctx = {} as ToolContext; // the clock needs no context
 const pinned = createClockTool(() => new Date("2026-11-17T13:03:12Z"));

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { freshPostgres, skipWithoutPostgres } from "../../tests/support/db.ts";
-import type { Sql } from "../../db/client.ts";
-import { periodStart, type UsageFilter, usageReport } from "../../db/usage.ts";
+import { freshPostgres, skipWithoutPostgres } from "../../../tests/support/db.ts";
+import type { Sql } from "../../../db/client.ts";
+import { periodStart, type UsageFilter, usageReport } from "../../../db/usage.ts";
 import { formatCost, llmUsageTool } from "./llm_usage.ts";
-import type { ToolContext } from "../runtime/types.ts";
+import type { ToolContext } from "../../runtime/types.ts";
 
 const ignore = await skipWithoutPostgres();
 const NOW = new Date("2026-11-17T12:00:00Z");

@@ -4,24 +4,21 @@
  * end the answer is stored and the run row gets its final status — always after every event is
  * stored, so whoever sees a final status finds the whole stream.
  */
-import type { Sql } from "../db/client.ts";
-import * as conversations from "../db/conversations.ts";
-import { getRun, insertRun } from "../db/runs.ts";
-import { type AgUiEvent, CUSTOM, custom, EventType } from "./spine/events.ts";
-import type { Journals } from "./spine/journal.ts";
-import { getLogger, withRunContext } from "./logging/logging.ts";
-import { ProgressTracker } from "./progress.ts";
-import { RunScope } from "./run_scope.ts";
-import { executeRun, type RunOutcome } from "./run_finish.ts";
-import { findAgent, listAgents } from "./team.ts";
-import type { ChatMessage, LlmClient } from "./llm/types.ts";
-import type { AgentDef } from "./runtime/types.ts";
+import type { Sql } from "../../db/client.ts";
+import * as conversations from "../../db/conversations.ts";
+import { getRun, insertRun } from "../../db/runs.ts";
+import { type AgUiEvent, CUSTOM, custom, EventType } from "../spine/events.ts";
+import type { Journals } from "../spine/journal.ts";
+import { getLogger, withRunContext } from "../logging/logging.ts";
+import { ProgressTracker } from "../runtime/progress.ts";
+import { RunScope } from "../runtime/run_scope.ts";
+import { executeRun, type RunOutcome } from "./execute_run.ts";
+import { findAgent, listAgents } from "../runtime/agent_tree.ts";
+import { BadRequestError, ConflictError, NotFoundError } from "./errors.ts";
+import type { ChatMessage, LlmClient } from "../llm/types.ts";
+import type { AgentDef } from "../runtime/types.ts";
 
 const log = getLogger("runs");
-
-export class NotFoundError extends Error {}
-export class BadRequestError extends Error {}
-export class ConflictError extends Error {}
 
 export interface StartRunInput {
   message: string;

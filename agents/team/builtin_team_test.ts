@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { findAgent, listAgents, TEAM } from "./team.ts";
+import { findAgent, listAgents } from "../runtime/agent_tree.ts";
+import { TEAM } from "./builtin_team.ts";
 
 Deno.test("team: orchestrator with a usage analyst and a clock & calculator agent", () => {
   assert.deepEqual(listAgents(TEAM).map((a) => [a.name, a.title]), [

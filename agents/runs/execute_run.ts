@@ -1,18 +1,19 @@
 /**
- * How a run ends: the agent's answer or failure becomes the terminal event (RUN_FINISHED with
- * outcome success/cancelled, or RUN_ERROR), then the answer, every event and finally the run's
- * status are stored — in that order, so whoever sees a final status finds the whole stream.
+ * executeRun: a run's whole life after it started — the agent works, then its answer or failure
+ * becomes the terminal event (RUN_FINISHED with outcome success/cancelled, or RUN_ERROR), then
+ * the answer, every event and finally the run's status are stored — in that order, so whoever
+ * sees a final status finds the whole stream.
  */
-import type { Sql } from "../db/client.ts";
-import * as conversations from "../db/conversations.ts";
-import { finishRun } from "../db/runs.ts";
-import { EventType, type RunResult } from "./spine/events.ts";
-import type { Journals } from "./spine/journal.ts";
-import { getLogger } from "./logging/logging.ts";
-import type { RunScope } from "./run_scope.ts";
-import { runAgent } from "./runtime.ts";
-import type { ChatMessage, LlmClient } from "./llm/types.ts";
-import type { AgentDef } from "./runtime/types.ts";
+import type { Sql } from "../../db/client.ts";
+import * as conversations from "../../db/conversations.ts";
+import { finishRun } from "../../db/runs.ts";
+import { EventType, type RunResult } from "../spine/events.ts";
+import type { Journals } from "../spine/journal.ts";
+import { getLogger } from "../logging/logging.ts";
+import type { RunScope } from "../runtime/run_scope.ts";
+import { runAgent } from "../runtime/agent_loop.ts";
+import type { ChatMessage, LlmClient } from "../llm/types.ts";
+import type { AgentDef } from "../runtime/types.ts";
 
 const log = getLogger("runs");
 

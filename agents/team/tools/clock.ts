@@ -2,7 +2,7 @@
  * The current date and time. Models have no clock of their own and guess badly, so they get one.
  * Without a time zone the answer is in UTC: the server's zone says nothing about the user's.
  */
-import type { ToolDef } from "../runtime/types.ts";
+import type { ToolDef } from "../../runtime/types.ts";
 
 export class ClockError extends Error {
   constructor(message: string) {

@@ -4,12 +4,12 @@
  * reached (the last step is offered no tools, so the model must answer). Everything it does is
  * emitted as events into the run's scope; it never renders anything.
  */
-import { CUSTOM, custom, EventType } from "./spine/events.ts";
-import { getLogger } from "./logging/logging.ts";
+import { CUSTOM, custom, EventType } from "../spine/events.ts";
+import { getLogger } from "../logging/logging.ts";
 import { runToolCall } from "./tool_calls.ts";
 import type { RunScope } from "./run_scope.ts";
-import type { ChatMessage, ChatTool } from "./llm/types.ts";
-import type { AgentDef } from "./runtime/types.ts";
+import type { ChatMessage, ChatTool } from "../llm/types.ts";
+import type { AgentDef } from "./types.ts";
 
 const log = getLogger("runtime");
 const DEFAULT_MAX_STEPS = 6;

@@ -3,16 +3,16 @@
  * totals, and the set of things opened but not yet closed (messages, tool calls, steps), so an
  * aborted or failed run can still end with a valid AG-UI stream.
  */
-import type { Sql } from "../db/client.ts";
+import type { Sql } from "../../db/client.ts";
 import {
   type AgUiEvent,
   CUSTOM,
   custom,
   EventType,
   type LlmCallFinishedValue,
-} from "./spine/events.ts";
+} from "../spine/events.ts";
 import type { ProgressTracker } from "./progress.ts";
-import type { LlmClient } from "./llm/types.ts";
+import type { LlmClient } from "../llm/types.ts";
 
 export interface UsageTotals {
   llmCalls: number;

@@ -3,12 +3,12 @@
  * to read), or a sub-agent's whole run as a child of the call. Either way the call ends with a
  * TOOL_CALL_RESULT event and the text handed back to the model.
  */
-import { EventType } from "./spine/events.ts";
-import { getLogger, withRunContext } from "./logging/logging.ts";
+import { EventType } from "../spine/events.ts";
+import { getLogger, withRunContext } from "../logging/logging.ts";
 import type { RunScope } from "./run_scope.ts";
-import { type AgentPosition, runAgent, SUBAGENT_TOOL_PREFIX } from "./runtime.ts";
-import type { LlmToolCall } from "./llm/types.ts";
-import type { AgentDef, ToolDef } from "./runtime/types.ts";
+import { type AgentPosition, runAgent, SUBAGENT_TOOL_PREFIX } from "./agent_loop.ts";
+import type { LlmToolCall } from "../llm/types.ts";
+import type { AgentDef, ToolDef } from "./types.ts";
 
 const log = getLogger("runtime");
 
