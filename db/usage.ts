@@ -1,22 +1,17 @@
 /**
- * Aggregates over llm_calls for the usage tool: totals, by model, by agent. Cost stays NULL when
- * no call in a group has a known cost; an unknown price is not a zero price.
+ * Aggregates over llm_calls for the usage tool, /api/v1/usage and /calls: totals, by model, by
+ * agent. Cost stays NULL when no call in a group has a known cost; an unknown price is not a zero
+ * price.
  */
 import type { Sql } from "./client.ts";
 
-export type UsageScope = "conversation" | "user" | "all";
-export type UsagePeriod = "today" | "7d" | "30d" | "all";
-export const USAGE_SCOPES: readonly UsageScope[] = ["conversation", "user", "all"];
-export const USAGE_PERIODS: readonly UsagePeriod[] = ["today", "7d", "30d", "all"];
-
+/** Which calls to count; an absent field does not filter. */
 export interface UsageFilter {
-  scope: UsageScope;
-  period: UsagePeriod;
-  conversationId: string;
+  conversationId?: string;
   /** null: an anonymous user, i.e. calls recorded without a user id. */
-  userId: string | null;
-  /** Reference time for the period; tests pin it. */
-  now?: Date;
+  userId?: string | null;
+  /** Calls started at or after this; null: since records began. */
+  since: Date | null;
 }
 
 export interface UsageGroup {
@@ -45,29 +40,16 @@ export interface UsageReport {
   byAgent: (UsageGroup & { agent: string })[];
 }
 
-/** Start of the period: "today" is the current UTC day. */
-export function periodStart(period: UsagePeriod, now: Date): Date | null {
-  const day = 86_400_000;
-  switch (period) {
-    case "today":
-      return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
-    case "7d":
-      return new Date(now.getTime() - 7 * day);
-    case "30d":
-      return new Date(now.getTime() - 30 * day);
-    case "all":
-      return null;
-  }
-}
-
 function whereClause(sql: Sql, f: UsageFilter) {
-  const scope = f.scope === "conversation"
-    ? sql`conversation_id = ${f.conversationId}`
-    : f.scope === "user"
-    ? (f.userId === null ? sql`user_id IS NULL` : sql`user_id = ${f.userId}`)
-    : sql`TRUE`;
-  const since = periodStart(f.period, f.now ?? new Date());
-  return since ? sql`WHERE ${scope} AND started_at >= ${since}` : sql`WHERE ${scope}`;
+  const user = f.userId === undefined
+    ? sql``
+    : f.userId === null
+    ? sql`AND user_id IS NULL`
+    : sql`AND user_id = ${f.userId}`;
+  return sql`WHERE TRUE
+    ${f.conversationId !== undefined ? sql`AND conversation_id = ${f.conversationId}` : sql``}
+    ${user}
+    ${f.since ? sql`AND started_at >= ${f.since}` : sql``}`;
 }
 
 function groupColumns(sql: Sql) {

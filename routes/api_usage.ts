@@ -1,12 +1,13 @@
 /** GET /api/v1/usage — cost and token analytics over llm_calls: totals, by model, by agent. */
 import { Hono } from "hono";
 import { z } from "zod";
-import { USAGE_PERIODS, usageReport } from "../db/usage.ts";
+import { periodStart, USAGE_PERIODS } from "../agents/llm/usage_period.ts";
+import { usageReport } from "../db/usage.ts";
 import type { AppDeps } from "./deps.ts";
 import { apiError, UUID_RE, zodMessage } from "./errors.ts";
 
 const Query = z.object({
-  period: z.enum(USAGE_PERIODS as [string, ...string[]]).default("all"),
+  period: z.enum(USAGE_PERIODS).default("all"),
   user_id: z.string().min(1).max(200).optional(),
   conversation_id: z.string().regex(UUID_RE, "must be a UUID").optional(),
 }).strict().refine((q) => !(q.user_id && q.conversation_id), {
@@ -20,10 +21,9 @@ export function usageApi(deps: AppDeps): Hono {
     if (!parsed.success) return apiError(c, 400, "invalid_query", zodMessage(parsed.error));
     const q = parsed.data;
     const report = await usageReport(deps.db.sql, {
-      scope: q.conversation_id ? "conversation" : q.user_id ? "user" : "all",
-      period: q.period as (typeof USAGE_PERIODS)[number],
-      conversationId: q.conversation_id ?? "",
-      userId: q.user_id ?? null,
+      conversationId: q.conversation_id,
+      userId: q.user_id,
+      since: periodStart(q.period, new Date()),
     });
     return c.json({ period: q.period, ...report });
   });

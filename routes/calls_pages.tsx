@@ -6,7 +6,8 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { getLlmCall, listLlmCalls, LlmCallQueryError } from "../db/llm_calls.ts";
-import { periodStart, USAGE_PERIODS, type UsagePeriod, usageReport } from "../db/usage.ts";
+import { periodStart, USAGE_PERIODS } from "../agents/llm/usage_period.ts";
+import { usageReport } from "../db/usage.ts";
 import { CALL_STATUSES, type CallsFilterView, CallsProblemPage } from "../views/calls_shell.tsx";
 import { CallsPage, callsUrl } from "../views/calls_list.tsx";
 import { CallDetailPage } from "../views/calls_detail.tsx";
@@ -17,7 +18,7 @@ import { UUID_RE } from "./errors.ts";
 const KEYS = ["period", "status", "model", "user_id", "run_id", "limit", "cursor"] as const;
 
 const Query = z.object({
-  period: z.enum(USAGE_PERIODS as [UsagePeriod, ...UsagePeriod[]], {
+  period: z.enum(USAGE_PERIODS, {
     errorMap: () => ({ message: `must be one of ${USAGE_PERIODS.join(", ")}` }),
   }).default("all"),
   status: z.enum(CALL_STATUSES as ["ok", "error", "cancelled", "timeout"], {
@@ -94,11 +95,8 @@ export function callsPages(deps: AppDeps): Hono {
       throw err;
     }
     const report = await usageReport(sql, {
-      scope: q.user_id ? "user" : "all",
-      period: q.period,
-      conversationId: "",
-      userId: q.user_id ?? null,
-      now,
+      userId: q.user_id,
+      since: periodStart(q.period, now),
     });
     return c.html(CallsPage({
       ...chrome(),

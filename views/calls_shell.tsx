@@ -7,7 +7,8 @@
 import type { Child } from "hono/jsx";
 import type { ContentLogging } from "../config.ts";
 import type { LlmCallRow, LlmCallRowStatus, LlmCallSummary } from "../db/llm_calls.ts";
-import type { UsagePeriod, UsageReport } from "../db/usage.ts";
+import type { UsagePeriod } from "../agents/llm/usage_period.ts";
+import type { UsageReport } from "../db/usage.ts";
 import { formatCost } from "./format.ts";
 import { Layout, renderDocument } from "./layout.tsx";
 import { ModelBadge } from "./status.tsx";

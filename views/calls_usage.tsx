@@ -1,5 +1,6 @@
 /** The /calls page's filter form and its usage summary: totals and breakdowns. */
-import type { UsageGroup, UsagePeriod, UsageReport } from "../db/usage.ts";
+import type { UsagePeriod } from "../agents/llm/usage_period.ts";
+import type { UsageGroup, UsageReport } from "../db/usage.ts";
 import { formatCost, formatDuration, formatInt, formatTokens } from "./format.ts";
 import { CALL_STATUSES, type CallsFilterView, CostCell, PERIOD_LABEL } from "./calls_shell.tsx";
 

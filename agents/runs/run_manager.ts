@@ -15,6 +15,7 @@ import { RunScope } from "../runtime/run_scope.ts";
 import { executeRun, type RunOutcome } from "./execute_run.ts";
 import { findAgent, listAgents } from "../runtime/agent_tree.ts";
 import { BadRequestError, ConflictError, NotFoundError } from "./errors.ts";
+import { usageCapability } from "./usage_capability.ts";
 import type { ChatMessage, LlmClient } from "../llm/types.ts";
 import type { AgentDef } from "../runtime/types.ts";
 
@@ -131,7 +132,11 @@ export class RunManager {
     const emit = (ev: AgUiEvent) => journal.emit(ev);
     const scope = new RunScope(
       { runId, conversationId, userId },
-      { llm: this.deps.llm, model: this.deps.model, sql },
+      {
+        llm: this.deps.llm,
+        model: this.deps.model,
+        usage: usageCapability(sql, { conversationId, userId }),
+      },
       abort.signal,
       new ProgressTracker(
         2,

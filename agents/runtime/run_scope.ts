@@ -1,9 +1,8 @@
 /**
- * What one run's agents share: the LLM client, the journal they emit into, progress, token
- * totals, and the set of things opened but not yet closed (messages, tool calls, steps), so an
- * aborted or failed run can still end with a valid AG-UI stream.
+ * What one run's agents share: the LLM client, the tools' capabilities, the journal they emit
+ * into, progress, token totals, and the set of things opened but not yet closed (messages, tool
+ * calls, steps), so an aborted or failed run can still end with a valid AG-UI stream.
  */
-import type { Sql } from "../../db/client.ts";
 import {
   type AgUiEvent,
   CUSTOM,
@@ -13,6 +12,7 @@ import {
 } from "../spine/events.ts";
 import type { ProgressTracker } from "./progress.ts";
 import type { LlmClient } from "../llm/types.ts";
+import type { ToolContext } from "./types.ts";
 
 export interface UsageTotals {
   llmCalls: number;
@@ -41,7 +41,7 @@ export class RunScope {
 
   constructor(
     readonly ids: { runId: string; conversationId: string; userId: string | null },
-    readonly deps: { llm: LlmClient; model: string; sql: Sql },
+    readonly deps: { llm: LlmClient; model: string; usage: ToolContext["usage"] },
     readonly signal: AbortSignal,
     readonly progress: ProgressTracker,
     private readonly sink: (ev: AgUiEvent) => void,

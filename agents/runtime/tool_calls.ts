@@ -45,7 +45,7 @@ export async function runToolCall(
   let content: string;
   try {
     content = await tool.run(args, {
-      sql: scope.deps.sql,
+      usage: scope.deps.usage,
       ...scope.ids,
       agentName: agent.name,
       signal: scope.signal,

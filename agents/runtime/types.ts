@@ -1,9 +1,26 @@
 /** Contracts between the agent loop, tools and agents: what an agent is and what a tool gets. */
-import type { Sql } from "../../db/client.ts";
+import type { UsageReport } from "../../db/usage.ts";
+import type { UsagePeriod } from "../llm/usage_period.ts";
 import type { LogLevel } from "../spine/events.ts";
 
+export type { UsageGroup, UsageReport } from "../../db/usage.ts";
+
+/** Whose LLM usage a tool may ask about: the run's conversation, its user, or everything. */
+export const USAGE_SCOPES = ["conversation", "user", "all"] as const;
+export type UsageScope = typeof USAGE_SCOPES[number];
+
+export interface UsageQuery {
+  scope: UsageScope;
+  period: UsagePeriod;
+}
+
+/**
+ * What a tool gets: who runs it, the run's cancellation, logging, and narrow capabilities (never a
+ * database handle) that the run manager binds to this run.
+ */
 export interface ToolContext {
-  sql: Sql;
+  /** LLM usage as recorded, for this run's conversation or user (or all of Glassbox). */
+  usage(query: UsageQuery): Promise<UsageReport>;
   runId: string;
   conversationId: string;
   userId: string | null;

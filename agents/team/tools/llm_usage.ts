@@ -2,16 +2,14 @@
  * Lets agents answer "what has Glassbox spent?" from its own llm_calls records. The first
  * paragraph of the answer is a self-contained summary (the demo model quotes only that).
  */
-import type { ToolDef } from "../../runtime/types.ts";
+import { USAGE_PERIODS, type UsagePeriod } from "../../llm/usage_period.ts";
 import {
-  USAGE_PERIODS,
+  type ToolDef,
   USAGE_SCOPES,
   type UsageGroup,
-  type UsagePeriod,
   type UsageReport,
-  usageReport,
   type UsageScope,
-} from "../../../db/usage.ts";
+} from "../../runtime/types.ts";
 
 const SCOPE_WORDS: Record<UsageScope, string> = {
   conversation: "this conversation",
@@ -66,7 +64,11 @@ export function formatUsageReport(r: UsageReport, scope: UsageScope, period: Usa
   ].join("\n\n");
 }
 
-function pick<T extends string>(args: Record<string, unknown>, key: string, allowed: readonly T[]) {
+function pick<T extends string>(
+  args: Record<string, unknown>,
+  key: string,
+  allowed: readonly T[],
+): T {
   const v = args[key];
   if (v === undefined || v === null || v === "") return allowed[allowed.length - 1];
   if (typeof v === "string" && (allowed as readonly string[]).includes(v)) return v as T;
@@ -100,12 +102,7 @@ export const llmUsageTool: ToolDef = {
     // The last entry of each list ("all") is the default.
     const scope = pick(args, "scope", USAGE_SCOPES);
     const period = pick(args, "period", USAGE_PERIODS);
-    const report = await usageReport(ctx.sql, {
-      scope,
-      period,
-      conversationId: ctx.conversationId,
-      userId: ctx.userId,
-    });
+    const report = await ctx.usage({ scope, period });
     return formatUsageReport(report, scope, period);
   },
 };

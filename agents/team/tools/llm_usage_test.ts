@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { freshPostgres, skipWithoutPostgres } from "../../../tests/support/db.ts";
 import type { Sql } from "../../../db/client.ts";
-import { periodStart, type UsageFilter, usageReport } from "../../../db/usage.ts";
+import { periodStart } from "../../llm/usage_period.ts";
+import { usageCapability } from "../../runs/usage_capability.ts";
 import { formatCost, llmUsageTool } from "./llm_usage.ts";
-import type { ToolContext } from "../../runtime/types.ts";
+import type { ToolContext, UsageQuery } from "../../runtime/types.ts";
 
 const ignore = await skipWithoutPostgres();
 const NOW = new Date("2026-11-17T12:00:00Z");
@@ -110,14 +111,21 @@ async function seed(sql: Sql) {
   for (const r of rows) await insertCall(sql, r);
 }
 
-const filter = (f: Partial<UsageFilter>): UsageFilter => ({
-  scope: "all",
-  period: "all",
-  conversationId: CONV_A,
-  userId: "u1",
-  now: NOW,
-  ...f,
-});
+type Ask = Partial<UsageQuery & { conversationId: string; userId: string | null }>;
+
+/** What a run's tools see (the run manager's capability), at NOW, for a run of user u1 in CONV_A. */
+function usageReport(sql: Sql, ask: Ask) {
+  const q = { scope: "all", period: "all", conversationId: CONV_A, userId: "u1", ...ask } as const;
+  return usageCapability(sql, q, () => NOW)({ scope: q.scope, period: q.period });
+}
+
+/** The context of a tool running in `conversationId` for `userId`. */
+const toolContext = (sql: Sql, conversationId: string, userId: string | null) =>
+  ({
+    conversationId,
+    userId,
+    usage: usageCapability(sql, { conversationId, userId }),
+  }) as ToolContext;
 
 Deno.test({
   name: "usage: totals, medians, by model and by agent; unknown cost stays null",
@@ -126,7 +134,7 @@ Deno.test({
     const db = await freshPostgres();
     try {
       await seed(db.sql);
-      const r = await usageReport(db.sql, filter({}));
+      const r = await usageReport(db.sql, {});
       const { costUsd, ...rest } = r.totals;
       assert.ok(Math.abs(costUsd! - 0.0001) < 1e-12, String(costUsd));
       assert.deepEqual(rest, {
@@ -166,8 +174,7 @@ Deno.test({
     const db = await freshPostgres();
     try {
       await seed(db.sql);
-      const calls = async (f: Partial<UsageFilter>) =>
-        (await usageReport(db.sql, filter(f))).totals.calls;
+      const calls = async (f: Ask) => (await usageReport(db.sql, f)).totals.calls;
       assert.equal(await calls({ scope: "conversation" }), 3);
       assert.equal(await calls({ scope: "user", userId: "u2" }), 2);
       assert.equal(await calls({ scope: "user", userId: null }), 1); // anonymous calls
@@ -176,7 +183,7 @@ Deno.test({
       assert.equal(await calls({ period: "30d" }), 5);
       assert.equal(await calls({ scope: "conversation", conversationId: crypto.randomUUID() }), 0);
       assert.equal(periodStart("today", NOW)?.toISOString(), "2026-11-17T00:00:00.000Z");
-      const u2 = await usageReport(db.sql, filter({ scope: "user", userId: "u2" }));
+      const u2 = await usageReport(db.sql, { scope: "user", userId: "u2" });
       assert.equal(u2.totals.costUsd, null);
       assert.equal(u2.totals.p50LatencyMs, null); // no successful call
       assert.equal(formatCost(u2.totals), "cost unknown");
@@ -193,7 +200,7 @@ Deno.test({
     const db = await freshPostgres();
     try {
       await seed(db.sql);
-      const ctx = { sql: db.sql, conversationId: CONV_A, userId: "u2" } as ToolContext;
+      const ctx = toolContext(db.sql, CONV_A, "u2");
       const mine = await llmUsageTool.run({ scope: "user" }, ctx);
       assert.match(mine, /^LLM usage for your conversations since records began: \*\*2 calls\*\*/);
       assert.match(mine, /token counts unknown, cost unknown\./);
@@ -219,10 +226,10 @@ Deno.test({
       );
       assert.match(everything, /- glassbox-demo: 1 call, 10 input \+ 5 output tokens, \$0\.00/);
 
-      const none = await llmUsageTool.run({ scope: "conversation" }, {
-        ...ctx,
-        conversationId: crypto.randomUUID(),
-      });
+      const none = await llmUsageTool.run(
+        { scope: "conversation" },
+        toolContext(db.sql, crypto.randomUUID(), "u2"),
+      );
       assert.equal(none, "No LLM calls are recorded for this conversation since records began.");
       await assert.rejects(llmUsageTool.run({ scope: "galaxy" }, ctx), /"scope" must be one of/);
       await assert.rejects(llmUsageTool.run({ period: "1y" }, ctx), /"period" must be one of/);
