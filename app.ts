@@ -28,7 +28,9 @@ import { logsApi } from "./routes/api_logs.ts";
 import { runsApi } from "./routes/api_runs.ts";
 import { wsApi } from "./routes/api_ws.ts";
 import { usageApi } from "./routes/api_usage.ts";
-import { demoFetch, demoModelRoutes } from "./routes/demo_model.ts";
+import { DEMO_BASE_URL, demoHandler } from "./agents/demo/handler.ts";
+import { inProcessFetch } from "./agents/demo/in_process_fetch.ts";
+import { demoRoutes } from "./routes/api/demo.ts";
 import type { AppDeps } from "./routes/deps.ts";
 import { apiError } from "./routes/errors.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -86,14 +88,13 @@ export async function createGlassbox(
   if (stale > 0) log.warn("Marked {stale} unfinished runs as interrupted", { stale });
 
   const demo = usesDemoModel(config);
-  // One demo model: mounted on the app for real HTTP, and reached in-process by our own client.
-  const demoRoutes = demoModelRoutes({ chunkDelayMs: config.demoChunkDelayMs });
-  const demoApp = new Hono().route("/demo", demoRoutes);
+  // One demo model: served on the app for real HTTP, and reached in-process by our own client.
+  const demoModel = demoHandler({ chunkDelayMs: config.demoChunkDelayMs });
   const openai = demo
     ? createOpenAi({
-      baseURL: "http://glassbox.demo/demo/v1",
+      baseURL: DEMO_BASE_URL,
       apiKey: "demo",
-      fetch: demoFetch(demoApp),
+      fetch: inProcessFetch(demoModel),
     })
     : createOpenAi({
       baseURL: config.openaiBaseUrl ?? "https://api.openai.com/v1",
@@ -148,7 +149,7 @@ export async function createGlassbox(
   app.route("/", assetRoutes);
   app.route("/", pageRoutes(deps));
   app.route("/", callsPages(deps));
-  app.route("/demo", demoRoutes);
+  app.route("/", demoRoutes(demoModel));
   for (
     const api of [
       chatApi,

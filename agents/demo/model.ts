@@ -1,14 +1,14 @@
 /**
  * The offline demo model's wire format: an OpenAI-compatible chat.completions endpoint, so the
  * real client, recorder and runtime are exercised unchanged without any network or key. What it
- * says comes from demo_model_brain.ts and requests are checked by demo_model_request.ts; this
+ * says comes from brain.ts and requests are checked by request.ts; this
  * module emits the reply as a chat.completion or as chat.completion.chunk SSE, slowly enough for
  * a person to watch.
  */
-import { DEMO_MODEL } from "../config.ts";
-import { decideReply, type DemoReply, fingerprint, messageText } from "./demo_model_brain.ts";
-import { errorResponse, parseChatRequest } from "./demo_model_request.ts";
-import type { ChatMessage } from "./llm/types.ts";
+import { DEMO_MODEL } from "../../config.ts";
+import { decideReply, type DemoReply, fingerprint, messageText } from "./brain.ts";
+import { errorResponse, parseChatRequest } from "./request.ts";
+import type { ChatMessage } from "../llm/types.ts";
 
 export interface DemoModelOptions {
   /** Pause before each content/argument chunk of a stream. */

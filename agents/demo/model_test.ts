@@ -1,23 +1,25 @@
 /** Drives the demo model the way the runtime does: through npm:openai, in-process and over HTTP. */
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { Hono } from "hono";
-import { DEMO_BASE_URL, demoFetch, demoModelRoutes } from "../routes/demo_model.ts";
-import type { ChatMessage, ChatTool } from "./llm/types.ts";
+import { DEMO_BASE_URL, demoHandler } from "./handler.ts";
+import { inProcessFetch } from "./in_process_fetch.ts";
+import type { ChatMessage, ChatTool } from "../llm/types.ts";
 
 type StreamEnd = { chunksSent: number; cancelled: boolean };
 
 function demoApp(chunkDelayMs = 0) {
   const ends: StreamEnd[] = [];
-  const app = new Hono();
-  app.route("/demo", demoModelRoutes({ chunkDelayMs, onStreamEnd: (e) => ends.push(e) }));
+  const handler = demoHandler({ chunkDelayMs, onStreamEnd: (e) => ends.push(e) });
   const client = new OpenAI({
     baseURL: DEMO_BASE_URL,
     apiKey: "unused",
-    fetch: demoFetch(app),
+    fetch: inProcessFetch(handler),
     maxRetries: 0,
   });
-  return { app, client, ends };
+  /** A request to the handler by path, like Hono's request(). */
+  const request = (path: string, init?: RequestInit) =>
+    handler(new Request(new URL(path, DEMO_BASE_URL), init));
+  return { handler, request, client, ends };
 }
 
 const tool = (name: string): ChatTool => ({
@@ -253,14 +255,14 @@ Deno.test("demo model: hostile text is echoed verbatim (escaping is the renderer
 });
 
 Deno.test("demo model: bad request bodies get an OpenAI-style 400", async () => {
-  const { app, client } = demoApp();
+  const { request, client } = demoApp();
   await assert.rejects(
     client.chat.completions.create({ model: "glassbox-demo", messages: [] }),
     (err) =>
       err instanceof OpenAI.BadRequestError && err.status === 400 && /`messages`/.test(err.message),
   );
   const post = (body: string) =>
-    app.request("/demo/v1/chat/completions", {
+    request("/demo/v1/chat/completions", {
       method: "POST",
       body,
       headers: { "content-type": "application/json" },
@@ -287,12 +289,12 @@ Deno.test("demo model: bad request bodies get an OpenAI-style 400", async () => 
   }
 });
 
-Deno.test("demoFetch: any host reaches the app in-process; nothing goes to the network", async () => {
-  const { app } = demoApp();
+Deno.test("inProcessFetch: any host reaches the handler in-process; nothing goes to the network", async () => {
+  const { handler } = demoApp();
   const client = new OpenAI({
     baseURL: "http://glassbox.demo/demo/v1", // does not resolve: only the path is used
     apiKey: "unused",
-    fetch: demoFetch(app),
+    fetch: inProcessFetch(handler),
     maxRetries: 0,
   });
   const c = await collect(await streamChat(client, user("What is 1+1?"), ["calculator"]));
@@ -300,10 +302,10 @@ Deno.test("demoFetch: any host reaches the app in-process; nothing goes to the n
 });
 
 Deno.test("demo model: GET /v1/models lists glassbox-demo; unknown paths 404", async () => {
-  const { app, client } = demoApp();
+  const { request, client } = demoApp();
   const models = await client.models.list();
   assert.deepEqual(models.data.map((m) => m.id), ["glassbox-demo"]);
-  const res = await app.request("/demo/v1/embeddings", { method: "POST" });
+  const res = await request("/demo/v1/embeddings", { method: "POST" });
   assert.equal(res.status, 404);
   assert.equal((await res.json()).error.type, "invalid_request_error");
 });
@@ -329,8 +331,8 @@ Deno.test("demo model: aborting stops the stream promptly, with no work after it
 });
 
 Deno.test("demo model: works over real HTTP, including client disconnects", async () => {
-  const { app, ends } = demoApp(10);
-  const server = Deno.serve({ port: 0, onListen() {} }, app.fetch);
+  const { handler, ends } = demoApp(10);
+  const server = Deno.serve({ port: 0, onListen() {} }, handler);
   try {
     const client = new OpenAI({
       baseURL: `http://127.0.0.1:${server.addr.port}/demo/v1`,

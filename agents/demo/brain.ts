@@ -5,7 +5,7 @@
  * "I'm the demo model" answer that echoes the question and explains how to connect a real model.
  */
 import type OpenAI from "openai";
-import type { ChatMessage } from "./llm/types.ts";
+import type { ChatMessage } from "../llm/types.ts";
 
 export interface DemoToolCall {
   id: string;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { decideReply, type DemoInput, extractExpression, fingerprint } from "./demo_model_brain.ts";
-import type { ChatMessage } from "./llm/types.ts";
+import { decideReply, type DemoInput, extractExpression, fingerprint } from "./brain.ts";
+import type { ChatMessage } from "../llm/types.ts";
 
 const ask = (question: string, toolNames: string[], toolsAllowed = true): DemoInput => ({
   messages: [{ role: "system", content: "instructions" }, { role: "user", content: question }],

@@ -2,7 +2,7 @@
  * Validation of the demo model's chat.completions request bodies: enough to answer a malformed
  * request with an OpenAI-style 400 instead of a crash, and to hand the brain typed input.
  */
-import type { ChatMessage } from "./llm/types.ts";
+import type { ChatMessage } from "../llm/types.ts";
 
 export interface ChatRequest {
   messages: ChatMessage[];
