@@ -17,14 +17,14 @@ import { Hono } from "hono";
 import { upgradeWebSocket } from "hono/deno";
 import type { WSContext } from "hono/ws";
 import { z } from "zod";
-import { isTerminal, type RunEvent } from "../agents/spine/events.ts";
-import { getRun } from "../db/runs.ts";
-import { ChatBody } from "./api_chat.ts";
-import { logsBacklog } from "./api_logs.ts";
-import type { AppDeps } from "./deps.ts";
-import { runStartRefusal, UUID_RE, zodMessage } from "./errors.ts";
-import { openRunStream } from "./run_stream.ts";
-import { LOGS_TOPIC } from "../agents/spine/journal.ts";
+import { isTerminal, type RunEvent } from "../../agents/spine/events.ts";
+import { getRun } from "../../db/runs.ts";
+import { ChatBody } from "./chat.ts";
+import { logsBacklog } from "./logs.ts";
+import type { AppDeps } from "../deps.ts";
+import { runStartRefusal, UUID_RE, zodMessage } from "../errors.ts";
+import { openRunStream } from "../run_stream.ts";
+import { LOGS_TOPIC } from "../../agents/spine/journal.ts";
 
 const After = z.number().int().min(0).default(0);
 const ClientMessage = z.discriminatedUnion("type", [

@@ -1,11 +1,11 @@
 /** POST /api/v1/chat (JSON answer) and /api/v1/chat/stream (SSE of the run's events). */
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { encodeJsonEnvelope } from "../agents/spine/sse.ts";
-import type { StartRunInput } from "../agents/runs/run_manager.ts";
-import type { AppDeps } from "./deps.ts";
-import { apiError, readJson, runStartRefusal, UUID_RE, zodMessage } from "./errors.ts";
-import { openRunStream, sseResponse } from "./run_stream.ts";
+import { encodeJsonEnvelope } from "../../agents/spine/sse.ts";
+import type { StartRunInput } from "../../agents/runs/run_manager.ts";
+import type { AppDeps } from "../deps.ts";
+import { apiError, readJson, runStartRefusal, UUID_RE, zodMessage } from "../errors.ts";
+import { openRunStream, sseResponse } from "../run_stream.ts";
 
 export const ChatBody = z.object({
   message: z.string().trim().min(1, "must not be empty").max(32_000),

@@ -7,12 +7,12 @@
 import { type Context, Hono } from "hono";
 import type { Message, RunAgentInput } from "@ag-ui/core";
 import { RunAgentInputSchema } from "@ag-ui/core/schemas";
-import { EventType, type RunEvent } from "../agents/spine/events.ts";
-import { encodeJsonEvent } from "../agents/spine/sse.ts";
-import type { ChatMessage } from "../agents/llm/types.ts";
-import type { AppDeps } from "./deps.ts";
-import { apiError, readJson, runStartRefusal, UUID_RE, zodMessage } from "./errors.ts";
-import { openRunStream, sseResponse } from "./run_stream.ts";
+import { EventType, type RunEvent } from "../../agents/spine/events.ts";
+import { encodeJsonEvent } from "../../agents/spine/sse.ts";
+import type { ChatMessage } from "../../agents/llm/types.ts";
+import type { AppDeps } from "../deps.ts";
+import { apiError, readJson, runStartRefusal, UUID_RE, zodMessage } from "../errors.ts";
+import { openRunStream, sseResponse } from "../run_stream.ts";
 
 /** Text of a message's content (a string, or the text parts of a multimodal list). */
 function textOf(m: Message): string {

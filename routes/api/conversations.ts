@@ -1,8 +1,8 @@
 /** Conversation history for programs: GET /api/v1/conversations and /:id/messages. */
 import { Hono } from "hono";
-import { getConversation, listConversations, listMessages } from "../db/conversations.ts";
-import type { AppDeps } from "./deps.ts";
-import { apiError, UUID_RE } from "./errors.ts";
+import { getConversation, listConversations, listMessages } from "../../db/conversations.ts";
+import type { AppDeps } from "../deps.ts";
+import { apiError, UUID_RE } from "../errors.ts";
 
 export function conversationsApi(deps: AppDeps): Hono {
   const app = new Hono();

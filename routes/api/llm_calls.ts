@@ -1,9 +1,9 @@
 /** GET /api/v1/llm-calls — every recorded LLM call, filtered and paginated (newest first). */
 import { Hono } from "hono";
 import { z } from "zod";
-import { listLlmCalls, LlmCallQueryError } from "../db/llm_calls.ts";
-import type { AppDeps } from "./deps.ts";
-import { apiError, UUID_RE, zodMessage } from "./errors.ts";
+import { listLlmCalls, LlmCallQueryError } from "../../db/llm_calls.ts";
+import type { AppDeps } from "../deps.ts";
+import { apiError, UUID_RE, zodMessage } from "../errors.ts";
 
 const Query = z.object({
   run_id: z.string().regex(UUID_RE, "must be a UUID").optional(),

@@ -4,18 +4,18 @@
  * re-attaches a reloaded page; POST /runs/:id/cancel is the Stop button.
  */
 import { type Context, Hono } from "hono";
-import { htmlEncoder } from "../views/stream.tsx";
-import { chatErrorFragments, chatStartFragments } from "../views/stream_start.tsx";
-import { ChatPage, type TurnInput } from "../views/page.tsx";
-import { foldRun } from "../views/fold.ts";
-import { Layout, renderDocument } from "../views/layout.tsx";
-import { assetVersion } from "./assets.ts";
-import { getConversation, listConversations, listMessages } from "../db/conversations.ts";
-import { listEventsOfRuns } from "../db/events.ts";
-import { getRun, runsForConversation } from "../db/runs.ts";
-import type { AppDeps } from "./deps.ts";
-import { runStartRefusal, UUID_RE } from "./errors.ts";
-import { openRunStream, resumeAfter, sseResponse } from "./run_stream.ts";
+import { htmlEncoder } from "../../views/stream.tsx";
+import { chatErrorFragments, chatStartFragments } from "../../views/stream_start.tsx";
+import { ChatPage, type TurnInput } from "../../views/page.tsx";
+import { foldRun } from "../../views/fold.ts";
+import { Layout, renderDocument } from "../../views/layout.tsx";
+import { assetVersion } from "../assets.ts";
+import { getConversation, listConversations, listMessages } from "../../db/conversations.ts";
+import { listEventsOfRuns } from "../../db/events.ts";
+import { getRun, runsForConversation } from "../../db/runs.ts";
+import type { AppDeps } from "../deps.ts";
+import { runStartRefusal, UUID_RE } from "../errors.ts";
+import { openRunStream, resumeAfter, sseResponse } from "../run_stream.ts";
 
 const MAX_MESSAGE = 32_000;
 

@@ -1,12 +1,12 @@
 /** GET /api/v1/logs/stream — the live log tail of every run, for dashboards (SSE, resumable). */
 import { Hono } from "hono";
-import { CUSTOM, customName, type RunEvent } from "../agents/spine/events.ts";
-import { LOGS_TOPIC } from "../agents/spine/journal.ts";
-import { encodeJsonEnvelope } from "../agents/spine/sse.ts";
-import { recentLogEvents } from "../db/events.ts";
-import type { AppDeps } from "./deps.ts";
-import { apiError } from "./errors.ts";
-import { resumeAfter, sseResponse } from "./run_stream.ts";
+import { CUSTOM, customName, type RunEvent } from "../../agents/spine/events.ts";
+import { LOGS_TOPIC } from "../../agents/spine/journal.ts";
+import { encodeJsonEnvelope } from "../../agents/spine/sse.ts";
+import { recentLogEvents } from "../../db/events.ts";
+import type { AppDeps } from "../deps.ts";
+import { apiError } from "../errors.ts";
+import { resumeAfter, sseResponse } from "../run_stream.ts";
 
 const BACKLOG = 200;
 

@@ -5,15 +5,15 @@
  */
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { getLlmCall, listLlmCalls, LlmCallQueryError } from "../db/llm_calls.ts";
-import { periodStart, USAGE_PERIODS } from "../agents/llm/usage_period.ts";
-import { usageReport } from "../db/usage.ts";
-import { CALL_STATUSES, type CallsFilterView, CallsProblemPage } from "../views/calls_shell.tsx";
-import { CallsPage, callsUrl } from "../views/calls_list.tsx";
-import { CallDetailPage } from "../views/calls_detail.tsx";
-import { assetVersion } from "./assets.ts";
-import type { AppDeps } from "./deps.ts";
-import { UUID_RE } from "./errors.ts";
+import { getLlmCall, listLlmCalls, LlmCallQueryError } from "../../db/llm_calls.ts";
+import { periodStart, USAGE_PERIODS } from "../../agents/llm/usage_period.ts";
+import { usageReport } from "../../db/usage.ts";
+import { CALL_STATUSES, type CallsFilterView, CallsProblemPage } from "../../views/calls_shell.tsx";
+import { CallsPage, callsUrl } from "../../views/calls_list.tsx";
+import { CallDetailPage } from "../../views/calls_detail.tsx";
+import { assetVersion } from "../assets.ts";
+import type { AppDeps } from "../deps.ts";
+import { UUID_RE } from "../errors.ts";
 
 const KEYS = ["period", "status", "model", "user_id", "run_id", "limit", "cursor"] as const;
 

@@ -1,10 +1,10 @@
 /** GET /api/v1/usage — cost and token analytics over llm_calls: totals, by model, by agent. */
 import { Hono } from "hono";
 import { z } from "zod";
-import { periodStart, USAGE_PERIODS } from "../agents/llm/usage_period.ts";
-import { usageReport } from "../db/usage.ts";
-import type { AppDeps } from "./deps.ts";
-import { apiError, UUID_RE, zodMessage } from "./errors.ts";
+import { periodStart, USAGE_PERIODS } from "../../agents/llm/usage_period.ts";
+import { usageReport } from "../../db/usage.ts";
+import type { AppDeps } from "../deps.ts";
+import { apiError, UUID_RE, zodMessage } from "../errors.ts";
 
 const Query = z.object({
   period: z.enum(USAGE_PERIODS).default("all"),

@@ -1,10 +1,10 @@
 /** GET /api/v1/runs/:id, its event stream, and cancel. */
 import { Hono } from "hono";
-import { encodeJsonEnvelope } from "../agents/spine/sse.ts";
-import { getRun, runUsage } from "../db/runs.ts";
-import type { AppDeps } from "./deps.ts";
-import { apiError, UUID_RE } from "./errors.ts";
-import { openRunStream, resumeAfter, sseResponse } from "./run_stream.ts";
+import { encodeJsonEnvelope } from "../../agents/spine/sse.ts";
+import { getRun, runUsage } from "../../db/runs.ts";
+import type { AppDeps } from "../deps.ts";
+import { apiError, UUID_RE } from "../errors.ts";
+import { openRunStream, resumeAfter, sseResponse } from "../run_stream.ts";
 
 export function runsApi(deps: AppDeps): Hono {
   const app = new Hono();
