@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { assetRoutes, assetUrls, assetVersion, HTMX_VERSION } from "./assets.ts";
+import { assetUrls, assetVersion, HTMX_VERSION } from "../static/assets.ts";
+import { assetRoutes } from "./assets.ts";
 
 const app = new Hono().route("/", assetRoutes);
 const urls = assetUrls();

@@ -11,7 +11,7 @@ import { usageReport } from "../../db/usage.ts";
 import { CALL_STATUSES, type CallsFilterView, CallsProblemPage } from "../../views/calls_shell.tsx";
 import { CallsPage, callsUrl } from "../../views/calls_list.tsx";
 import { CallDetailPage } from "../../views/calls_detail.tsx";
-import { assetVersion } from "../assets.ts";
+import { assetVersion } from "../../static/assets.ts";
 import type { AppDeps } from "../deps.ts";
 import { UUID_RE } from "../errors.ts";
 

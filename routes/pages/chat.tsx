@@ -9,7 +9,7 @@ import { chatErrorFragments, chatStartFragments } from "../../views/stream_start
 import { ChatPage, type TurnInput } from "../../views/page.tsx";
 import { foldRun } from "../../views/fold.ts";
 import { Layout, renderDocument } from "../../views/layout.tsx";
-import { assetVersion } from "../assets.ts";
+import { assetVersion } from "../../static/assets.ts";
 import { getConversation, listConversations, listMessages } from "../../db/conversations.ts";
 import { listEventsOfRuns } from "../../db/events.ts";
 import { getRun, runsForConversation } from "../../db/runs.ts";

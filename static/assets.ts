@@ -1,0 +1,49 @@
+/**
+ * The asset catalogue: htmx, its SSE extension and the stylesheet, embedded with text imports (so
+ * `deno compile` includes them), each at a versioned URL — htmx by package version, the stylesheet
+ * by a hash of its content (computed once at start-up) — with its ETag. Pages link to these URLs
+ * (views/common/layout.tsx); routes/assets.ts serves them.
+ */
+import htmxJs from "htmx.org/dist/htmx.min.js" with { type: "text" };
+import sseJs from "htmx.org/dist/ext/hx-sse.js" with { type: "text" };
+import htmxPkg from "htmx.org/package.json" with { type: "json" };
+import appCss from "./app.css" with { type: "text" };
+
+export const HTMX_VERSION: string = htmxPkg.version;
+
+export interface Asset {
+  body: Uint8Array<ArrayBuffer>;
+  type: string;
+  etag: string;
+}
+
+const utf8 = new TextEncoder();
+
+async function asset(text: string, type: string): Promise<Asset & { hash: string }> {
+  const body = utf8.encode(text);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", body));
+  const hash = Array.from(digest.slice(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
+  return { body, type, etag: `"${hash}"`, hash };
+}
+
+const JS = "text/javascript; charset=utf-8";
+const css = await asset(appCss, "text/css; charset=utf-8");
+
+/** The stylesheet's content hash: part of its URL, so a changed stylesheet is a new URL. */
+export const assetVersion: string = css.hash;
+
+export function assetUrls(version: string = assetVersion) {
+  return {
+    css: `/assets/app-${version}.css`,
+    htmx: `/assets/htmx-${HTMX_VERSION}.min.js`,
+    sse: `/assets/hx-sse-${HTMX_VERSION}.js`,
+  };
+}
+
+const urls = assetUrls();
+/** Every asset by its URL path. */
+export const ASSETS: ReadonlyMap<string, Asset> = new Map<string, Asset>([
+  [urls.css, css],
+  [urls.htmx, await asset(htmxJs, JS)],
+  [urls.sse, await asset(sseJs, JS)],
+]);
