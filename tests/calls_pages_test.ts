@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { getLlmCall } from "../db/llm_calls.ts";
-import { formatInt, formatTokens } from "../views/format.ts";
-import { assertInert, type Doc, parseDoc } from "../views/testdom.ts";
+import { formatInt, formatTokens } from "../views/common/format.ts";
+import { assertInert, type Doc, parseDoc } from "./support/dom.ts";
 import { skipWithoutPostgres } from "./support/db.ts";
 import { postJson, startStack, type TestServer, withDemoGlassbox } from "./support/server.ts";
 

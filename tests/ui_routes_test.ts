@@ -14,7 +14,7 @@ import {
   parseDoc,
   parseSse,
   type SseMsg,
-} from "../views/testdom.ts";
+} from "./support/dom.ts";
 
 const ignore = await skipWithoutPostgres();
 const HOSTILE = "Hello <script>alert(1)</script> <img src=x onerror=alert(1)>";

@@ -4,11 +4,11 @@
  * re-attaches a reloaded page; POST /runs/:id/cancel is the Stop button.
  */
 import { type Context, Hono } from "hono";
-import { htmlEncoder } from "../../views/stream.tsx";
-import { chatErrorFragments, chatStartFragments } from "../../views/stream_start.tsx";
-import { ChatPage, type TurnInput } from "../../views/page.tsx";
-import { foldRun } from "../../views/fold.ts";
-import { Layout, renderDocument } from "../../views/layout.tsx";
+import { htmlEncoder } from "../../views/stream/html_encoder.tsx";
+import { chatErrorFragments, chatStartFragments } from "../../views/stream/chat_start.tsx";
+import { ChatPage, type TurnInput } from "../../views/chat/page.tsx";
+import { foldRun } from "../../views/run/fold.ts";
+import { Layout, renderDocument } from "../../views/common/layout.tsx";
 import { assetVersion } from "../../static/assets.ts";
 import { getConversation, listConversations, listMessages } from "../../db/conversations.ts";
 import { listEventsOfRuns } from "../../db/events.ts";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { foldRun } from "./fold.ts";
+import { foldRun } from "../run/fold.ts";
 import { ChatPage, type ChatPageProps } from "./page.tsx";
-import * as td from "./testdata.ts";
-import { attributeNames, parseDoc } from "./testdom.ts";
+import * as td from "../../tests/support/sample_runs.ts";
+import { attributeNames, parseDoc } from "../../tests/support/dom.ts";
 
 const conversations = [
   { id: "old", title: "Older", preview: "p1", messageCount: 2, updatedAt: new Date(td.T0 - 1e6) },

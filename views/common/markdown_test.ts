@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { renderMarkdown } from "./markdown.ts";
-import { attributeNames, parseDoc } from "./testdom.ts";
+import { attributeNames, parseDoc } from "../../tests/support/dom.ts";
 
 const md = (s: string) => String(renderMarkdown(s));
 const doc = (s: string) => parseDoc(md(s));

@@ -1,8 +1,8 @@
 /** The conversation column's turns: a past turn shows its answer and its recorded trace. */
-import { formatDuration } from "./format.ts";
+import { formatDuration } from "../common/format.ts";
 import * as F from "./fragments.tsx";
-import { renderMarkdown } from "./markdown.ts";
-import type { RunView, TreeNodeView } from "./model.ts";
+import { renderMarkdown } from "../common/markdown.ts";
+import type { RunView, TreeNodeView } from "../run/run_view.ts";
 
 /** The runs table's status (db/runs.ts RunStatus), as recorded when the run ended. */
 export type RecordedStatus = string;

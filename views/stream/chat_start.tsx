@@ -3,10 +3,10 @@
  * bubble), the composer in its busy state with Stop wired to this run, the conversation id for
  * the next message, the new conversation in the sidebar, and fresh live panels.
  */
-import { foldRun } from "./fold.ts";
-import * as F from "./fragments.tsx";
-import { ids } from "./ids.ts";
-import { ConversationItem, type ConversationItemView } from "./sidebar.tsx";
+import { foldRun } from "../run/fold.ts";
+import * as F from "../chat/fragments.tsx";
+import { ids } from "../run/dom_ids.ts";
+import { ConversationItem, type ConversationItemView } from "../chat/sidebar.tsx";
 import { append, oob, runPanels, sseMessage, statusLine } from "./oob.tsx";
 
 export interface ChatStart {
@@ -34,7 +34,7 @@ export function chatStartHtml(s: ChatStart): string {
       />,
     ),
     oob(<F.ComposerControls runId={s.runId} />),
-    oob(<ConversationIdInput conversationId={s.conversationId} />),
+    oob(<F.ConversationIdInput conversationId={s.conversationId} />),
     s.newConversation ? oob(<F.ChatTitle title={s.newConversation.title} />) : "",
     s.newConversation
       ? append(
@@ -50,12 +50,6 @@ export function chatStartHtml(s: ChatStart): string {
 /** One unnamed SSE message (no id: it is not part of the run's event stream). */
 export function chatStartFragments(s: ChatStart): Uint8Array {
   return new TextEncoder().encode(sseMessage(chatStartHtml(s)));
-}
-
-export function ConversationIdInput({ conversationId }: { conversationId: string }) {
-  return (
-    <input type="hidden" id={ids.conversationId} name="conversation_id" value={conversationId} />
-  );
 }
 
 /**

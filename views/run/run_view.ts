@@ -9,7 +9,7 @@ import type {
   LogLevel,
   ProgressValue,
   RunResult,
-} from "../agents/spine/events.ts";
+} from "../../agents/spine/events.ts";
 
 export type RunState = "pending" | "running" | "succeeded" | "cancelled" | "failed";
 

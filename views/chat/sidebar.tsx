@@ -1,6 +1,6 @@
 /** The conversation list: most recent first, each with its preview and message count. */
-import { formatAge, truncate } from "./format.ts";
-import { ids } from "./ids.ts";
+import { formatAge, truncate } from "../common/format.ts";
+import { ids } from "../run/dom_ids.ts";
 
 /** What the sidebar needs of a conversation (db/conversations.ts ConversationSummary fits). */
 export interface ConversationItemView {

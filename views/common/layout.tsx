@@ -1,6 +1,6 @@
 /** The HTML document shell: versioned assets (htmx, its SSE extension, the stylesheet). */
 import type { Child } from "hono/jsx";
-import { assetUrls } from "../static/assets.ts";
+import { assetUrls } from "../../static/assets.ts";
 
 export function Layout(props: { title: string; assetVersion: string; children?: Child }) {
   const urls = assetUrls(props.assetVersion);

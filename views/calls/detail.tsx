@@ -1,10 +1,10 @@
 /** GET /calls/:id: everything recorded about one LLM call, the prompt exactly as sent. */
-import { PromptPanel, ToolDefinitionsPanel } from "./calls_prompt.tsx";
+import { PromptPanel, ToolDefinitionsPanel } from "./prompt.tsx";
 import type { Child } from "hono/jsx";
-import type { LlmCallRow, LlmCallSummary } from "../db/llm_calls.ts";
-import { formatCost, formatDuration, formatInt, formatTokens } from "./format.ts";
-import { renderDocument } from "./layout.tsx";
-import { callsUrl } from "./calls_list.tsx";
+import type { LlmCallRow, LlmCallSummary } from "../../db/llm_calls.ts";
+import { formatCost, formatDuration, formatInt, formatTokens } from "../common/format.ts";
+import { renderDocument } from "../common/layout.tsx";
+import { callsUrl } from "./list.tsx";
 import {
   type CallDetailProps,
   CallsShell,
@@ -15,7 +15,7 @@ import {
   prettyJson,
   StatusBadge,
   ttftMs,
-} from "./calls_shell.tsx";
+} from "./shell.tsx";
 
 /** The whole /calls/:id document. */
 export function CallDetailPage(props: CallDetailProps): string {

@@ -3,15 +3,15 @@
  * start event is the same object either way, so the live fragment equals the page render.
  */
 import type { SubagentStartedEvent, ToolCallStartEvent } from "@ag-ui/core";
-import type { LlmCallFinishedValue, LlmCallStartedValue } from "../agents/spine/events.ts";
-import { ids } from "./ids.ts";
+import type { LlmCallFinishedValue, LlmCallStartedValue } from "../../agents/spine/events.ts";
+import { ids } from "./dom_ids.ts";
 import type {
   AgentNodeView,
   LlmCallView,
   LlmNodeView,
   MessageNodeView,
   ToolNodeView,
-} from "./model.ts";
+} from "./run_view.ts";
 
 /** The runtime reports a failed tool to the model as text starting with "error:". */
 export function toolResultState(content: string): "done" | "error" {

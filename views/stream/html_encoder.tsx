@@ -20,15 +20,15 @@ import {
   EventType,
   isTerminal,
   type RunEvent,
-} from "../agents/spine/events.ts";
-import type { AgentStatusValue, LlmCallFinishedValue } from "../agents/spine/events.ts";
-import type { LlmCallStartedValue, LogValue, ProgressValue } from "../agents/spine/events.ts";
-import * as convert from "./convert.ts";
-import { foldRun } from "./fold.ts";
-import * as F from "./fragments.tsx";
-import { agentNodeId, ids, llmParent, subagentParent, toolParent } from "./ids.ts";
+} from "../../agents/spine/events.ts";
+import type { AgentStatusValue, LlmCallFinishedValue } from "../../agents/spine/events.ts";
+import type { LlmCallStartedValue, LogValue, ProgressValue } from "../../agents/spine/events.ts";
+import * as convert from "../run/convert.ts";
+import { foldRun } from "../run/fold.ts";
+import * as F from "../chat/fragments.tsx";
+import { agentNodeId, ids, llmParent, subagentParent, toolParent } from "../run/dom_ids.ts";
 import { runPanels } from "./oob.tsx";
-import type { RunView } from "./model.ts";
+import type { RunView } from "../run/run_view.ts";
 import { append, oob, sseMessage, statusLine } from "./oob.tsx";
 
 export { append, oob, runPanels, sseMessage, statusLine } from "./oob.tsx";
@@ -38,8 +38,8 @@ export {
   chatErrorHtml,
   chatStartFragments,
   chatStartHtml,
-} from "./stream_start.tsx";
-export type { ChatStart } from "./stream_start.tsx";
+} from "./chat_start.tsx";
+export type { ChatStart } from "./chat_start.tsx";
 
 const utf8 = new TextEncoder();
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { CUSTOM, custom, EventType } from "../agents/spine/events.ts";
+import { CUSTOM, custom, EventType } from "../../agents/spine/events.ts";
 import { foldRun } from "./fold.ts";
-import type { AgentNodeView, LlmNodeView, ToolNodeView, TreeNodeView } from "./model.ts";
-import * as td from "./testdata.ts";
+import type { AgentNodeView, LlmNodeView, ToolNodeView, TreeNodeView } from "./run_view.ts";
+import * as td from "../../tests/support/sample_runs.ts";
 
 const shape = (n: TreeNodeView): unknown =>
   n.kind === "message" ? `msg:${n.messageId}` : {

@@ -7,9 +7,9 @@
  * `live={false}` renders the same markup without ids: a past turn's recorded tree in the
  * transcript must not collide with (or receive) the live panel's updates.
  */
-import type { AgentState } from "../agents/spine/events.ts";
-import { formatCost, formatDuration, formatInt } from "./format.ts";
-import { ids } from "./ids.ts";
+import type { AgentState } from "../../agents/spine/events.ts";
+import { formatCost, formatDuration, formatInt } from "../common/format.ts";
+import { ids } from "../run/dom_ids.ts";
 import type {
   AgentNodeView,
   LlmCallView,
@@ -18,7 +18,7 @@ import type {
   ToolNodeView,
   ToolState,
   TreeNodeView,
-} from "./model.ts";
+} from "../run/run_view.ts";
 
 interface Live {
   live?: boolean;

@@ -5,11 +5,11 @@
  * which hono/jsx escapes; nothing here uses raw HTML.
  */
 import type { Child } from "hono/jsx";
-import type { RunResult } from "../agents/spine/events.ts";
-import { formatCost, formatDuration, formatTokens } from "./format.ts";
-import { ids } from "./ids.ts";
-import { renderMarkdown } from "./markdown.ts";
-import type { AnswerView, RunErrorView, RunState } from "./model.ts";
+import type { RunResult } from "../../agents/spine/events.ts";
+import { formatCost, formatDuration, formatTokens } from "../common/format.ts";
+import { ids } from "../run/dom_ids.ts";
+import { renderMarkdown } from "../common/markdown.ts";
+import type { AnswerView, RunErrorView, RunState } from "../run/run_view.ts";
 
 export * from "./panels.tsx";
 export * from "./status.tsx";
@@ -108,6 +108,13 @@ export function CancelledNotice() {
     <div class="notice notice-cancelled" role="status">
       <strong>Stopped.</strong> <span>The run was cancelled; the answer may be incomplete.</span>
     </div>
+  );
+}
+
+/** The conversation the next message goes to ("" for a new one). */
+export function ConversationIdInput({ conversationId }: { conversationId: string }) {
+  return (
+    <input type="hidden" id={ids.conversationId} name="conversation_id" value={conversationId} />
   );
 }
 

@@ -1,8 +1,8 @@
 /** GET /calls: usage totals for the period, breakdowns by model and agent, the filtered list. */
-import { BreakdownTable, FilterForm, UsageTotalsView } from "./calls_usage.tsx";
-import type { LlmCallSummary } from "../db/llm_calls.ts";
-import { formatCost, formatDuration, formatTokens } from "./format.ts";
-import { renderDocument } from "./layout.tsx";
+import { BreakdownTable, FilterForm, UsageTotalsView } from "./usage.tsx";
+import type { LlmCallSummary } from "../../db/llm_calls.ts";
+import { formatCost, formatDuration, formatTokens } from "../common/format.ts";
+import { renderDocument } from "../common/layout.tsx";
 import {
   type CallsFilterView,
   type CallsPageProps,
@@ -13,7 +13,7 @@ import {
   PERIOD_LABEL,
   StatusBadge,
   ttftMs,
-} from "./calls_shell.tsx";
+} from "./shell.tsx";
 
 /** The whole /calls document. */
 export function CallsPage(props: CallsPageProps): string {

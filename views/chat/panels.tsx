@@ -1,8 +1,8 @@
 /** Side panels: the team's status and the live log tail. */
-import type { AgentState } from "../agents/spine/events.ts";
-import { formatClock } from "./format.ts";
-import { ids, LOG_LIMIT } from "./ids.ts";
-import type { AgentRowView, LogView } from "./model.ts";
+import type { AgentState } from "../../agents/spine/events.ts";
+import { formatClock } from "../common/format.ts";
+import { ids, LOG_LIMIT } from "../run/dom_ids.ts";
+import type { AgentRowView, LogView } from "../run/run_view.ts";
 
 export function AgentStatusPanel({ agents }: { agents: AgentRowView[] }) {
   return (

@@ -1,8 +1,8 @@
 /** The /calls page's filter form and its usage summary: totals and breakdowns. */
-import type { UsagePeriod } from "../agents/llm/usage_period.ts";
-import type { UsageGroup, UsageReport } from "../db/usage.ts";
-import { formatCost, formatDuration, formatInt, formatTokens } from "./format.ts";
-import { CALL_STATUSES, type CallsFilterView, CostCell, PERIOD_LABEL } from "./calls_shell.tsx";
+import type { UsagePeriod } from "../../agents/llm/usage_period.ts";
+import type { UsageGroup, UsageReport } from "../../db/usage.ts";
+import { formatCost, formatDuration, formatInt, formatTokens } from "../common/format.ts";
+import { CALL_STATUSES, type CallsFilterView, CostCell, PERIOD_LABEL } from "./shell.tsx";
 
 export function FilterForm({ filters: f, models }: { filters: CallsFilterView; models: string[] }) {
   return (

@@ -1,9 +1,9 @@
 /** The building blocks of streamed fragments: SSE framing, appends, out-of-band replacements. */
 import type { Child } from "hono/jsx";
-import { sseFrame } from "../agents/spine/sse.ts";
-import * as F from "./fragments.tsx";
-import { ids } from "./ids.ts";
-import type { RunView } from "./model.ts";
+import { sseFrame } from "../../agents/spine/sse.ts";
+import * as F from "../chat/fragments.tsx";
+import { ids } from "../run/dom_ids.ts";
+import type { RunView } from "../run/run_view.ts";
 
 /** One SSE message (a view-side name for agents/sse.ts sseFrame). */
 export function sseMessage(data: string, opts: { id?: number; event?: string } = {}): string {

@@ -5,13 +5,13 @@
  * attribute, which hono/jsx escapes.
  */
 import type { Child } from "hono/jsx";
-import type { ContentLogging } from "../config.ts";
-import type { LlmCallRow, LlmCallRowStatus, LlmCallSummary } from "../db/llm_calls.ts";
-import type { UsagePeriod } from "../agents/llm/usage_period.ts";
-import type { UsageReport } from "../db/usage.ts";
-import { formatCost } from "./format.ts";
-import { Layout, renderDocument } from "./layout.tsx";
-import { ModelBadge } from "./status.tsx";
+import type { ContentLogging } from "../../config.ts";
+import type { LlmCallRow, LlmCallRowStatus, LlmCallSummary } from "../../db/llm_calls.ts";
+import type { UsagePeriod } from "../../agents/llm/usage_period.ts";
+import type { UsageReport } from "../../db/usage.ts";
+import { formatCost } from "../common/format.ts";
+import { Layout, renderDocument } from "../common/layout.tsx";
+import { ModelBadge } from "../common/badges.tsx";
 
 export const CALL_STATUSES: readonly LlmCallRowStatus[] = ["ok", "error", "cancelled", "timeout"];
 

@@ -1,7 +1,7 @@
 /**
  * foldRun: a pure fold of one run's events into the view model the page renders. It uses the
- * encoder's placement rules (views/ids.ts) and node constructors (views/convert.ts), so a
- * reloaded or past run shows what the live stream showed when it ended.
+ * encoder's placement rules (dom_ids.ts) and node constructors (convert.ts), so a reloaded or
+ * past run shows what the live stream showed when it ended.
  */
 import { contentToText } from "@ag-ui/core";
 import {
@@ -16,10 +16,10 @@ import {
   type ProgressValue,
   type RunEvent,
   type RunResult,
-} from "../agents/spine/events.ts";
+} from "../../agents/spine/events.ts";
 import * as convert from "./convert.ts";
-import { agentNodeId, ids, llmParent, LOG_LIMIT, subagentParent, toolParent } from "./ids.ts";
-import type { RunView, TreeNodeView } from "./model.ts";
+import { agentNodeId, ids, llmParent, LOG_LIMIT, subagentParent, toolParent } from "./dom_ids.ts";
+import type { RunView, TreeNodeView } from "./run_view.ts";
 
 export interface FoldOptions {
   /** Log records kept (the last N). */

@@ -1,8 +1,8 @@
 /** Run-level status: progress, run state, the aria-live status line, connection, usage totals. */
-import type { ProgressValue, RunResult } from "../agents/spine/events.ts";
-import { clampPercent, formatCost, formatDuration, formatInt } from "./format.ts";
-import { ids } from "./ids.ts";
-import type { RunState, RunView } from "./model.ts";
+import type { ProgressValue, RunResult } from "../../agents/spine/events.ts";
+import { clampPercent, formatCost, formatDuration, formatInt } from "../common/format.ts";
+import { ids } from "../run/dom_ids.ts";
+import type { RunState, RunView } from "../run/run_view.ts";
 
 export function ProgressBar({ progress }: { progress: ProgressValue | null }) {
   const pct = clampPercent(progress?.percent);
@@ -126,21 +126,5 @@ export function UsageSummary({ usage, state }: { usage: RunResult | null; state:
         <dd>{formatDuration(usage.durationMs)}</dd>
       </div>
     </dl>
-  );
-}
-
-/** The configured model in the header; the demo model is badged so nobody takes it for a real one. */
-export function ModelBadge({ model, demo }: { model: string; demo: boolean }) {
-  return (
-    <span class="model">
-      <span class="model-label">Model</span> <code>{model}</code>
-      {demo
-        ? (
-          <span class="badge-demo" title="A scripted stand-in for testing, not a real LLM">
-            Demo model
-          </span>
-        )
-        : null}
-    </span>
   );
 }

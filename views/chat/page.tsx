@@ -3,12 +3,12 @@
  * run renders from its folded events exactly as the live stream left it; with `activeRunId` the
  * page re-attaches to the run's event stream and carries on live.
  */
-import { ids } from "./ids.ts";
+import { ids } from "../run/dom_ids.ts";
 import * as F from "./fragments.tsx";
-import { Layout, renderDocument } from "./layout.tsx";
-import type { RunView } from "./model.ts";
+import { ModelBadge } from "../common/badges.tsx";
+import { Layout, renderDocument } from "../common/layout.tsx";
+import type { RunView } from "../run/run_view.ts";
 import { type ConversationItemView, ConversationList } from "./sidebar.tsx";
-import { ConversationIdInput } from "./stream_start.tsx";
 import { settle, type TurnInput, TurnView } from "./transcript.tsx";
 
 export type { TurnInput } from "./transcript.tsx";
@@ -55,7 +55,7 @@ export function ChatDocument(props: ChatPageProps) {
           </a>
           <span class="tagline">Watch AI agents answer</span>
           <a class="topnav-link" href="/calls">LLM calls</a>
-          <F.ModelBadge model={props.model} demo={props.demo} />
+          <ModelBadge model={props.model} demo={props.demo} />
           <F.ConnectionIndicator state={live ? "connecting" : panelRun ? "ended" : "idle"} />
         </header>
 
@@ -101,7 +101,7 @@ export function ChatDocument(props: ChatPageProps) {
               hx-on:keydown={ENTER_SENDS}
             >
             </textarea>
-            <ConversationIdInput conversationId={props.current?.id ?? ""} />
+            <F.ConversationIdInput conversationId={props.current?.id ?? ""} />
             <F.ComposerControls runId={live ? props.activeRunId! : null} />
           </form>
           {live

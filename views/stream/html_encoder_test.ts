@@ -1,18 +1,24 @@
 import assert from "node:assert/strict";
-import { EventType, type RunEvent } from "../agents/spine/events.ts";
-import { foldRun } from "./fold.ts";
-import { LlmHead } from "./fragments.tsx";
-import { ids } from "./ids.ts";
-import { ChatPage } from "./page.tsx";
+import { EventType, type RunEvent } from "../../agents/spine/events.ts";
+import { foldRun } from "../run/fold.ts";
+import { LlmHead } from "../chat/fragments.tsx";
+import { ids } from "../run/dom_ids.ts";
+import { ChatPage } from "../chat/page.tsx";
 import {
   chatErrorFragments,
   chatStartFragments,
   chatStartHtml,
   eventHtml,
   htmlEncoder,
-} from "./stream.tsx";
-import * as td from "./testdata.ts";
-import { applyFragments, attributeNames, outer, parseDoc, parseSse } from "./testdom.ts";
+} from "./html_encoder.tsx";
+import * as td from "../../tests/support/sample_runs.ts";
+import {
+  applyFragments,
+  attributeNames,
+  outer,
+  parseDoc,
+  parseSse,
+} from "../../tests/support/dom.ts";
 
 const ok = td.successRun();
 const find = (evs: RunEvent[], pred: (e: RunEvent["event"]) => boolean) =>

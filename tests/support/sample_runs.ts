@@ -1,7 +1,7 @@
 /**
- * Synthetic runs shaped like the runtime's output (agents/runtime/, agents/runs/), shared by
- * the view tests and the screenshot script: a successful orchestrator → ask_usage_analyst →
- * llm_usage → answer run, a failed run, a cancelled run, and a run full of hostile text.
+ * Synthetic runs shaped like the runtime's output (agents/runtime/, agents/runs/), for the view
+ * tests: a successful orchestrator → ask_usage_analyst → llm_usage → answer run, a failed run, a
+ * cancelled run, and a run full of hostile text.
  */
 import {
   type AgUiEvent,
@@ -12,7 +12,7 @@ import {
   type LlmCallStartedValue,
   type LogLevel,
   type RunEvent,
-} from "../agents/spine/events.ts";
+} from "../../agents/spine/events.ts";
 
 export const CONVERSATION_ID = "c0ffee00-0000-4000-8000-000000000001";
 export const T0 = Date.UTC(2026, 10, 21, 9, 30, 0);

@@ -1,7 +1,7 @@
 /** The prompt of an LLM call as it was sent (each message as text), and the tools offered. */
-import type { ContentLogging } from "../config.ts";
-import { formatInt } from "./format.ts";
-import { parsedArgs, prettyJson } from "./calls_shell.tsx";
+import type { ContentLogging } from "../../config.ts";
+import { formatInt } from "../common/format.ts";
+import { parsedArgs, prettyJson } from "./shell.tsx";
 
 export function PromptPanel(
   { prompt, logging }: { prompt: unknown[] | null; logging: ContentLogging },
