@@ -3,14 +3,14 @@
  * share the server's event loop or count in its RSS): `deno run -A bench/fanout_client.ts URL N`.
  */
 import process from "node:process";
-import { SseParser } from "../agents/spine/sse.ts";
+import { sseReader } from "../tests/support/sse_client.ts";
 
 export const now = () => performance.timeOrigin + performance.now();
 export const cpuMs = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
 };
-/** Connections parsed for latency (fetch + SseParser); the others only count frames. */
+/** Connections parsed for latency (fetch + sseReader); the others only count frames. */
 const SAMPLED = 10;
 /** A phase reports after this even if some connections never finished (cut off). */
 const PHASE_TIMEOUT_MS = 15_000;
@@ -42,7 +42,7 @@ function frameCounter() {
 
 /**
  * stdin: `ping` | `expect <framesPerConnection>`; stdout: `connected`, `pong <now>`, `armed`,
- * `done <json>`. Sampled connections are fetch() + SseParser (latency); the rest are raw TCP
+ * `done <json>`. Sampled connections are fetch() + sseReader (latency); the rest are raw TCP
  * reads that only count frames, so the client costs as little CPU as possible.
  */
 export async function client(url: string, n: number): Promise<void> {
@@ -69,7 +69,7 @@ export async function client(url: string, n: number): Promise<void> {
   const sampled = async (i: number) => {
     const res = await fetch(url);
     return async () => {
-      const parser = new SseParser(), dec = new TextDecoder();
+      const parser = sseReader(), dec = new TextDecoder();
       for await (const chunk of res.body!) {
         const t = now(), msgs = parser.push(dec.decode(chunk, { stream: true }));
         for (const m of msgs) latencies.push(t - JSON.parse(m.data).value.t);

@@ -4,10 +4,9 @@
  */
 import assert from "node:assert/strict";
 import denoConfig from "../deno.json" with { type: "json" };
-import type { SseMessage } from "../agents/spine/sse.ts";
 import { freshPostgres, skipWithoutPostgres } from "./support/db.ts";
 import { postJson, startGlassbox } from "./support/server.ts";
-import { connectSse, sseMessages, takeMessages } from "./support/sse_client.ts";
+import { connectSse, type SseMessage, sseMessages, takeMessages } from "./support/sse_client.ts";
 
 const ignore = await skipWithoutPostgres();
 

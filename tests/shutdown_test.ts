@@ -7,8 +7,7 @@ import { listEvents } from "../db/events.ts";
 import { freshPostgres, skipWithoutPostgres } from "./support/db.ts";
 import { startScriptedLlm } from "./support/scripted_llm.ts";
 import { postJson } from "./support/server.ts";
-import { sseMessages } from "./support/sse_client.ts";
-import type { SseMessage } from "../agents/spine/sse.ts";
+import { type SseMessage, sseMessages } from "./support/sse_client.ts";
 
 const ignore = await skipWithoutPostgres();
 

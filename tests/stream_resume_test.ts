@@ -4,11 +4,16 @@
  * model stream times out. Real Postgres, scripted model server.
  */
 import assert from "node:assert/strict";
-import type { SseMessage } from "../agents/spine/sse.ts";
 import { listEvents } from "../db/events.ts";
 import { skipWithoutPostgres } from "./support/db.ts";
 import { postJson, startStack } from "./support/server.ts";
-import { allMessages, connectSse, sseMessages, takeMessages } from "./support/sse_client.ts";
+import {
+  allMessages,
+  connectSse,
+  type SseMessage,
+  sseMessages,
+  takeMessages,
+} from "./support/sse_client.ts";
 
 const ignore = await skipWithoutPostgres();
 const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i} `);

@@ -7,21 +7,15 @@
 import assert from "node:assert/strict";
 import { skipWithoutPostgres } from "./support/db.ts";
 import { type TestServer, withDemoGlassbox } from "./support/server.ts";
-import {
-  applyFragments,
-  assertInert,
-  type Doc,
-  parseDoc,
-  parseSse,
-  type SseMsg,
-} from "./support/dom.ts";
+import { applyFragments, assertInert, type Doc, parseDoc } from "./support/dom.ts";
+import { parseSse, type SseMessage } from "./support/sse_client.ts";
 
 const ignore = await skipWithoutPostgres();
 const HOSTILE = "Hello <script>alert(1)</script> <img src=x onerror=alert(1)>";
 
 interface Chat {
   res: Response;
-  msgs: SseMsg[];
+  msgs: SseMessage[];
   /** The HTML (unnamed) messages, each parsed. */
   frags: Doc[];
 }

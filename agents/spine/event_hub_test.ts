@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { type Encoder, EventHub } from "./event_hub.ts";
 import { CUSTOM, custom, EventType, type RunEvent } from "./events.ts";
-import { encodeJsonEnvelope, encodeJsonEvent, parseSse } from "./sse.ts";
+import { encodeJsonEnvelope, encodeJsonEvent } from "./sse.ts";
 import {
   allChunks,
   allMessages,
   connectSse,
+  parseSse,
   takeMessages,
 } from "../../tests/support/sse_client.ts";
 

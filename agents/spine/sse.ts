@@ -1,6 +1,6 @@
 /**
- * Server-Sent Events wire format (WHATWG HTML "Server-sent events"): frame writers, the two JSON
- * encodings of a RunEvent, and an incremental parser (tests, CLI clients, benchmarks).
+ * Server-Sent Events wire format (WHATWG HTML "Server-sent events"): frame writers and the two
+ * JSON encodings of a RunEvent. (Reading SSE is eventsource-parser's job: tests/support.)
  *
  * JSON encodings — why two:
  * - `encodeJsonEvent`: `data:` is the AG-UI event object UNCHANGED and the glassbox id rides in the
@@ -63,71 +63,4 @@ export function encodeJsonEnvelope(ev: RunEvent): Uint8Array {
   return utf8.encode(
     `id: ${id}\ndata: ${JSON.stringify({ id, runId, seq, createdAt, event })}\n\n`,
   );
-}
-
-/** A dispatched message as a client sees it. `id` is set only when this message carried one. */
-export interface SseMessage {
-  id?: string;
-  event: string;
-  data: string;
-  retry?: number;
-}
-
-/**
- * Incremental parser: feed decoded text in arbitrary pieces, get complete messages back. Follows
- * the spec's interpretation rules (one optional space after the colon, comments ignored, a message
- * with no data is not dispatched, default event type "message").
- */
-export class SseParser {
-  #buf = "";
-  #data: string[] = [];
-  #event = "";
-  #id: string | undefined;
-  #retry: number | undefined;
-
-  push(text: string): SseMessage[] {
-    this.#buf += text;
-    const out: SseMessage[] = [];
-    const m = /\r\n|\r|\n/g;
-    let start = 0;
-    for (;;) {
-      m.lastIndex = start;
-      const hit = m.exec(this.#buf);
-      // A CR at the very end may be the first half of a CRLF split across pieces: wait.
-      if (!hit || (hit[0] === "\r" && hit.index === this.#buf.length - 1)) break;
-      this.#line(this.#buf.slice(start, hit.index), out);
-      start = hit.index + hit[0].length;
-    }
-    this.#buf = this.#buf.slice(start);
-    return out;
-  }
-
-  #line(line: string, out: SseMessage[]): void {
-    if (line === "") {
-      if (this.#data.length > 0) {
-        const msg: SseMessage = { event: this.#event || "message", data: this.#data.join("\n") };
-        if (this.#id !== undefined) msg.id = this.#id;
-        if (this.#retry !== undefined) msg.retry = this.#retry;
-        out.push(msg);
-      }
-      this.#data = [];
-      this.#event = "";
-      this.#id = this.#retry = undefined;
-      return;
-    }
-    if (line.startsWith(":")) return;
-    const colon = line.indexOf(":");
-    const field = colon < 0 ? line : line.slice(0, colon);
-    let value = colon < 0 ? "" : line.slice(colon + 1);
-    if (value.startsWith(" ")) value = value.slice(1);
-    if (field === "data") this.#data.push(value);
-    else if (field === "event") this.#event = value;
-    else if (field === "id" && !value.includes("\0")) this.#id = value;
-    else if (field === "retry" && /^\d+$/.test(value)) this.#retry = Number(value);
-  }
-}
-
-/** Parses a complete SSE text (an unterminated last message is dropped, as a client would). */
-export function parseSse(text: string): SseMessage[] {
-  return new SseParser().push(text);
 }

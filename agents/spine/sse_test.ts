@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { CUSTOM, custom, type RunEvent } from "./events.ts";
-import { encodeJsonEnvelope, encodeJsonEvent, parseSse, sseFrame, SseParser } from "./sse.ts";
+import { encodeJsonEnvelope, encodeJsonEvent, sseFrame } from "./sse.ts";
+import { parseSse, sseReader } from "../../tests/support/sse_client.ts";
 
 const td = new TextDecoder();
 const ev: RunEvent = {
@@ -23,20 +24,20 @@ Deno.test("sseFrame: fields in order, multi-line data split, CRLF and CR normali
   assert.throws(() => sseFrame({ retry: -1, data: "" }), RangeError);
 });
 
-Deno.test("parseSse round-trips sseFrame, skips comments and data-less messages", () => {
+Deno.test("sseFrame round-trips through eventsource-parser; comments and data-less messages skipped", () => {
   const text = ": hi\n\n" + sseFrame({ id: 1, data: "x\ny" }) + "id: 9\n\n" +
     sseFrame({ event: "e", data: "z", retry: 10 });
   assert.deepEqual(parseSse(text), [
-    { id: "1", event: "message", data: "x\ny" },
+    { id: "1", data: "x\ny" }, // unnamed: EventSource's "message"
     { event: "e", data: "z", retry: 10 },
   ]);
   assert.deepEqual(parseSse("data: unterminated"), []);
 });
 
-Deno.test("SseParser: pieces split anywhere, even inside a CRLF", () => {
+Deno.test("the test SSE reader: pieces split anywhere, even inside a CRLF", () => {
   const text = "id: 1\r\ndata: a\r\n\r\ndata:b\r\rdata: c\n\n";
   for (let cut = 0; cut <= text.length; cut++) {
-    const p = new SseParser();
+    const p = sseReader();
     const got = [...p.push(text.slice(0, cut)), ...p.push(text.slice(cut))];
     assert.deepEqual(got.map((m) => m.data), ["a", "b", "c"], `cut at ${cut}`);
   }
@@ -45,7 +46,7 @@ Deno.test("SseParser: pieces split anywhere, even inside a CRLF", () => {
 Deno.test("encodeJsonEvent: SSE id is the event id, data is the AG-UI event unchanged", () => {
   const [m] = parseSse(td.decode(encodeJsonEvent(ev)));
   assert.equal(m.id, "42");
-  assert.equal(m.event, "message");
+  assert.equal(m.event, undefined); // unnamed: EventSource's "message"
   assert.deepEqual(JSON.parse(m.data), ev.event);
 });
 

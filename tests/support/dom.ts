@@ -1,40 +1,10 @@
 /**
- * Test helpers: parse SSE messages, parse HTML with linkedom, and apply streamed fragments to a
- * page the way htmx 4 does (hx-swap-oob replace by id, `<hx-partial>` appends to its target), so
+ * Test helpers for HTML: parse it with linkedom, and apply streamed fragments to a page the way
+ * htmx 4 does (hx-swap-oob replace by id, `<hx-partial>` appends to its target), so
  * tests can compare "page render after N events" with "page + live stream".
  */
 import assert from "node:assert/strict";
 import { parseHTML } from "linkedom";
-
-export interface SseMsg {
-  id?: string;
-  event?: string;
-  data: string;
-}
-
-/** Parses SSE text into messages (spec rules used by htmx: one optional space after the colon). */
-export function parseSse(input: Uint8Array | string): SseMsg[] {
-  const text = typeof input === "string" ? input : new TextDecoder().decode(input);
-  const out: SseMsg[] = [];
-  let cur: SseMsg | null = null;
-  let data: string[] = [];
-  for (const line of text.split(/\r\n|\r|\n/)) {
-    if (line === "") {
-      if (cur) out.push({ ...cur, data: data.join("\n") });
-      cur = null;
-      data = [];
-      continue;
-    }
-    const i = line.indexOf(":");
-    const field = i < 0 ? line : line.slice(0, i);
-    const value = i < 0 ? "" : line.slice(i + 1).replace(/^ /, "");
-    cur ??= { data: "" };
-    if (field === "data") data.push(value);
-    else if (field === "id") cur.id = value;
-    else if (field === "event") cur.event = value;
-  }
-  return out;
-}
 
 // deno-lint-ignore no-explicit-any
 export type Doc = any;

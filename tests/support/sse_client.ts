@@ -1,8 +1,51 @@
 /**
- * Test-only SSE client: reads a fetch Response body (or any byte stream) as SSE messages
- * incrementally, so a test can stop mid-stream (disconnect) and resume with Last-Event-ID.
+ * Test-only SSE client over npm `eventsource-parser`: parses whole SSE texts, and reads a fetch
+ * Response body (or any byte stream) as SSE messages incrementally, so a test can stop mid-stream
+ * (disconnect) and resume with Last-Event-ID. The benchmarks' clients use it too.
  */
-import { type SseMessage, SseParser } from "../../agents/spine/sse.ts";
+import { createParser } from "eventsource-parser";
+
+/**
+ * A dispatched message as a client sees it. `event` only when the message was named (an unnamed
+ * one is EventSource's "message"), `id` only when this message carried one, `retry` when the
+ * server set a reconnection delay since the previous message.
+ */
+export interface SseMessage {
+  id?: string;
+  event?: string;
+  data: string;
+  retry?: number;
+}
+
+/** An incremental parser: push decoded text in arbitrary pieces, get complete messages back. */
+export function sseReader(): { push(text: string): SseMessage[] } {
+  let out: SseMessage[] = [];
+  let retry: number | undefined;
+  const parser = createParser({
+    onRetry: (ms) => retry = ms,
+    onEvent: ({ id, event, data }) => {
+      const msg: SseMessage = { data };
+      if (id !== undefined) msg.id = id;
+      if (event !== undefined) msg.event = event;
+      if (retry !== undefined) msg.retry = retry;
+      retry = undefined;
+      out.push(msg);
+    },
+  });
+  return {
+    push(text) {
+      parser.feed(text);
+      const done = out;
+      out = [];
+      return done;
+    },
+  };
+}
+
+/** Parses a complete SSE text (an unterminated last message is dropped, as a client would). */
+export function parseSse(input: string | Uint8Array): SseMessage[] {
+  return sseReader().push(typeof input === "string" ? input : new TextDecoder().decode(input));
+}
 
 /**
  * Yields messages as they arrive. Breaking out of the loop, or aborting `signal`, cancels the
@@ -16,7 +59,7 @@ export async function* sseMessages(
   const onAbort = () => reader.cancel(signal?.reason).catch(() => {});
   signal?.addEventListener("abort", onAbort, { once: true });
   const decoder = new TextDecoder();
-  const parser = new SseParser();
+  const parser = sseReader();
   let done = false;
   try {
     while (!signal?.aborted) {
@@ -33,7 +76,6 @@ export async function* sseMessages(
     reader.releaseLock();
   }
 }
-
 /** GET an SSE endpoint, optionally resuming after `lastEventId`. */
 export async function connectSse(
   url: string,

@@ -12,13 +12,8 @@ import {
   htmlEncoder,
 } from "./html_encoder.tsx";
 import * as td from "../../tests/support/sample_runs.ts";
-import {
-  applyFragments,
-  attributeNames,
-  outer,
-  parseDoc,
-  parseSse,
-} from "../../tests/support/dom.ts";
+import { applyFragments, attributeNames, outer, parseDoc } from "../../tests/support/dom.ts";
+import { parseSse } from "../../tests/support/sse_client.ts";
 
 const ok = td.successRun();
 const find = (evs: RunEvent[], pred: (e: RunEvent["event"]) => boolean) =>
