@@ -77,7 +77,7 @@ export async function client(url: string, n: number): Promise<void> {
       }
     };
   };
-  const raw = async (i: number) => {
+  const rawTcp = async (i: number) => {
     const { hostname, port } = new URL(url);
     const conn = await Deno.connect({ hostname, port: Number(port) });
     await conn.write(new TextEncoder().encode(`GET / HTTP/1.1\r\nhost: ${hostname}\r\n\r\n`));
@@ -88,7 +88,7 @@ export async function client(url: string, n: number): Promise<void> {
   };
   for (let i = 0; i < n; i += 100) {
     const batch = Array.from({ length: Math.min(100, n - i) }, (_, j) => i + j);
-    const pumps = await Promise.all(batch.map((k) => k < SAMPLED ? sampled(k) : raw(k)));
+    const pumps = await Promise.all(batch.map((k) => k < SAMPLED ? sampled(k) : rawTcp(k)));
     for (const pump of pumps) pump().catch(() => {});
   }
   out("connected");

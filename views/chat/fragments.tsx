@@ -2,7 +2,8 @@
  * The components shared by the page and the live stream. Pure functions of plain data: the page
  * renders them from a folded RunView, the encoder from single events, and both give the same
  * markup for the same state. Everything model- or user-provided is a text child or attribute,
- * which hono/jsx escapes; nothing here uses raw HTML.
+ * which hono/jsx escapes; the one exception is the final answer, whose Markdown is rendered by
+ * views/common/markdown.ts (raw HTML off, links checked).
  */
 import type { Child } from "hono/jsx";
 import type { RunResult } from "../../agents/spine/events.ts";
