@@ -1,7 +1,6 @@
 /** llm_calls: one row per LLM call attempt, written by RecordingLlmClient; read by the UI/API. */
+import type { LlmCallStatus } from "../agents/spine/events.ts";
 import type { Sql } from "./client.ts";
-
-export type LlmCallRowStatus = "ok" | "error" | "cancelled" | "timeout";
 
 export interface LlmCallRow {
   id: string;
@@ -34,7 +33,7 @@ export interface LlmCallRow {
   firstChunkAt: Date | null;
   endedAt: Date;
   durationMs: number;
-  status: LlmCallRowStatus;
+  status: LlmCallStatus;
   errorType: string | null;
   errorMessage: string | null;
   metadata: Record<string, unknown>;
@@ -49,7 +48,7 @@ export interface LlmCallFilters {
   userId?: string;
   /** Matches the requested model. */
   model?: string;
-  status?: LlmCallRowStatus;
+  status?: LlmCallStatus;
   /** started_at >= from */
   from?: Date;
   /** started_at < to */

@@ -2,7 +2,7 @@
 import OpenAI from "openai";
 import type { Config, ContentLogging } from "../../config.ts";
 import type { LlmCallRow } from "../../db/llm_calls.ts";
-import type { LlmCallFinishedValue } from "../spine/events.ts";
+import type { LlmCallFailure, LlmCallFinishedValue } from "../spine/events.ts";
 import { callCostUsd } from "./cost.ts";
 import {
   promptForLog,
@@ -15,7 +15,7 @@ import { ObserverError, type ResponseAccumulator } from "./stream.ts";
 import type { LlmCallScope, LlmRequest, LlmResult } from "./types.ts";
 
 export interface Failure {
-  status: "error" | "cancelled" | "timeout";
+  status: LlmCallFailure;
   /** http_429, http_500…, network, incomplete_stream, timeout, cancelled, observer… */
   errorType: string;
   message: string;

@@ -1,6 +1,6 @@
 /** What callers of the recording LLM client give it and get back: requests, scopes, observers, results. */
 import type OpenAI from "openai";
-import type { LlmCallFinishedValue, LlmCallStartedValue } from "../spine/events.ts";
+import type { LlmCallFailure, LlmCallFinishedValue, LlmCallStartedValue } from "../spine/events.ts";
 
 export type ChatMessage = OpenAI.Chat.ChatCompletionMessageParam;
 export type ChatTool = OpenAI.Chat.ChatCompletionTool;
@@ -62,7 +62,7 @@ export interface LlmResult {
 /** Thrown when a call (after its retries) did not succeed; its rows are already written. */
 export class LlmCallError extends Error {
   constructor(
-    readonly status: "error" | "cancelled" | "timeout",
+    readonly status: LlmCallFailure,
     readonly errorType: string,
     message: string,
   ) {

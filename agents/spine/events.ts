@@ -60,7 +60,11 @@ export interface LlmCallStartedValue {
   startedAt: number;
 }
 
-export type LlmCallStatus = "ok" | "error" | "cancelled" | "timeout";
+/** How an LLM call attempt ended; the llm_calls.status column's CHECK lists the same four. */
+export const LLM_CALL_STATUSES = ["ok", "error", "cancelled", "timeout"] as const;
+export type LlmCallStatus = typeof LLM_CALL_STATUSES[number];
+/** The statuses of a call that did not succeed. */
+export type LlmCallFailure = Exclude<LlmCallStatus, "ok">;
 
 export interface LlmCallFinishedValue {
   callId: string;

@@ -1,6 +1,7 @@
 /** GET /api/v1/llm-calls — every recorded LLM call, filtered and paginated (newest first). */
 import { Hono } from "hono";
 import { z } from "zod";
+import { LLM_CALL_STATUSES } from "../../agents/spine/events.ts";
 import { listLlmCalls, LlmCallQueryError } from "../../db/llm_calls.ts";
 import type { AppDeps } from "../deps.ts";
 import { apiError, UUID_RE, zodMessage } from "../errors.ts";
@@ -10,7 +11,7 @@ const Query = z.object({
   conversation_id: z.string().regex(UUID_RE, "must be a UUID").optional(),
   user_id: z.string().min(1).max(200).optional(),
   model: z.string().min(1).max(200).optional(),
-  status: z.enum(["ok", "error", "cancelled", "timeout"]).optional(),
+  status: z.enum(LLM_CALL_STATUSES).optional(),
   from: z.string().datetime({ offset: true }).optional(),
   to: z.string().datetime({ offset: true }).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),

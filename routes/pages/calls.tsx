@@ -8,7 +8,8 @@ import { z } from "zod";
 import { getLlmCall, listLlmCalls, LlmCallQueryError } from "../../db/llm_calls.ts";
 import { periodStart, USAGE_PERIODS } from "../../agents/llm/usage_period.ts";
 import { usageReport } from "../../db/usage.ts";
-import { CALL_STATUSES, type CallsFilterView, CallsProblemPage } from "../../views/calls/shell.tsx";
+import { LLM_CALL_STATUSES } from "../../agents/spine/events.ts";
+import { type CallsFilterView, CallsProblemPage } from "../../views/calls/shell.tsx";
 import { CallsPage, callsUrl } from "../../views/calls/list.tsx";
 import { CallDetailPage } from "../../views/calls/detail.tsx";
 import { assetVersion } from "../../static/assets.ts";
@@ -21,8 +22,8 @@ const Query = z.object({
   period: z.enum(USAGE_PERIODS, {
     errorMap: () => ({ message: `must be one of ${USAGE_PERIODS.join(", ")}` }),
   }).default("all"),
-  status: z.enum(CALL_STATUSES as ["ok", "error", "cancelled", "timeout"], {
-    errorMap: () => ({ message: `must be one of ${CALL_STATUSES.join(", ")}` }),
+  status: z.enum(LLM_CALL_STATUSES, {
+    errorMap: () => ({ message: `must be one of ${LLM_CALL_STATUSES.join(", ")}` }),
   }).optional(),
   model: z.string().max(200, "must be at most 200 characters").optional(),
   user_id: z.string().max(200, "must be at most 200 characters").optional(),

@@ -6,14 +6,13 @@
  */
 import type { Child } from "hono/jsx";
 import type { ContentLogging } from "../../config.ts";
-import type { LlmCallRow, LlmCallRowStatus, LlmCallSummary } from "../../db/llm_calls.ts";
+import { LLM_CALL_STATUSES, type LlmCallStatus } from "../../agents/spine/events.ts";
+import type { LlmCallRow, LlmCallSummary } from "../../db/llm_calls.ts";
 import type { UsagePeriod } from "../../agents/llm/usage_period.ts";
 import type { UsageReport } from "../../db/usage.ts";
 import { formatCost } from "../common/format.ts";
 import { Layout, renderDocument } from "../common/layout.tsx";
 import { ModelBadge } from "../common/badges.tsx";
-
-export const CALL_STATUSES: readonly LlmCallRowStatus[] = ["ok", "error", "cancelled", "timeout"];
 
 export const PERIOD_LABEL: Record<UsagePeriod, string> = {
   today: "Today (UTC)",
@@ -25,7 +24,7 @@ export const PERIOD_LABEL: Record<UsagePeriod, string> = {
 /** The filters as the form shows them ("" = not set). */
 export interface CallsFilterView {
   period: UsagePeriod;
-  status: LlmCallRowStatus | "";
+  status: LlmCallStatus | "";
   model: string;
   userId: string;
   runId: string;
@@ -162,7 +161,7 @@ export function ModelName({ request, response }: { request: string; response: st
   );
 }
 
-export function StatusBadge({ status }: { status: LlmCallRowStatus }) {
-  const known = CALL_STATUSES.includes(status) ? status : "error";
+export function StatusBadge({ status }: { status: LlmCallStatus }) {
+  const known = (LLM_CALL_STATUSES as readonly string[]).includes(status) ? status : "error";
   return <span class={`badge badge-${known}`}>{status}</span>;
 }

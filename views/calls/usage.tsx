@@ -2,7 +2,8 @@
 import type { UsagePeriod } from "../../agents/llm/usage_period.ts";
 import type { UsageGroup, UsageReport } from "../../db/usage.ts";
 import { formatCost, formatDuration, formatInt, formatTokens } from "../common/format.ts";
-import { CALL_STATUSES, type CallsFilterView, CostCell, PERIOD_LABEL } from "./shell.tsx";
+import { LLM_CALL_STATUSES } from "../../agents/spine/events.ts";
+import { type CallsFilterView, CostCell, PERIOD_LABEL } from "./shell.tsx";
 
 export function FilterForm({ filters: f, models }: { filters: CallsFilterView; models: string[] }) {
   return (
@@ -19,7 +20,7 @@ export function FilterForm({ filters: f, models }: { filters: CallsFilterView; m
         <span>Status</span>
         <select name="status">
           <option value="" selected={f.status === ""}>Any</option>
-          {CALL_STATUSES.map((s) => (
+          {LLM_CALL_STATUSES.map((s) => (
             <Option
               key={s}
               value={s}
