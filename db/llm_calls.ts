@@ -1,6 +1,7 @@
 /** llm_calls: one row per LLM call attempt, written by RecordingLlmClient; read by the UI/API. */
 import type { LlmCallStatus } from "../agents/spine/events.ts";
 import type { Sql } from "./client.ts";
+import { UUID_RE } from "./uuid.ts";
 
 export interface LlmCallRow {
   id: string;
@@ -99,7 +100,7 @@ export async function listLlmCalls(
     throw new LlmCallQueryError("limit must be an integer from 1 to 500");
   }
   for (const [name, v] of [["runId", f.runId], ["conversationId", f.conversationId]]) {
-    if (v !== undefined && !UUID.test(v)) throw new LlmCallQueryError(`${name} is not a uuid`);
+    if (v !== undefined && !UUID_RE.test(v)) throw new LlmCallQueryError(`${name} is not a uuid`);
   }
   for (const [name, d] of [["from", f.from], ["to", f.to]] as const) {
     if (d !== undefined && Number.isNaN(d.getTime())) {
@@ -132,7 +133,7 @@ export async function listLlmCalls(
 
 /** Every attempt of a run, oldest first, with content. */
 export async function llmCallsForRun(sql: Sql, runId: string): Promise<LlmCallRow[]> {
-  if (!UUID.test(runId)) return [];
+  if (!UUID_RE.test(runId)) return [];
   const rows = await sql`
     SELECT ${sql([...SUMMARY_COLUMNS, ...CONTENT_COLUMNS])} FROM llm_calls
     WHERE run_id = ${runId} ORDER BY started_at, attempt, id`;
@@ -140,13 +141,11 @@ export async function llmCallsForRun(sql: Sql, runId: string): Promise<LlmCallRo
 }
 
 export async function getLlmCall(sql: Sql, id: string): Promise<LlmCallRow | null> {
-  if (!UUID.test(id)) return null;
+  if (!UUID_RE.test(id)) return null;
   const [row] = await sql`
     SELECT ${sql([...SUMMARY_COLUMNS, ...CONTENT_COLUMNS])} FROM llm_calls WHERE id = ${id}`;
   return row ? toRow(row) : null;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const SUMMARY_COLUMNS = [
   "id",
@@ -201,7 +200,7 @@ function encodeCursor(us: number, id: string): string {
 function decodeCursor(cursor: string): { us: number; id: string } {
   try {
     const [us, id] = JSON.parse(atob(cursor.replace(/-/g, "+").replace(/_/g, "/")));
-    if (Number.isSafeInteger(us) && typeof id === "string" && UUID.test(id)) return { us, id };
+    if (Number.isSafeInteger(us) && typeof id === "string" && UUID_RE.test(id)) return { us, id };
   } catch { /* reported below */ }
   throw new LlmCallQueryError("invalid cursor");
 }

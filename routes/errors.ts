@@ -32,8 +32,6 @@ export async function readJson(
   }
 }
 
-export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** How a refused run start is told to the client; null for errors that are ours (a 500). */
 export function runStartRefusal(
   err: unknown,

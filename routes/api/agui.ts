@@ -11,7 +11,8 @@ import { EventType, type RunEvent } from "../../agents/spine/events.ts";
 import { encodeJsonEvent } from "../../agents/spine/sse.ts";
 import type { ChatMessage } from "../../agents/llm/types.ts";
 import type { AppDeps } from "../deps.ts";
-import { apiError, readJson, runStartRefusal, UUID_RE, zodMessage } from "../errors.ts";
+import { apiError, readJson, runStartRefusal, zodMessage } from "../errors.ts";
+import { UUID_RE } from "../../db/uuid.ts";
 import { openRunStream, sseResponse } from "../run_stream.ts";
 
 /** Text of a message's content (a string, or the text parts of a multimodal list). */

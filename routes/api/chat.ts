@@ -4,7 +4,8 @@ import { z } from "zod";
 import { encodeJsonEnvelope } from "../../agents/spine/sse.ts";
 import type { StartRunInput } from "../../agents/runs/run_manager.ts";
 import type { AppDeps } from "../deps.ts";
-import { apiError, readJson, runStartRefusal, UUID_RE, zodMessage } from "../errors.ts";
+import { apiError, readJson, runStartRefusal, zodMessage } from "../errors.ts";
+import { UUID_RE } from "../../db/uuid.ts";
 import { openRunStream, sseResponse } from "../run_stream.ts";
 
 export const ChatBody = z.object({

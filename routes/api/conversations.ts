@@ -2,7 +2,8 @@
 import { Hono } from "hono";
 import { getConversation, listConversations, listMessages } from "../../db/conversations.ts";
 import type { AppDeps } from "../deps.ts";
-import { apiError, UUID_RE } from "../errors.ts";
+import { apiError } from "../errors.ts";
+import { UUID_RE } from "../../db/uuid.ts";
 
 export function conversationsApi(deps: AppDeps): Hono {
   const app = new Hono();

@@ -4,7 +4,8 @@ import { z } from "zod";
 import { LLM_CALL_STATUSES } from "../../agents/spine/events.ts";
 import { listLlmCalls, LlmCallQueryError } from "../../db/llm_calls.ts";
 import type { AppDeps } from "../deps.ts";
-import { apiError, UUID_RE, zodMessage } from "../errors.ts";
+import { apiError, zodMessage } from "../errors.ts";
+import { UUID_RE } from "../../db/uuid.ts";
 
 const Query = z.object({
   run_id: z.string().regex(UUID_RE, "must be a UUID").optional(),

@@ -3,7 +3,8 @@ import { Hono } from "hono";
 import { encodeJsonEnvelope } from "../../agents/spine/sse.ts";
 import { getRun, runUsage } from "../../db/runs.ts";
 import type { AppDeps } from "../deps.ts";
-import { apiError, UUID_RE } from "../errors.ts";
+import { apiError } from "../errors.ts";
+import { UUID_RE } from "../../db/uuid.ts";
 import { openRunStream, resumeAfter, sseResponse } from "../run_stream.ts";
 
 export function runsApi(deps: AppDeps): Hono {

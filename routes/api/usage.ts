@@ -4,7 +4,8 @@ import { z } from "zod";
 import { periodStart, USAGE_PERIODS } from "../../agents/llm/usage_period.ts";
 import { usageReport } from "../../db/usage.ts";
 import type { AppDeps } from "../deps.ts";
-import { apiError, UUID_RE, zodMessage } from "../errors.ts";
+import { apiError, zodMessage } from "../errors.ts";
+import { UUID_RE } from "../../db/uuid.ts";
 
 const Query = z.object({
   period: z.enum(USAGE_PERIODS).default("all"),

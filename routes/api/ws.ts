@@ -22,7 +22,8 @@ import { getRun } from "../../db/runs.ts";
 import { ChatBody } from "./chat.ts";
 import { logsBacklog } from "./logs.ts";
 import type { AppDeps } from "../deps.ts";
-import { runStartRefusal, UUID_RE, zodMessage } from "../errors.ts";
+import { runStartRefusal, zodMessage } from "../errors.ts";
+import { UUID_RE } from "../../db/uuid.ts";
 import { openRunStream } from "../run_stream.ts";
 import { LOGS_TOPIC } from "../../agents/spine/journal.ts";
 

@@ -14,7 +14,7 @@ import { CallsPage, callsUrl } from "../../views/calls/list.tsx";
 import { CallDetailPage } from "../../views/calls/detail.tsx";
 import { assetVersion } from "../../static/assets.ts";
 import type { AppDeps } from "../deps.ts";
-import { UUID_RE } from "../errors.ts";
+import { UUID_RE } from "../../db/uuid.ts";
 
 const KEYS = ["period", "status", "model", "user_id", "run_id", "limit", "cursor"] as const;
 

@@ -14,7 +14,8 @@ import { getConversation, listConversations, listMessages } from "../../db/conve
 import { listEventsOfRuns } from "../../db/events.ts";
 import { getRun, runsForConversation } from "../../db/runs.ts";
 import type { AppDeps } from "../deps.ts";
-import { runStartRefusal, UUID_RE } from "../errors.ts";
+import { runStartRefusal } from "../errors.ts";
+import { UUID_RE } from "../../db/uuid.ts";
 import { openRunStream, resumeAfter, sseResponse } from "../run_stream.ts";
 
 const MAX_MESSAGE = 32_000;
