@@ -29,7 +29,7 @@ const LINK_SCHEMES = new Set(["http", "https", "mailto"]);
 /** Called with the URL as markdown-it will write it (entities decoded, then percent-encoded). */
 md.validateLink = (url: string): boolean => {
   // Browsers ignore ASCII whitespace and control characters inside a scheme.
-  const u = url.replace(/[\u0000-\u0020\u007f]/g, "").toLowerCase();
+  const u = url.replace(/[\p{Cc} ]/gu, "").toLowerCase();
   const scheme = SCHEME.exec(u)?.[1];
   if (scheme !== undefined) return LINK_SCHEMES.has(scheme);
   // Relative: on this site, so not "//host", and no colon before the path (no scheme lookalike).
