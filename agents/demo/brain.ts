@@ -6,6 +6,7 @@
  */
 import type OpenAI from "openai";
 import type { ChatMessage } from "../llm/types.ts";
+import { truncate } from "../spine/text.ts";
 
 export interface DemoToolCall {
   id: string;
@@ -208,10 +209,11 @@ const EXAMPLES: Record<IntentKind, string> = {
   calc: "“What is 17 * 23?”",
   usage: "“How many tokens have I used today?”",
 };
+/** Characters of the question echoed before "…". */
 const MAX_ECHO = 300;
 
 function demoIntroduction(question: string, input: DemoInput): string {
-  const echo = question.length > MAX_ECHO ? `${question.slice(0, MAX_ECHO)}…` : question;
+  const echo = truncate(question, MAX_ECHO + 1);
   const doable = input.toolsAllowed
     ? INTENTS.filter((i) => toolFor(i, input.toolNames)).map((i) => EXAMPLES[i.kind])
     : [];

@@ -4,13 +4,8 @@ import type { Config, ContentLogging } from "../../config.ts";
 import type { LlmCallRow } from "../../db/llm_calls.ts";
 import type { LlmCallFailure, LlmCallFinishedValue } from "../spine/events.ts";
 import { callCostUsd } from "./cost.ts";
-import {
-  promptForLog,
-  storable,
-  storableJson,
-  textForLog,
-  toolCallsForLog,
-} from "./content_policy.ts";
+import { promptForLog, textForLog, toolCallsForLog } from "./content_policy.ts";
+import { storable, storableJson } from "../spine/text.ts";
 import { ObserverError, type ResponseAccumulator } from "./stream.ts";
 import type { LlmCallScope, LlmRequest, LlmResult } from "./types.ts";
 

@@ -4,6 +4,7 @@
  */
 import type { LogRecord } from "@logtape/logtape";
 import type { LogLevel, LogValue } from "../spine/events.ts";
+import { clip } from "../spine/text.ts";
 
 /** Caps for what is forwarded to a run (it ends up in the events table and in browsers). */
 export const LIMITS = {
@@ -98,7 +99,7 @@ function safeProperties(props: Record<string, unknown>): Record<string, unknown>
     return { _unserializable: true };
   }
   if (json.length <= LIMITS.propertiesJson) return out;
-  return { _truncated: true, _preview: json.slice(0, LIMITS.propertiesJson) };
+  return { _truncated: true, _preview: clip(json, LIMITS.propertiesJson) };
 }
 
 /** A plain-JSON copy: no cycles, bigints, functions, symbols or huge strings/arrays. */
@@ -163,6 +164,8 @@ function jsonSafe(v: unknown, depth: number, seen: WeakSet<object>): unknown {
   }
 }
 
+/** At most `max` units of `s` (cut code-point safe), and how much was left out. */
 function truncate(s: string, max: number): string {
-  return s.length <= max ? s : `${s.slice(0, max)}… (${s.length - max} more chars)`;
+  const head = clip(s, max);
+  return head.length === s.length ? s : `${head}… (${s.length - head.length} more chars)`;
 }

@@ -211,6 +211,24 @@ Deno.test("forwarded properties are JSON-safe and size-limited", async () => {
   }
 });
 
+Deno.test("forwarded text is cut at code points: no half emoji in a stored log value", async () => {
+  const c = await setup();
+  try {
+    const cut = (n: number) => "x".repeat(n - 1) + "😀".repeat(10);
+    withRunContext({ runId: "r", agent: "a" }, () => {
+      getLogger().info("{s}", { s: cut(LIMITS.string) });
+      getLogger().info(cut(LIMITS.message));
+    });
+    const [prop, msg] = c.forwarded.map((f) => f.value);
+    const s = (prop.properties as { s: string }).s;
+    assert.ok(s.isWellFormed() && s.startsWith("x".repeat(LIMITS.string - 1) + "…"), s);
+    assert.ok(msg.message.isWellFormed(), msg.message);
+    assert.match(msg.message, /… \(\d+ more chars\)$/);
+  } finally {
+    await resetLogging();
+  }
+});
+
 Deno.test("a record logged while forwarding is not forwarded again; onRunLog errors never throw", async () => {
   let calls = 0;
   const lines: string[] = [];

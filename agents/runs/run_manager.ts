@@ -8,6 +8,7 @@ import type { Sql } from "../../db/client.ts";
 import * as conversations from "../../db/conversations.ts";
 import { getRun, insertRun } from "../../db/runs.ts";
 import { type AgUiEvent, CUSTOM, custom, EventType } from "../spine/events.ts";
+import { clip } from "../spine/text.ts";
 import type { Journals } from "../spine/journal.ts";
 import { getLogger, withRunContext } from "../logging/logging.ts";
 import { ProgressTracker } from "../runtime/progress.ts";
@@ -20,6 +21,11 @@ import type { ChatMessage, LlmClient } from "../llm/types.ts";
 import type { AgentDef } from "../runtime/types.ts";
 
 const log = getLogger("runs");
+
+/** A new conversation's title: its first message on one line, cut to 80 characters. */
+export function conversationTitle(firstMessage: string): string {
+  return clip(firstMessage.replace(/\s+/g, " ").trim(), 80);
+}
 
 export interface StartRunInput {
   message: string;
@@ -104,7 +110,7 @@ export class RunManager {
         } else if (input.conversationId && !input.createConversation) {
           throw new NotFoundError(`conversation ${conversationId} not found`);
         } else {
-          const title = input.message.replace(/\s+/g, " ").trim().slice(0, 80);
+          const title = conversationTitle(input.message);
           await conversations.createConversation(tx, { id: conversationId, userId, title });
         }
         await insertRun(tx, { id: runId, conversationId, userId, agent: agent.name });

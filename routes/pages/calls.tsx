@@ -9,6 +9,7 @@ import { getLlmCall, listLlmCalls, LlmCallQueryError } from "../../db/llm_calls.
 import { periodStart, USAGE_PERIODS } from "../../agents/llm/usage_period.ts";
 import { usageReport } from "../../db/usage.ts";
 import { LLM_CALL_STATUSES } from "../../agents/spine/events.ts";
+import { truncate } from "../../agents/spine/text.ts";
 import { type CallsFilterView, CallsProblemPage } from "../../views/calls/shell.tsx";
 import { CallsPage, callsUrl } from "../../views/calls/list.tsx";
 import { CallDetailPage } from "../../views/calls/detail.tsx";
@@ -63,7 +64,7 @@ export function callsPages(deps: AppDeps): Hono {
         c,
         parsed.error.issues.map((i) => {
           const key = String(i.path[0] ?? "query");
-          const got = raw[key] === undefined ? "" : ` (got “${truncateValue(raw[key])}”)`;
+          const got = raw[key] === undefined ? "" : ` (got “${truncate(raw[key], 60)}”)`;
           return `${key} ${i.message}${got}.`;
         }).join(" "),
       );
@@ -128,8 +129,4 @@ export function callsPages(deps: AppDeps): Hono {
   });
 
   return app;
-}
-
-function truncateValue(v: string): string {
-  return v.length > 60 ? `${v.slice(0, 59)}…` : v;
 }

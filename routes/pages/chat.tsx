@@ -4,6 +4,8 @@
  * re-attaches a reloaded page; POST /runs/:id/cancel is the Stop button.
  */
 import { type Context, Hono } from "hono";
+import { conversationTitle } from "../../agents/runs/run_manager.ts";
+import { clip } from "../../agents/spine/text.ts";
 import { htmlEncoder } from "../../views/stream/html_encoder.tsx";
 import { chatErrorFragments, chatStartFragments } from "../../views/stream/chat_start.tsx";
 import { ChatPage, type TurnInput } from "../../views/chat/page.tsx";
@@ -88,8 +90,8 @@ export function pageRoutes(deps: AppDeps): Hono {
       userMessage: message,
       newConversation: conversationId ? undefined : {
         id: handle.conversationId,
-        title: message.replace(/\s+/g, " ").slice(0, 80),
-        preview: message.slice(0, 140),
+        title: conversationTitle(message),
+        preview: clip(message, 140),
         messageCount: 1,
         updatedAt: Date.now(),
       },

@@ -1,5 +1,6 @@
 /** The conversation list: most recent first, each with its preview and message count. */
-import { formatAge, truncate } from "../common/format.ts";
+import { truncate } from "../../agents/spine/text.ts";
+import { formatAge } from "../common/format.ts";
 import { ids } from "../run/dom_ids.ts";
 
 /** What the sidebar needs of a conversation (db/conversations.ts ConversationSummary fits). */

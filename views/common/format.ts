@@ -54,9 +54,3 @@ export function clampPercent(p: number | null | undefined): number {
   if (p === null || p === undefined || !Number.isFinite(p)) return 0;
   return Math.max(0, Math.min(100, Math.round(p)));
 }
-
-/** Shortens long text for previews; keeps whole code points. */
-export function truncate(text: string, max: number): string {
-  const chars = Array.from(text);
-  return chars.length <= max ? text : `${chars.slice(0, max - 1).join("")}…`;
-}
