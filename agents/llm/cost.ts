@@ -1,4 +1,7 @@
-/** What one LLM call cost, from the configured price table (USD per million tokens). */
+/**
+ * What one LLM call cost, from the configured price table (USD per million tokens), and how an
+ * amount in USD is written everywhere (answers, panels, pages).
+ */
 import type { Config } from "../../config.ts";
 
 /** Token counts as the provider reported them; null fields were not reported (never guessed). */
@@ -37,4 +40,17 @@ export function callCostUsd(
 function priceOf(prices: Config["prices"], model: string) {
   // hasOwn: a model named "constructor" or "toString" must not find Object.prototype members.
   return Object.hasOwn(prices, model) ? prices[model] : undefined;
+}
+
+/**
+ * "$12.34", "$0.0123", "$0.000100", "$0.00000012": cents from $1, four decimals from 1¢, below
+ * that six decimals, or more (up to the eight stored) so that two significant digits show.
+ */
+export function formatUsd(usd: number): string {
+  if (usd === 0) return "$0.00";
+  const abs = Math.abs(usd);
+  if (abs >= 1) return `$${usd.toFixed(2)}`;
+  if (abs >= 0.01) return `$${usd.toFixed(4)}`;
+  const decimals = Math.min(8, Math.max(6, 1 - Math.floor(Math.log10(abs))));
+  return `$${usd.toFixed(decimals)}`;
 }

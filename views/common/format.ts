@@ -1,4 +1,5 @@
 /** Number, time and money formatting for the UI. Fixed locale so output does not depend on the host. */
+import { formatUsd } from "../../agents/llm/cost.ts";
 
 const int = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 
@@ -14,12 +15,10 @@ export function formatTokens(n: number | null | undefined): string {
   return `${(n / 1_000_000).toFixed(1)}M`;
 }
 
-/** null → "unknown" (a price was missing); small amounts keep significant digits. */
+/** In USD as everywhere (agents/llm/cost.ts formatUsd); null → "unknown" (a price was missing). */
 export function formatCost(usd: number | null | undefined): string {
   if (usd === null || usd === undefined || !Number.isFinite(usd)) return "unknown";
-  if (usd === 0) return "$0.00";
-  if (usd < 0.01) return `$${usd.toPrecision(2)}`;
-  return `$${usd.toFixed(usd < 1 ? 4 : 2)}`;
+  return formatUsd(usd);
 }
 
 export function formatDuration(ms: number | null | undefined): string {

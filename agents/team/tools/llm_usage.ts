@@ -2,6 +2,7 @@
  * Lets agents answer "what has Glassbox spent?" from its own llm_calls records. The first
  * paragraph of the answer is a self-contained summary (the demo model quotes only that).
  */
+import { formatUsd } from "../../llm/cost.ts";
 import { USAGE_PERIODS, type UsagePeriod } from "../../llm/usage_period.ts";
 import {
   type ToolDef,
@@ -26,13 +27,8 @@ const PERIOD_WORDS: Record<UsagePeriod, string> = {
 const int = (n: number) => Math.round(n).toLocaleString("en-US");
 const plural = (n: number, word: string) => `${int(n)} ${word}${n === 1 ? "" : "s"}`;
 
-export function formatUsd(usd: number): string {
-  if (usd === 0) return "$0.00";
-  return `$${usd.toFixed(usd >= 1 ? 2 : usd >= 0.01 ? 4 : 6)}`;
-}
-
 /** "$0.0123", "$0.0123 (cost unknown for 2 calls)" or "cost unknown": never a made-up zero. */
-export function formatCost(g: UsageGroup): string {
+export function costPhrase(g: UsageGroup): string {
   if (g.costUsd === null) return "cost unknown";
   if (g.callsWithoutCost === 0) return formatUsd(g.costUsd);
   return `${formatUsd(g.costUsd)} (cost unknown for ${plural(g.callsWithoutCost, "call")})`;
@@ -52,11 +48,11 @@ export function formatUsageReport(r: UsageReport, scope: UsageScope, period: Usa
   const t = r.totals;
   if (t.calls === 0) return `No LLM calls are recorded for ${where}.`;
   const summary = `LLM usage for ${where}: **${plural(t.calls, "call")}**, ${formatTokens(t)}, ` +
-    `${formatCost(t)}. Failures: ${plural(t.errors, "error")}, ` +
+    `${costPhrase(t)}. Failures: ${plural(t.errors, "error")}, ` +
     `${plural(t.timeouts, "timeout")}, ${int(t.cancelled)} cancelled. ` +
     `Median latency ${ms(t.p50LatencyMs)}; median time to first token ${ms(t.p50TtftMs)}.`;
   const line = (name: string, g: UsageGroup) =>
-    `- ${name}: ${plural(g.calls, "call")}, ${formatTokens(g)}, ${formatCost(g)}`;
+    `- ${name}: ${plural(g.calls, "call")}, ${formatTokens(g)}, ${costPhrase(g)}`;
   return [
     summary,
     ["By model:", ...r.byModel.map((g) => line(g.model, g))].join("\n"),

@@ -3,7 +3,7 @@ import { freshPostgres, skipWithoutPostgres } from "../../../tests/support/db.ts
 import type { Sql } from "../../../db/client.ts";
 import { periodStart } from "../../llm/usage_period.ts";
 import { usageCapability } from "../../runs/usage_capability.ts";
-import { formatCost, llmUsageTool } from "./llm_usage.ts";
+import { costPhrase, llmUsageTool } from "./llm_usage.ts";
 import type { ToolContext, UsageQuery } from "../../runtime/types.ts";
 
 const ignore = await skipWithoutPostgres();
@@ -186,7 +186,7 @@ Deno.test({
       const u2 = await usageReport(db.sql, { scope: "user", userId: "u2" });
       assert.equal(u2.totals.costUsd, null);
       assert.equal(u2.totals.p50LatencyMs, null); // no successful call
-      assert.equal(formatCost(u2.totals), "cost unknown");
+      assert.equal(costPhrase(u2.totals), "cost unknown");
     } finally {
       await db.close();
     }
