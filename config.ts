@@ -1,4 +1,5 @@
-/** Configuration from environment variables, validated once at start-up. */
+/** Configuration from environment variables, validated once at start-up (zod). */
+import { z } from "zod";
 
 export type ContentLogging = { mode: "full" } | { mode: "off" } | {
   mode: "truncate";
@@ -34,73 +35,99 @@ export class ConfigError extends Error {
 
 /** Parses and validates; throws ConfigError listing every bad value at once. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const problems: string[] = [];
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === "") return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      problems.push(`${name}=${JSON.stringify(raw)} must be an integer from ${min} to ${max}`);
-      return fallback;
+  // Empty counts as unset (docker-compose style `VAR=`).
+  const vars = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ""));
+  const parsed = envSchema(vars).safeParse(vars);
+  if (!parsed.success) {
+    // One problem per variable (its schema's first complaint), in the schema's order.
+    const byVar = new Map<string, string>();
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0]);
+      if (!byVar.has(name)) byVar.set(name, issue.message);
     }
-    return n;
+    throw new ConfigError([...byVar.values()]);
+  }
+  const v = parsed.data;
+  const usesDemo = !v.OPENAI_BASE_URL && !v.OPENAI_API_KEY;
+  return {
+    port: v.PORT,
+    databaseUrl: v.DATABASE_URL ?? null,
+    openaiBaseUrl: v.OPENAI_BASE_URL ?? null,
+    openaiApiKey: v.OPENAI_API_KEY ?? null,
+    model: v.GLASSBOX_MODEL ?? (usesDemo ? DEMO_MODEL : "gpt-4o-mini"),
+    dataDir: v.GLASSBOX_DATA ?? ".glassbox",
+    contentLogging: v.GLASSBOX_LOG_CONTENT,
+    prices: v.GLASSBOX_PRICES,
+    demoChunkDelayMs: v.GLASSBOX_DEMO_DELAY_MS,
+    llmIdleTimeoutMs: v.GLASSBOX_LLM_IDLE_TIMEOUT_MS,
+    llmMaxAttempts: v.GLASSBOX_LLM_MAX_ATTEMPTS,
   };
-  const url = (name: string, protocols: string[]): string | null => {
-    const raw = env[name];
-    if (!raw) return null;
-    try {
-      const u = new URL(raw);
-      if (!protocols.includes(u.protocol)) {
-        problems.push(`${name} must start with ${protocols.join(" or ")} (got ${u.protocol})`);
-      }
-      return raw;
-    } catch {
-      problems.push(`${name} is not a URL`);
-      return null;
-    }
-  };
+}
 
-  const port = int("PORT", 8000, 0, 65535);
-  const databaseUrl = url("DATABASE_URL", ["postgres:", "postgresql:"]);
-  const openaiBaseUrl = url("OPENAI_BASE_URL", ["http:", "https:"]);
-  const openaiApiKey = env.OPENAI_API_KEY || null;
-  const usesDemo = !openaiBaseUrl && !openaiApiKey;
-  const model = env.GLASSBOX_MODEL || (usesDemo ? DEMO_MODEL : "gpt-4o-mini");
-  const contentLogging = parseContentLogging(env.GLASSBOX_LOG_CONTENT, problems);
-  const prices = parsePrices(env.GLASSBOX_PRICES, problems);
-
-  const config: Config = {
-    port,
-    databaseUrl,
-    openaiBaseUrl,
-    openaiApiKey,
-    model,
-    dataDir: env.GLASSBOX_DATA || ".glassbox",
-    contentLogging,
-    prices,
-    demoChunkDelayMs: int("GLASSBOX_DEMO_DELAY_MS", 25, 0, 10_000),
-    llmIdleTimeoutMs: int("GLASSBOX_LLM_IDLE_TIMEOUT_MS", 30_000, 10, 3_600_000),
-    llmMaxAttempts: int("GLASSBOX_LLM_MAX_ATTEMPTS", 3, 1, 10),
+/** The environment's schema; messages quote the raw value, so it is built per environment. */
+function envSchema(env: Record<string, string | undefined>) {
+  const integer = (name: string, fallback: number, min: number, max: number) => {
+    const message = `${name}=${JSON.stringify(env[name])} must be an integer from ${min} to ${max}`;
+    return z.coerce.number({ message }).int({ message }).min(min, { message })
+      .max(max, { message }).default(fallback);
   };
-  if (problems.length) throw new ConfigError(problems);
-  return config;
+  const url = (name: string, protocols: string[]) =>
+    z.string().url({ message: `${name} is not a URL` }).refine(
+      (raw) => !URL.canParse(raw) || protocols.includes(new URL(raw).protocol),
+      (raw) => ({
+        message: `${name} must start with ${protocols.join(" or ")} (got ${new URL(raw).protocol})`,
+      }),
+    ).optional();
+  const contentMessage = `GLASSBOX_LOG_CONTENT=${
+    JSON.stringify(env.GLASSBOX_LOG_CONTENT)
+  } must be "full", "off" or a positive character count`;
+  return z.object({
+    PORT: integer("PORT", 8000, 0, 65535),
+    DATABASE_URL: url("DATABASE_URL", ["postgres:", "postgresql:"]),
+    OPENAI_BASE_URL: url("OPENAI_BASE_URL", ["http:", "https:"]),
+    OPENAI_API_KEY: z.string().optional(),
+    GLASSBOX_MODEL: z.string().optional(),
+    GLASSBOX_DATA: z.string().optional(),
+    GLASSBOX_LOG_CONTENT: z.union([
+      z.enum(["full", "off"]).transform((mode) => ({ mode })),
+      z.coerce.number().int().positive().transform((chars) => ({
+        mode: "truncate" as const,
+        chars,
+      })),
+    ], { errorMap: () => ({ message: contentMessage }) }).default(1000),
+    GLASSBOX_PRICES: z.string().optional().transform((raw, ctx) => {
+      if (raw === undefined) return { ...DEFAULT_PRICES };
+      const table = PriceTable.safeParse(jsonOrUndefined(raw));
+      if (table.success) return { ...DEFAULT_PRICES, ...table.data };
+      ctx.addIssue({
+        code: "custom",
+        message:
+          'GLASSBOX_PRICES must be JSON like {"my-model":{"input":0.5,"output":1.5}} (USD per 1M tokens)',
+      });
+      return z.NEVER;
+    }),
+    GLASSBOX_DEMO_DELAY_MS: integer("GLASSBOX_DEMO_DELAY_MS", 25, 0, 10_000),
+    GLASSBOX_LLM_IDLE_TIMEOUT_MS: integer("GLASSBOX_LLM_IDLE_TIMEOUT_MS", 30_000, 10, 3_600_000),
+    GLASSBOX_LLM_MAX_ATTEMPTS: integer("GLASSBOX_LLM_MAX_ATTEMPTS", 3, 1, 10),
+  });
+}
+
+/** USD per million tokens, by model; extra fields are kept. */
+const PriceTable = z.record(
+  z.object({ input: z.number(), output: z.number(), cachedInput: z.number().optional() })
+    .passthrough(),
+);
+
+function jsonOrUndefined(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
 }
 
 export function usesDemoModel(config: Config): boolean {
   return !config.openaiBaseUrl && !config.openaiApiKey;
-}
-
-function parseContentLogging(raw: string | undefined, problems: string[]): ContentLogging {
-  if (raw === undefined || raw === "") return { mode: "truncate", chars: 1000 };
-  if (raw === "full" || raw === "off") return { mode: raw };
-  const n = Number(raw);
-  if (Number.isInteger(n) && n > 0) return { mode: "truncate", chars: n };
-  problems.push(
-    `GLASSBOX_LOG_CONTENT=${
-      JSON.stringify(raw)
-    } must be "full", "off" or a positive character count`,
-  );
-  return { mode: "truncate", chars: 1000 };
 }
 
 /** Default prices (USD per 1M tokens) for common models; GLASSBOX_PRICES (JSON) adds or overrides. */
@@ -113,24 +140,6 @@ export const DEFAULT_PRICES: Config["prices"] = {
   "gpt-4.1-nano": { input: 0.1, output: 0.4, cachedInput: 0.025 },
   "o4-mini": { input: 1.1, output: 4.4, cachedInput: 0.275 },
 };
-
-function parsePrices(raw: string | undefined, problems: string[]): Config["prices"] {
-  if (!raw) return { ...DEFAULT_PRICES };
-  try {
-    const parsed = JSON.parse(raw);
-    const ok = typeof parsed === "object" && parsed !== null &&
-      Object.values(parsed).every((p) =>
-        typeof p === "object" && p !== null &&
-        typeof (p as { input: unknown }).input === "number" &&
-        typeof (p as { output: unknown }).output === "number"
-      );
-    if (ok) return { ...DEFAULT_PRICES, ...parsed };
-  } catch { /* reported below */ }
-  problems.push(
-    'GLASSBOX_PRICES must be JSON like {"my-model":{"input":0.5,"output":1.5}} (USD per 1M tokens)',
-  );
-  return { ...DEFAULT_PRICES };
-}
 
 export const HELP = `Glassbox — watch AI agents work; every LLM call recorded.
 
