@@ -7,31 +7,6 @@ export function apiError(c: Context, status: ContentfulStatusCode, code: string,
   return c.json({ error: { code, message } }, status);
 }
 
-/** Any zod version's error (AG-UI's schemas bring their own zod). */
-export function zodMessage(err: { issues: { path: PropertyKey[]; message: string }[] }): string {
-  return err.issues
-    .map((i) => (i.path.length ? `${i.path.map(String).join(".")}: ${i.message}` : i.message))
-    .join("; ");
-}
-
-/** Parses a JSON body; on failure answers 400 and returns null. */
-export async function readJson(
-  c: Context,
-): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
-  const type = c.req.header("content-type") ?? "";
-  if (!type.includes("application/json")) {
-    return {
-      ok: false,
-      response: apiError(c, 415, "unsupported_media_type", "send application/json"),
-    };
-  }
-  try {
-    return { ok: true, value: await c.req.json() };
-  } catch {
-    return { ok: false, response: apiError(c, 400, "invalid_json", "the body is not valid JSON") };
-  }
-}
-
 /** How a refused run start is told to the client; null for errors that are ours (a 500). */
 export function runStartRefusal(
   err: unknown,

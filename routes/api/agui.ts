@@ -11,7 +11,8 @@ import { EventType, type RunEvent } from "../../agents/spine/events.ts";
 import { encodeJsonEvent } from "../../agents/spine/sse.ts";
 import type { ChatMessage } from "../../agents/llm/types.ts";
 import type { AppDeps } from "../deps.ts";
-import { apiError, readJson, runStartRefusal, zodMessage } from "../errors.ts";
+import { apiError, runStartRefusal } from "../errors.ts";
+import { validJson } from "../validate.ts";
 import { UUID_RE } from "../../db/uuid.ts";
 import { openRunStream, sseResponse } from "../run_stream.ts";
 
@@ -56,11 +57,9 @@ function aguiEncoder(input: RunAgentInput) {
 export function aguiApi(deps: AppDeps): Hono {
   const app = new Hono();
   app.post("/agui", async (c: Context) => {
-    const body = await readJson(c);
+    const body = await validJson<RunAgentInput>(c, RunAgentInputSchema);
     if (!body.ok) return body.response;
-    const parsed = RunAgentInputSchema.safeParse(body.value);
-    if (!parsed.success) return apiError(c, 400, "invalid_body", zodMessage(parsed.error));
-    const input = parsed.data as RunAgentInput;
+    const input = body.value;
     const lastUser = [...input.messages].reverse().find((m) => m.role === "user");
     const message = lastUser ? textOf(lastUser).trim() : "";
     if (!message) return apiError(c, 400, "invalid_body", "messages: no user message with text");

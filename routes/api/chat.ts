@@ -4,7 +4,8 @@ import { z } from "zod";
 import { encodeJsonEnvelope } from "../../agents/spine/sse.ts";
 import type { StartRunInput } from "../../agents/runs/run_manager.ts";
 import type { AppDeps } from "../deps.ts";
-import { apiError, readJson, runStartRefusal, zodMessage } from "../errors.ts";
+import { apiError, runStartRefusal } from "../errors.ts";
+import { validJson } from "../validate.ts";
 import { UUID_RE } from "../../db/uuid.ts";
 import { openRunStream, sseResponse } from "../run_stream.ts";
 
@@ -20,17 +21,13 @@ export function chatApi(deps: AppDeps): Hono {
 
   /** Validates the body and starts the run, or answers the 4xx. */
   async function start(c: Context) {
-    const body = await readJson(c);
+    const body = await validJson(c, ChatBody);
     if (!body.ok) return { response: body.response };
-    const parsed = ChatBody.safeParse(body.value);
-    if (!parsed.success) {
-      return { response: apiError(c, 400, "invalid_body", zodMessage(parsed.error)) };
-    }
     const input: StartRunInput = {
-      message: parsed.data.message,
-      conversationId: parsed.data.conversation_id,
-      userId: parsed.data.user_id,
-      agent: parsed.data.agent,
+      message: body.value.message,
+      conversationId: body.value.conversation_id,
+      userId: body.value.user_id,
+      agent: body.value.agent,
     };
     try {
       return { handle: await deps.runs.start(input) };

@@ -1,20 +1,27 @@
 /** Conversation history for programs: GET /api/v1/conversations and /:id/messages. */
 import { Hono } from "hono";
+import { z } from "zod";
 import { getConversation, listConversations, listMessages } from "../../db/conversations.ts";
 import type { AppDeps } from "../deps.ts";
 import { apiError } from "../errors.ts";
 import { UUID_RE } from "../../db/uuid.ts";
+import { validQuery } from "../validate.ts";
+
+const LIMIT = "must be an integer from 1 to 200";
+const Query = z.object({
+  limit: z.coerce.number({ message: LIMIT }).int(LIMIT).min(1, LIMIT).max(200, LIMIT).default(50),
+  user_id: z.string().optional(),
+});
 
 export function conversationsApi(deps: AppDeps): Hono {
   const app = new Hono();
   const { sql } = deps.db;
 
   app.get("/conversations", async (c) => {
-    const limit = Number(c.req.query("limit") ?? 50);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 200) {
-      return apiError(c, 400, "invalid_query", "limit must be an integer from 1 to 200");
-    }
-    const items = await listConversations(sql, { userId: c.req.query("user_id"), limit });
+    const query = validQuery(c, Query);
+    if (!query.ok) return query.response;
+    const { limit, user_id: userId } = query.value;
+    const items = await listConversations(sql, { userId, limit });
     return c.json({ items });
   });
 

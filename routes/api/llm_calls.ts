@@ -4,7 +4,8 @@ import { z } from "zod";
 import { LLM_CALL_STATUSES } from "../../agents/spine/events.ts";
 import { listLlmCalls, LlmCallQueryError } from "../../db/llm_calls.ts";
 import type { AppDeps } from "../deps.ts";
-import { apiError, zodMessage } from "../errors.ts";
+import { apiError } from "../errors.ts";
+import { validQuery } from "../validate.ts";
 import { UUID_RE } from "../../db/uuid.ts";
 
 const Query = z.object({
@@ -22,9 +23,9 @@ const Query = z.object({
 export function llmCallsApi(deps: AppDeps): Hono {
   const app = new Hono();
   app.get("/llm-calls", async (c) => {
-    const parsed = Query.safeParse(c.req.query());
-    if (!parsed.success) return apiError(c, 400, "invalid_query", zodMessage(parsed.error));
-    const q = parsed.data;
+    const query = validQuery(c, Query);
+    if (!query.ok) return query.response;
+    const q = query.value;
     try {
       const page = await listLlmCalls(deps.db.sql, {
         runId: q.run_id,

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { periodStart, USAGE_PERIODS } from "../../agents/llm/usage_period.ts";
 import { usageReport } from "../../db/usage.ts";
 import type { AppDeps } from "../deps.ts";
-import { apiError, zodMessage } from "../errors.ts";
+import { validQuery } from "../validate.ts";
 import { UUID_RE } from "../../db/uuid.ts";
 
 const Query = z.object({
@@ -18,9 +18,9 @@ const Query = z.object({
 export function usageApi(deps: AppDeps): Hono {
   const app = new Hono();
   app.get("/usage", async (c) => {
-    const parsed = Query.safeParse(c.req.query());
-    if (!parsed.success) return apiError(c, 400, "invalid_query", zodMessage(parsed.error));
-    const q = parsed.data;
+    const query = validQuery(c, Query);
+    if (!query.ok) return query.response;
+    const q = query.value;
     const report = await usageReport(deps.db.sql, {
       conversationId: q.conversation_id,
       userId: q.user_id,

@@ -22,7 +22,8 @@ import { getRun } from "../../db/runs.ts";
 import { ChatBody } from "./chat.ts";
 import { logsBacklog } from "./logs.ts";
 import type { AppDeps } from "../deps.ts";
-import { runStartRefusal, zodMessage } from "../errors.ts";
+import { runStartRefusal } from "../errors.ts";
+import { check } from "../validate.ts";
 import { UUID_RE } from "../../db/uuid.ts";
 import { openRunStream } from "../run_stream.ts";
 import { LOGS_TOPIC } from "../../agents/spine/journal.ts";
@@ -85,14 +86,15 @@ export function wsApi(deps: AppDeps): Hono {
 
       return {
         async onMessage(evt, ws) {
-          let parsed;
+          let json: unknown;
           try {
-            parsed = ClientMessage.safeParse(JSON.parse(String(evt.data)));
+            json = JSON.parse(String(evt.data));
           } catch {
             return fail(ws, "invalid_json", "messages must be JSON");
           }
-          if (!parsed.success) return fail(ws, "invalid_message", zodMessage(parsed.error));
-          const msg = parsed.data;
+          const checked = check(ClientMessage, json);
+          if (!checked.ok) return fail(ws, "invalid_message", checked.message);
+          const msg = checked.value;
           try {
             switch (msg.type) {
               case "ping":
