@@ -1,43 +1,45 @@
 /**
- * Builds Glassbox from its parts: database, logging, event journal and hub, the recording LLM
- * client (the built-in demo model when no endpoint is configured), the run manager, and the Hono
- * app with every route. main.ts only serves what this returns.
+ * Builds Glassbox from its parts and plugs them together: the database (which the spine reaches
+ * only through the id source and event sink of db/events.ts), logging, the event journals and
+ * hub, the recording LLM client (the built-in demo model, reached in-process, when no endpoint is
+ * configured), the run manager with the built-in team, and the Hono app with every route.
+ * main.ts only serves what this returns.
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import denoConfig from "./deno.json" with { type: "json" };
+import { type Config, DEMO_MODEL, usesDemoModel } from "./config.ts";
 import { EventHub } from "./agents/spine/event_hub.ts";
+import { EventIdPool } from "./agents/spine/event_id_pool.ts";
+import { EventWriter } from "./agents/spine/event_writer.ts";
 import { CUSTOM, custom, type LogValue } from "./agents/spine/events.ts";
 import { Journals } from "./agents/spine/journal.ts";
+import { modelProbe, providerName } from "./agents/llm/model_probe.ts";
 import { createOpenAi, RecordingLlmClient } from "./agents/llm/recording_client.ts";
+import type { LlmClient } from "./agents/llm/types.ts";
+import { DEMO_BASE_URL, demoHandler } from "./agents/demo/handler.ts";
+import { inProcessFetch } from "./agents/demo/in_process_fetch.ts";
 import { getLogger, resetLogging, setupLogging } from "./agents/logging/logging.ts";
 import { RunManager } from "./agents/runs/run_manager.ts";
 import { TEAM } from "./agents/team/builtin_team.ts";
-import type { LlmClient } from "./agents/llm/types.ts";
-import { type Config, DEMO_MODEL, usesDemoModel } from "./config.ts";
 import { type Database, openDatabase } from "./db/client.ts";
-import { EventIdPool } from "./agents/spine/event_id_pool.ts";
-import { EventWriter } from "./agents/spine/event_writer.ts";
 import { eventStore } from "./db/events.ts";
 import { interruptStaleRuns } from "./db/runs.ts";
 import { aguiApi } from "./routes/api/agui.ts";
 import { chatApi } from "./routes/api/chat.ts";
 import { conversationsApi } from "./routes/api/conversations.ts";
+import { demoRoutes } from "./routes/api/demo.ts";
 import { llmCallsApi } from "./routes/api/llm_calls.ts";
 import { logsApi } from "./routes/api/logs.ts";
 import { runsApi } from "./routes/api/runs.ts";
-import { wsApi } from "./routes/api/ws.ts";
 import { usageApi } from "./routes/api/usage.ts";
-import { DEMO_BASE_URL, demoHandler } from "./agents/demo/handler.ts";
-import { inProcessFetch } from "./agents/demo/in_process_fetch.ts";
-import { demoRoutes } from "./routes/api/demo.ts";
+import { wsApi } from "./routes/api/ws.ts";
+import { assetRoutes } from "./routes/assets.ts";
 import type { AppDeps } from "./routes/deps.ts";
 import { apiError } from "./routes/errors.ts";
 import { healthRoutes } from "./routes/health.ts";
-import { assetRoutes } from "./routes/assets.ts";
-import { pageRoutes } from "./routes/pages/chat.tsx";
 import { callsPages } from "./routes/pages/calls.tsx";
-import { modelProbe, providerName } from "./agents/llm/model_probe.ts";
+import { pageRoutes } from "./routes/pages/chat.tsx";
 
 export const VERSION: string = denoConfig.version;
 const SHUTDOWN_FLUSH_MS = 15_000;
@@ -48,7 +50,10 @@ const log = getLogger("app");
 export interface Glassbox {
   app: Hono;
   deps: AppDeps;
-  /** Interrupts active runs, stores every accepted event, closes the database. */
+  /**
+   * Interrupts active runs and waits for each to record its end, gives the writer up to 15 s for
+   * what is still queued (logging what could not be stored), then closes the hub and the database.
+   */
   close(): Promise<void>;
 }
 
@@ -169,9 +174,10 @@ export async function createGlassbox(
     app,
     deps,
     close: async () => {
+      // Not bounded as a whole: a run records its end (events, then its status) before it counts
+      // as finished, and that waits for the database however long it is away.
       await runs.shutdown();
-      // With the database gone for good, waiting forever would keep the process from exiting:
-      // give the writer a bounded time and say what could not be stored.
+      // Only this last flush is bounded, so events still queued cannot hold the exit forever.
       let timer: ReturnType<typeof setTimeout> | undefined;
       const stored = await Promise.race([
         writer.flush().then(() => true),

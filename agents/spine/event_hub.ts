@@ -1,20 +1,23 @@
 /**
- * In-process event hub: delivers run events to SSE subscribers (many viewers per run, many log
- * tails). Shaped by the fan-out measurements in STACK_NOTES.md:
+ * In-process event hub: delivers run events to subscribers' byte streams (many viewers per run,
+ * many log tails; SSE responses, and the WebSocket route's followers). Shaped by the fan-out
+ * measurements in STACK_NOTES.md:
  * - publish() is synchronous, with no per-subscriber formatting, await or task: subscribers of a
  *   topic are grouped by encoder, each event is encoded once per group, and the same bytes are
  *   enqueued on every subscriber's ReadableStream (Deno.serve drains it to the socket).
  * - Writes are coalesced under load: the first event after a quiet window goes out at once; later
  *   ones within the window wait, and ONE shared timer (once per window while any group is busy)
- *   flushes each busy group as one write. No per-subscriber timers or tasks (see subscriber_group.ts).
+ *   flushes each busy group as one write. No per-subscriber timers or tasks (subscriber_group.ts).
  *   The window adapts: a few times the measured cost of one fan-out, between minCoalesceMs and
  *   coalesceMs — a run watched by one viewer is not delayed, one watched by thousands is batched.
- * - Each subscriber's queue is bounded: its stream counts queued bytes (highWaterMark 0, so
+ * - Each subscriber's stream queue is bounded: it counts queued bytes (highWaterMark 0, so
  *   desiredSize = -queued). A write that would exceed the cap cuts the subscriber off: its stream
  *   is closed (the client gets what was queued, a clean end, and resumes with Last-Event-ID). If
  *   it still has not drained a keep-alive interval later it is errored, which aborts the
- *   connection and frees the queue (Deno prints the reason) — a client that never reads cannot pin
- *   memory forever.
+ *   connection and frees the queue (Deno prints the reason) — an SSE client that never reads
+ *   cannot pin memory forever. The bound is on this stream only: a reader that drains it at once
+ *   into a buffer of its own (routes/api/ws.ts hands every line to ws.send, which does not wait
+ *   for the socket) is never cut off, and that buffer is not bounded here.
  */
 import { isTerminal, type RunEvent } from "./events.ts";
 import { concat, type Encoder, type Sink, type Sub, SubscriberGroup } from "./subscriber_group.ts";

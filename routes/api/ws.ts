@@ -49,7 +49,11 @@ function wsEncoder(ev: RunEvent): Uint8Array {
   );
 }
 
-/** Sends each line of a hub stream as one message; says how the stream ended. */
+/**
+ * Sends each line of a hub stream as one message; says how the stream ended. It reads as fast as
+ * lines arrive and ws.send does not wait for the socket, so the hub's per-subscriber cap never
+ * applies here: a client that does not read grows the socket's send buffer without bound.
+ */
 async function pump(stream: ReadableStream<Uint8Array>, ws: WSContext, runId: string | null) {
   const decoder = new TextDecoder();
   let buffered = "";
