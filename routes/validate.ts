@@ -1,11 +1,13 @@
 /**
- * The one request-validation helper for JSON routes: a body or a query string checked by a
- * schema (zod's, or any with zod's safeParse, such as AG-UI's own), answering the client in the
- * project's error shape — 415 without a JSON content type, 400 `invalid_json`, 400 `invalid_body`
- * or `invalid_query` with every problem named. WebSocket messages use `check` for the same
- * wording in an error frame.
+ * The one request-validation helper for JSON routes: middleware that checks a JSON body or the
+ * query string with a schema (zod's, or any with zod's safeParse, such as AG-UI's own) and
+ * answers in the project's error shape — 415 without a JSON content type, 400 `invalid_json`,
+ * 400 `invalid_body` or `invalid_query` with every problem named. The handler reads the checked
+ * value with `c.req.valid("json")` / `c.req.valid("query")`. WebSocket messages use `check` for
+ * the same wording in an error frame.
  */
-import type { Context } from "hono";
+import type { Env, MiddlewareHandler } from "hono";
+import { validator } from "hono/validator";
 import { apiError } from "./errors.ts";
 
 export interface Schema<T> {
@@ -13,8 +15,6 @@ export interface Schema<T> {
     | { success: true; data: T }
     | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
 }
-
-export type Checked<T> = { ok: true; value: T } | { ok: false; response: Response };
 
 /** The input as the schema has it, or every problem in one message ("path: what; …"). */
 export function check<T>(
@@ -29,33 +29,32 @@ export function check<T>(
   return { ok: false, message };
 }
 
-/** The JSON body, validated. */
-export async function validJson<T>(c: Context, schema: Schema<T>): Promise<Checked<T>> {
-  const type = c.req.header("content-type") ?? "";
-  if (!type.includes("application/json")) {
-    return {
-      ok: false,
-      response: apiError(c, 415, "unsupported_media_type", "send application/json"),
-    };
-  }
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    return { ok: false, response: apiError(c, 400, "invalid_json", "the body is not valid JSON") };
-  }
-  return answer(c, check(schema, body), "invalid_body");
+/** The JSON body, checked; then `c.req.valid("json")`. */
+export function validJson<T extends object>(
+  schema: Schema<T>,
+): MiddlewareHandler<Env, string, { in: { json: unknown }; out: { json: T } }> {
+  return async (c, next) => {
+    const type = c.req.header("content-type") ?? "";
+    if (!type.includes("application/json")) {
+      return apiError(c, 415, "unsupported_media_type", "send application/json");
+    }
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      return apiError(c, 400, "invalid_json", "the body is not valid JSON");
+    }
+    const checked = check(schema, body);
+    if (!checked.ok) return apiError(c, 400, "invalid_body", checked.message);
+    c.req.addValidatedData("json", checked.value);
+    await next();
+  };
 }
 
-/** The query string (one value per name), validated. */
-export function validQuery<T>(c: Context, schema: Schema<T>): Checked<T> {
-  return answer(c, check(schema, c.req.query()), "invalid_query");
-}
-
-function answer<T>(
-  c: Context,
-  checked: ReturnType<typeof check<T>>,
-  code: "invalid_body" | "invalid_query",
-): Checked<T> {
-  return checked.ok ? checked : { ok: false, response: apiError(c, 400, code, checked.message) };
+/** The query string (the first value of each name), checked; then `c.req.valid("query")`. */
+export function validQuery<T extends object>(schema: Schema<T>) {
+  return validator("query", (_all, c) => {
+    const checked = check(schema, c.req.query());
+    return checked.ok ? checked.value : apiError(c, 400, "invalid_query", checked.message);
+  });
 }

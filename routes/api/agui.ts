@@ -4,7 +4,7 @@
  * The thread is a Glassbox conversation (created on first use); the run id is the client's when
  * it is a fresh UUID. Ids we had to replace are written back into the run's start/finish events.
  */
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import type { Message, RunAgentInput } from "@ag-ui/core";
 import { RunAgentInputSchema } from "@ag-ui/core/schemas";
 import { EventType, type RunEvent } from "../../agents/spine/events.ts";
@@ -56,10 +56,8 @@ function aguiEncoder(input: RunAgentInput) {
 
 export function aguiApi(deps: AppDeps): Hono {
   const app = new Hono();
-  app.post("/agui", async (c: Context) => {
-    const body = await validJson<RunAgentInput>(c, RunAgentInputSchema);
-    if (!body.ok) return body.response;
-    const input = body.value;
+  app.post("/agui", validJson<RunAgentInput>(RunAgentInputSchema), async (c) => {
+    const input = c.req.valid("json");
     const lastUser = [...input.messages].reverse().find((m) => m.role === "user");
     const message = lastUser ? textOf(lastUser).trim() : "";
     if (!message) return apiError(c, 400, "invalid_body", "messages: no user message with text");

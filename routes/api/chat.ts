@@ -19,15 +19,13 @@ export const ChatBody = z.object({
 export function chatApi(deps: AppDeps): Hono {
   const app = new Hono();
 
-  /** Validates the body and starts the run, or answers the 4xx. */
-  async function start(c: Context) {
-    const body = await validJson(c, ChatBody);
-    if (!body.ok) return { response: body.response };
+  /** Starts the run, or answers the 4xx of a refused start. */
+  async function start(c: Context, body: z.infer<typeof ChatBody>) {
     const input: StartRunInput = {
-      message: body.value.message,
-      conversationId: body.value.conversation_id,
-      userId: body.value.user_id,
-      agent: body.value.agent,
+      message: body.message,
+      conversationId: body.conversation_id,
+      userId: body.user_id,
+      agent: body.agent,
     };
     try {
       return { handle: await deps.runs.start(input) };
@@ -38,8 +36,8 @@ export function chatApi(deps: AppDeps): Hono {
     }
   }
 
-  app.post("/chat", async (c) => {
-    const started = await start(c);
+  app.post("/chat", validJson(ChatBody), async (c) => {
+    const started = await start(c, c.req.valid("json"));
     if (!started.handle) return started.response;
     const { runId, conversationId } = started.handle;
     const outcome = await started.handle.done;
@@ -64,8 +62,8 @@ export function chatApi(deps: AppDeps): Hono {
     return c.json({ ...summary, answer: outcome.answer });
   });
 
-  app.post("/chat/stream", async (c) => {
-    const started = await start(c);
+  app.post("/chat/stream", validJson(ChatBody), async (c) => {
+    const started = await start(c, c.req.valid("json"));
     if (!started.handle) return started.response;
     const stream = await openRunStream(deps, started.handle.runId, encodeJsonEnvelope, 0);
     const res = sseResponse(stream);

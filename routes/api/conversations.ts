@@ -17,10 +17,8 @@ export function conversationsApi(deps: AppDeps): Hono {
   const app = new Hono();
   const { sql } = deps.db;
 
-  app.get("/conversations", async (c) => {
-    const query = validQuery(c, Query);
-    if (!query.ok) return query.response;
-    const { limit, user_id: userId } = query.value;
+  app.get("/conversations", validQuery(Query), async (c) => {
+    const { limit, user_id: userId } = c.req.valid("query");
     const items = await listConversations(sql, { userId, limit });
     return c.json({ items });
   });

@@ -22,10 +22,8 @@ const Query = z.object({
 
 export function llmCallsApi(deps: AppDeps): Hono {
   const app = new Hono();
-  app.get("/llm-calls", async (c) => {
-    const query = validQuery(c, Query);
-    if (!query.ok) return query.response;
-    const q = query.value;
+  app.get("/llm-calls", validQuery(Query), async (c) => {
+    const q = c.req.valid("query");
     try {
       const page = await listLlmCalls(deps.db.sql, {
         runId: q.run_id,

@@ -17,10 +17,8 @@ const Query = z.object({
 
 export function usageApi(deps: AppDeps): Hono {
   const app = new Hono();
-  app.get("/usage", async (c) => {
-    const query = validQuery(c, Query);
-    if (!query.ok) return query.response;
-    const q = query.value;
+  app.get("/usage", validQuery(Query), async (c) => {
+    const q = c.req.valid("query");
     const report = await usageReport(deps.db.sql, {
       conversationId: q.conversation_id,
       userId: q.user_id,
