@@ -11,7 +11,7 @@ import { errorResponse } from "./request.ts";
 
 /** Where the demo is served: its OpenAI base URL is <origin>/demo/v1. */
 export const DEMO_PATH = "/demo";
-/** A base URL for the OpenAI client with inProcessFetch(handler); any host works, none is resolved. */
+/** The OpenAI base URL for inProcessFetch(handler): any host works, none is resolved. */
 export const DEMO_BASE_URL = `http://glassbox.demo${DEMO_PATH}/v1`;
 
 export type DemoHandler = (request: Request) => Promise<Response>;

@@ -1,9 +1,8 @@
 /**
  * The offline demo model's wire format: an OpenAI-compatible chat.completions endpoint, so the
  * real client, recorder and runtime are exercised unchanged without any network or key. What it
- * says comes from brain.ts and requests are checked by request.ts; this
- * module emits the reply as a chat.completion or as chat.completion.chunk SSE, slowly enough for
- * a person to watch.
+ * says comes from brain.ts and requests are checked by request.ts; this module emits the reply as
+ * a chat.completion or as chat.completion.chunk SSE, slowly enough for a person to watch.
  */
 import { DEMO_MODEL } from "../../config.ts";
 import { decideReply, type DemoReply, fingerprint, messageText } from "./brain.ts";

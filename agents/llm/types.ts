@@ -1,4 +1,4 @@
-/** What callers of the recording LLM client give it and get back: requests, scopes, observers, results. */
+/** What callers give the recording LLM client and get back: request, scope, observer, result. */
 import type OpenAI from "openai";
 import type { LlmCallFailure, LlmCallFinishedValue, LlmCallStartedValue } from "../spine/events.ts";
 

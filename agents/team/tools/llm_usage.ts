@@ -1,6 +1,7 @@
 /**
- * Lets agents answer "what has Glassbox spent?" from its own llm_calls records. The first
- * paragraph of the answer is a self-contained summary (the demo model quotes only that).
+ * Lets agents answer "what has Glassbox spent?" from its own llm_calls records, read through the
+ * usage capability the run gives its tools (ToolContext.usage). The first paragraph of the
+ * answer is a self-contained summary (the demo model quotes only that).
  */
 import { formatUsd } from "../../llm/cost.ts";
 import { USAGE_PERIODS, type UsagePeriod } from "../../llm/usage_period.ts";
