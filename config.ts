@@ -1,5 +1,6 @@
 /** Configuration from environment variables, validated once at start-up (zod). */
 import { z } from "zod";
+import type { PriceTable } from "./agents/llm/cost.ts";
 
 export type ContentLogging = { mode: "full" } | { mode: "off" } | {
   mode: "truncate";
@@ -16,8 +17,8 @@ export interface Config {
   model: string;
   dataDir: string;
   contentLogging: ContentLogging;
-  /** USD per million tokens, by model name; calls to other models get cost NULL. */
-  prices: Record<string, { input: number; output: number; cachedInput?: number }>;
+  /** The environment's provider's prices (USD per million tokens); other models cost NULL. */
+  prices: PriceTable;
   /** Delay between demo-model chunks, so a person can watch the demo run. */
   demoChunkDelayMs: number;
   /** End a stream that sends nothing for this long. */

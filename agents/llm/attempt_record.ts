@@ -1,9 +1,9 @@
 /** How one attempt ended, and the llm_calls row and observer event that record it. */
 import OpenAI from "openai";
-import type { Config, ContentLogging } from "../../config.ts";
+import type { ContentLogging } from "../../config.ts";
 import type { LlmCallRow } from "../../db/llm_calls.ts";
 import type { LlmCallFailure, LlmCallFinishedValue } from "../spine/events.ts";
-import { callCostUsd } from "./cost.ts";
+import { callCostUsd, type PriceTable } from "./cost.ts";
 import { promptForLog, textForLog, toolCallsForLog } from "./content_policy.ts";
 import { storable, storableJson } from "../spine/text.ts";
 import { ObserverError, type ResponseAccumulator } from "./stream.ts";
@@ -88,7 +88,7 @@ export function classifyFailure(a: {
 export function buildRow(a: {
   provider: string;
   contentLogging: ContentLogging;
-  prices: Config["prices"];
+  prices: PriceTable;
   ids: { callId: string; spanId: string };
   req: LlmRequest;
   scope: LlmCallScope;

@@ -1,8 +1,20 @@
 /**
- * What one LLM call cost, from the configured price table (USD per million tokens), and how an
+ * What one LLM call cost, from its provider's price table (USD per million tokens), and how an
  * amount in USD is written everywhere (answers, panels, pages).
  */
-import type { Config } from "../../config.ts";
+
+/** USD per million tokens of one model. */
+export interface ModelPrice {
+  input: number;
+  output: number;
+  /** Input tokens served from the prompt cache; `input` when absent. */
+  cachedInput?: number;
+  /** Hidden reasoning tokens (counted in the output); `output` when absent. */
+  reasoning?: number;
+}
+
+/** Prices by model name as sent to (or answered by) the provider. */
+export type PriceTable = Record<string, ModelPrice>;
 
 /** Token counts as the provider reported them; null fields were not reported (never guessed). */
 export interface TokenUsage {
@@ -17,10 +29,11 @@ export interface TokenUsage {
 /**
  * Priced by the request model, else the response model (providers often answer with a dated
  * name such as gpt-4o-mini-2024-07-18). Cached input tokens use `cachedInput` when the table has
- * it. Null when no usage was reported or neither model is in the table: unknown, not free.
+ * it, reasoning tokens `reasoning`. Null when no usage was reported or neither model is in the
+ * table: unknown, not free.
  */
 export function callCostUsd(
-  prices: Config["prices"],
+  prices: PriceTable,
   requestModel: string,
   responseModel: string | null,
   usage: TokenUsage | null,
@@ -30,14 +43,16 @@ export function callCostUsd(
     (responseModel ? priceOf(prices, responseModel) : undefined);
   if (!price) return null;
   const cached = Math.min(usage.cachedTokens ?? 0, usage.inputTokens);
+  const reasoning = Math.min(usage.reasoningTokens ?? 0, usage.outputTokens);
   const usd = ((usage.inputTokens - cached) * price.input +
     cached * (price.cachedInput ?? price.input) +
-    usage.outputTokens * price.output) / 1_000_000;
+    (usage.outputTokens - reasoning) * price.output +
+    reasoning * (price.reasoning ?? price.output)) / 1_000_000;
   // llm_calls.cost_usd is numeric(14, 8): round here so the result equals what is stored.
   return Math.round(usd * 1e8) / 1e8;
 }
 
-function priceOf(prices: Config["prices"], model: string) {
+function priceOf(prices: PriceTable, model: string) {
   // hasOwn: a model named "constructor" or "toString" must not find Object.prototype members.
   return Object.hasOwn(prices, model) ? prices[model] : undefined;
 }

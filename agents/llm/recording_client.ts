@@ -4,10 +4,11 @@
  * openai client's own retries are off (maxRetries 0) so that each retry is an attempt we record.
  */
 import OpenAI from "openai";
-import type { Config, ContentLogging } from "../../config.ts";
+import type { ContentLogging } from "../../config.ts";
 import type { LlmCallStartedValue } from "../spine/events.ts";
 import type { Sql } from "../../db/client.ts";
 import { insertLlmCall } from "../../db/llm_calls.ts";
+import type { PriceTable } from "./cost.ts";
 import { abortableSleep, backoffMs, isRetryable, retryAfterMs } from "./retry.ts";
 import { AttemptControl, ResponseAccumulator, tell } from "./stream.ts";
 import { type AttemptOutcome, buildRow, classifyFailure, finishedValue } from "./attempt_record.ts";
@@ -25,7 +26,7 @@ export interface RecordingLlmClientOptions {
   sql: Sql;
   provider: string;
   contentLogging: ContentLogging;
-  prices: Config["prices"];
+  prices: PriceTable;
   /** A stream (or a non-streamed call) that receives nothing for this long is ended: 'timeout'. */
   idleTimeoutMs: number;
   /** Attempts per call, counting the first. */
