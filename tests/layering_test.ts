@@ -26,6 +26,8 @@ Deno.test("layering: the real import graph breaks no rule", async () => {
   assert.ok(
     has({ from: "views/common/markdown.ts", to: "npm:/hono@4.13.19/html", typeOnly: false }),
   );
+  const sdk = "npm:/@modelcontextprotocol/sdk@1.32.2/client/index.js";
+  assert.ok(has({ from: "agents/mcp/sdk.ts", to: sdk, typeOnly: false }));
 });
 
 /**
@@ -48,6 +50,11 @@ const CASES = `
   app.ts -> routes/api/chat.ts  ✓
   routes/api/ws.ts -> routes/api/chat.ts  ✓
   agents/team/tools/llm_usage.ts -type-> db/usage.ts  ✗ team
+  agents/mcp/connection.ts -> db/client.ts  ✗ agents/mcp
+  agents/mcp/tool_source.ts -type-> agents/team/team_file.ts  ✗ agents/mcp
+  agents/mcp/tool_source.ts -type-> agents/runtime/types.ts  ✓
+  agents/mcp/connection.ts -> npm:/@modelcontextprotocol/sdk@1.32.2/client/index.js  ✗ only agents/mcp/sdk.ts
+  agents/mcp/sdk.ts -> npm:/@modelcontextprotocol/sdk@1.32.2/client/index.js  ✓
   agents/llm/recording_client.ts -> agents/demo/handler.ts  ✗ demo
   routes/pages/chat.tsx -> agents/demo/handler.ts  ✗ demo
   routes/api/demo.ts -> agents/demo/handler.ts  ✓
@@ -58,6 +65,7 @@ const CASES = `
   # Tests may reach anything.
   agents/spine/event_writer_test.ts -> db/events.ts  ✓
   tests/support/server.ts -> app.ts  ✓
+  tests/support/mcp/sdk_server.ts -> npm:/@modelcontextprotocol/sdk@1.32.2/server/mcp.js  ✓
   bench/persist.ts -> db/events.ts  ✓
 `;
 

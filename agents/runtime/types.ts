@@ -26,18 +26,34 @@ export interface ToolContext {
   userId: string | null;
   agentName: string;
   signal: AbortSignal;
+  /** A record in the run's log; may be called from any context (e.g. an MCP notification). */
   log(level: LogLevel, message: string, properties?: Record<string, unknown>): void;
+  /** What the call is doing now, shown as the run's progress message. */
+  progress(message: string): void;
 }
 
 export interface ToolDef {
+  /** The name the model calls it by. */
   name: string;
   description: string;
+  /** The MCP server the tool belongs to, shown beside it; absent for built-in tools. */
+  server?: string;
   /** JSON Schema of the arguments object. */
   parameters: Record<string, unknown>;
   /** Friendly step message shown in progress, e.g. "Checking the clock". */
   progressMessage?(args: Record<string, unknown>): string;
   /** Returns the text handed back to the model. Throwing reports a tool error to the model. */
   run(args: Record<string, unknown>, ctx: ToolContext): Promise<string>;
+}
+
+/** Tools that come and go while Glassbox runs: an MCP server's. */
+export interface ToolSource {
+  /** The MCP server's name. */
+  name: string;
+  /** The tools available now (the last list the server gave). */
+  tools(): ToolDef[];
+  /** Why the tools cannot be used now, for the model and the log; null when they can. */
+  unavailable(): string | null;
 }
 
 export interface AgentDef {
@@ -48,6 +64,8 @@ export interface AgentDef {
   description: string;
   instructions: string;
   tools: ToolDef[];
+  /** Tools listed by MCP servers, looked up at every step. */
+  toolSources?: ToolSource[];
   /** Called like tools (as `ask_<name>` with `{ task }`); appear as children in the tree. */
   subAgents?: AgentDef[];
   /** LLM round trips before the agent must stop (default 6). */

@@ -35,6 +35,8 @@ const routes = under("routes");
 const agents = under("agents");
 const team = under("agents/team");
 const demo = under("agents/demo");
+const mcp = under("agents/mcp");
+const runs = under("agents/runs");
 
 export const RULES: Rule[] = [
   {
@@ -58,6 +60,16 @@ export const RULES: Rule[] = [
   {
     name: "agents/team imports nothing from db/",
     breaks: (e) => team(e.from) && db(e.to),
+  },
+  {
+    name: "agents/mcp imports nothing from db/, agents/team or agents/runs",
+    breaks: (e) => mcp(e.from) && (db(e.to) || team(e.to) || runs(e.to)),
+  },
+  {
+    // The SDK is typed as `any` without its @ts-types directives (typescript-sdk #2701).
+    name: "only agents/mcp/sdk.ts imports @modelcontextprotocol/sdk",
+    breaks: (e) =>
+      /^npm:\/?@modelcontextprotocol\/sdk@/.test(e.to) && e.from !== "agents/mcp/sdk.ts",
   },
   {
     name: "only app.ts and routes/api/demo.ts import agents/demo",
