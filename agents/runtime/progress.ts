@@ -33,6 +33,11 @@ export class ProgressTracker {
     };
   }
 
+  /** What the current step is doing now (a tool's own progress): same step, new message. */
+  update(message: string): void {
+    this.#publish(message);
+  }
+
   /** The run ended: 100% on success, the reached percent otherwise. */
   finish(message: string, succeeded: boolean): void {
     if (succeeded) {

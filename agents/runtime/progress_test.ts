@@ -29,3 +29,17 @@ Deno.test("progress: a failed run keeps the percent it reached", () => {
   assert.equal(seen.at(-1)!.percent, 50);
   assert.equal(seen.at(-1)!.message, "Failed");
 });
+
+Deno.test("progress: a step's own updates keep its number and never move the percent back", () => {
+  const seen: ProgressValue[] = [];
+  const p = new ProgressTracker(2, (v) => seen.push(v));
+  p.begin("a")();
+  p.begin("Reading files");
+  p.update("files · read: 3/10");
+  assert.deepEqual(seen.at(-1), {
+    percent: 50,
+    step: 2,
+    totalSteps: 2,
+    message: "files · read: 3/10",
+  });
+});

@@ -49,8 +49,14 @@ export async function runToolCall(
       ...scope.ids,
       agentName: agent.name,
       signal: scope.signal,
+      // In the run's log context even when called from elsewhere (an MCP notification).
       log: (level, message, properties) =>
-        getLogger("tool", tool.name)[level === "warning" ? "warn" : level](message, properties),
+        withRunContext(
+          { runId: scope.ids.runId, agent: agent.name },
+          () =>
+            getLogger("tool", tool.name)[level === "warning" ? "warn" : level](message, properties),
+        ),
+      progress: (message) => scope.progress.update(message),
     });
     log.info("Tool {tool} answered in {ms} ms", {
       tool: tool.name,
