@@ -51,6 +51,25 @@ async function withConnection(
 const call = (conn: McpConnection, tool: string, args = {}, signal = noSignal()) =>
   conn.call(tool, args, { signal, runId: "r1" });
 
+/** Calls `slow`; resolves (with the pending call) once the server is in it. */
+async function slowCall(conn: McpConnection, signal = noSignal()) {
+  let started = false;
+  const pending = conn.call("slow", { ms: 20_000 }, {
+    signal,
+    runId: "r1",
+    onProgress: () => started = true,
+  });
+  pending.catch(() => {}); // awaited by the test
+  await waitFor(() => started, "the slow call to reach the server");
+  return { pending };
+}
+
+/** The reasons of the notifications/cancelled the fault server received. */
+async function cancellations(conn: McpConnection): Promise<string[]> {
+  const seen = JSON.parse(resultText(await call(conn, "cancellations")).text);
+  return seen.map((m: { params: { reason: string } }) => m.params.reason);
+}
+
 Deno.test("mcp stdio: connects, lists tools, passes env but none of ours; every kind of result", async () => {
   Deno.env.set("GLASSBOX_TEST_PARENT_SECRET", "must-not-leak");
   try {
@@ -125,18 +144,10 @@ Deno.test("mcp stdio: the tool source gives agents tools; progress, logs and ide
 Deno.test("mcp stdio: Stop sends notifications/cancelled; a hung tool times out, the server stays", async () => {
   await withConnection(faults([], { timeoutMs: 300 }), async (conn) => {
     const stop = new AbortController();
-    let started = false;
-    const slow = conn.call("slow", { ms: 20_000 }, {
-      signal: stop.signal,
-      runId: "r",
-      onProgress: () => started = true,
-    });
-    await waitFor(() => started, "the slow call to reach the server");
+    const slow = await slowCall(conn, stop.signal);
     stop.abort("stopped by the user");
-    await assert.rejects(slow);
-    const seen = JSON.parse(resultText(await call(conn, "cancellations")).text);
-    assert.equal(seen.length, 1);
-    assert.equal(seen[0].params.reason, "stopped by the user");
+    await assert.rejects(slow.pending);
+    assert.deepEqual(await cancellations(conn), ["stopped by the user"]);
 
     await assert.rejects(call(conn, "hang"), /did not answer hang within 300 ms/);
     assert.equal(conn.status().state, "connected", "a hung tool is not a hung server");
@@ -231,30 +242,17 @@ Deno.test("mcp http: headers reach the server, errors are redacted, cancel, a ki
       assert.ok(source.tools().some((t) => t.name === "whoami"));
 
       const stop = new AbortController();
-      let started = false;
-      const slow = conn.call("slow", { ms: 20_000 }, {
-        signal: stop.signal,
-        runId: "r",
-        onProgress: () => started = true,
-      });
-      await waitFor(() => started, "slow started");
+      const slow = await slowCall(conn, stop.signal);
       stop.abort("stopped by the user");
-      await assert.rejects(slow);
-      await waitFor(async () => {
-        const seen = JSON.parse(resultText(await call(conn, "cancellations")).text);
-        return seen.some((m: { params: { reason: string } }) =>
-          m.params.reason === "stopped by the user"
-        );
-      }, "the cancellation at the server");
+      await assert.rejects(slow.pending);
+      // Over HTTP the notification is its own POST: it may land after the call rejected.
+      await waitFor(
+        async () => (await cancellations(conn)).includes("stopped by the user"),
+        "the cancellation at the server",
+      );
 
       // Killed mid-call: the SDK would wait for the timeout; the supervisor notices at once.
-      started = false;
-      const pending = conn.call("slow", { ms: 20_000 }, {
-        signal: noSignal(),
-        runId: "r",
-        onProgress: () => started = true,
-      });
-      await waitFor(() => started, "slow started again");
+      const { pending } = await slowCall(conn);
       const t0 = performance.now();
       await server.kill();
       await assert.rejects(pending, /MCP server "web" stopped during the call to slow/);
