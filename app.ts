@@ -1,27 +1,26 @@
 /**
- * Builds Glassbox from its parts and plugs them together: the database (which the spine reaches
- * only through the id source and event sink of db/events.ts), logging, the event journals and
- * hub, the recording LLM client (the built-in demo model, reached in-process, when no endpoint is
- * configured), the run manager with the built-in team, and the Hono app with every route.
- * main.ts only serves what this returns.
+ * Builds Glassbox from its parts and plugs them together: the team file (validated first, so a
+ * bad one stops start-up before anything else), the database (which the spine reaches only
+ * through the id source and event sink of db/events.ts), logging, the event journals and hub,
+ * the MCP servers, the team with its providers (the demo model among them, reached in-process),
+ * the run manager, and the Hono app with every route. main.ts only serves what this returns.
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import denoConfig from "./deno.json" with { type: "json" };
-import { type Config, DEMO_MODEL, usesDemoModel } from "./config.ts";
+import { type Config, ConfigError } from "./config.ts";
 import { EventHub } from "./agents/spine/event_hub.ts";
 import { EventIdPool } from "./agents/spine/event_id_pool.ts";
 import { EventWriter } from "./agents/spine/event_writer.ts";
 import { CUSTOM, custom, type LogValue } from "./agents/spine/events.ts";
 import { Journals } from "./agents/spine/journal.ts";
-import { modelProbe, providerName } from "./agents/llm/model_probe.ts";
-import { createOpenAi, RecordingLlmClient } from "./agents/llm/recording_client.ts";
-import type { LlmClient } from "./agents/llm/types.ts";
 import { DEMO_BASE_URL, demoHandler } from "./agents/demo/handler.ts";
 import { inProcessFetch } from "./agents/demo/in_process_fetch.ts";
 import { getLogger, resetLogging, setupLogging } from "./agents/logging/logging.ts";
+import { McpServers } from "./agents/mcp/servers.ts";
 import { RunManager } from "./agents/runs/run_manager.ts";
-import { TEAM } from "./agents/team/builtin_team.ts";
+import { TeamHolder } from "./agents/team/team_holder.ts";
+import { TeamFileError } from "./agents/team/team_file.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { eventStore } from "./db/events.ts";
 import { interruptStaleRuns } from "./db/runs.ts";
@@ -67,6 +66,10 @@ export async function createGlassbox(
   } = {},
 ): Promise<Glassbox> {
   const startedAt = new Date();
+  // A bad team file is a configuration error, reported like the environment's (exit 2).
+  const teamFile = await TeamHolder.read(config).catch((err) => {
+    throw err instanceof TeamFileError ? new ConfigError(err.message.split("\n")) : err;
+  });
   const db: Database = await openDatabase(config);
   const hub = new EventHub();
   const store = eventStore(db.sql);
@@ -92,48 +95,24 @@ export async function createGlassbox(
   const stale = await interruptStaleRuns(db.sql, startedAt, db.embedded ? 0 : ORPHAN_QUIET_MS);
   if (stale > 0) log.warn("Marked {stale} unfinished runs as interrupted", { stale });
 
-  const demo = usesDemoModel(config);
   // One demo model: served on the app for real HTTP, and reached in-process by our own client.
   const demoModel = demoHandler({ chunkDelayMs: config.demoChunkDelayMs });
-  const openai = demo
-    ? createOpenAi({
-      baseURL: DEMO_BASE_URL,
-      apiKey: "demo",
-      fetch: inProcessFetch(demoModel),
-    })
-    : createOpenAi({
-      baseURL: config.openaiBaseUrl ?? "https://api.openai.com/v1",
-      apiKey: config.openaiApiKey ?? "none",
-    });
-  const llm: LlmClient = new RecordingLlmClient({
-    openai,
-    sql: db.sql,
-    provider: demo ? DEMO_MODEL : providerName(config.openaiBaseUrl),
-    contentLogging: config.contentLogging,
-    prices: config.prices,
-    idleTimeoutMs: config.llmIdleTimeoutMs,
-    maxAttempts: config.llmMaxAttempts,
-  });
-  const runs = new RunManager({
-    sql: db.sql,
-    journals,
-    llm,
-    model: config.model,
-    team: TEAM,
-    demo,
-  });
-  const deps: AppDeps = {
+  const mcp = new McpServers({ clientVersion: VERSION, log: getLogger("mcp") });
+  const teams = await TeamHolder.start(teamFile, {
     config,
-    db,
-    hub,
-    journals,
-    runs,
-    llm,
-    team: TEAM,
-    demo,
-    version: VERSION,
-    probeModel: modelProbe(config, demo),
-  };
+    providers: {
+      sql: db.sql,
+      contentLogging: config.contentLogging,
+      idleTimeoutMs: config.llmIdleTimeoutMs,
+      maxAttempts: config.llmMaxAttempts,
+      demoFetch: inProcessFetch(demoModel),
+    },
+    demoBaseUrl: DEMO_BASE_URL,
+    mcp,
+    log: getLogger("team"),
+  });
+  const runs = new RunManager({ sql: db.sql, journals, teams });
+  const deps: AppDeps = { config, db, hub, journals, runs, teams, mcp, version: VERSION };
 
   const app = new Hono();
   app.onError((err, c) => {
@@ -177,6 +156,8 @@ export async function createGlassbox(
       // Not bounded as a whole: a run records its end (events, then its status) before it counts
       // as finished, and that waits for the database however long it is away.
       await runs.shutdown();
+      teams.close();
+      await mcp.close();
       // Only this last flush is bounded, so events still queued cannot hold the exit forever.
       let timer: ReturnType<typeof setTimeout> | undefined;
       const stored = await Promise.race([

@@ -24,6 +24,10 @@ export interface Config {
   /** End a stream that sends nothing for this long. */
   llmIdleTimeoutMs: number;
   llmMaxAttempts: number;
+  /** GLASSBOX_AGENTS: the team file; null: the built-in team. */
+  teamFile: string | null;
+  /** The environment Glassbox started with, for the team file's `${NAME}` references. */
+  lookupEnv(name: string): string | undefined;
 }
 
 export const DEMO_MODEL = "glassbox-demo";
@@ -62,6 +66,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     demoChunkDelayMs: v.GLASSBOX_DEMO_DELAY_MS,
     llmIdleTimeoutMs: v.GLASSBOX_LLM_IDLE_TIMEOUT_MS,
     llmMaxAttempts: v.GLASSBOX_LLM_MAX_ATTEMPTS,
+    teamFile: v.GLASSBOX_AGENTS ?? null,
+    lookupEnv: (name) => Object.hasOwn(vars, name) ? vars[name] : undefined,
   };
 }
 
@@ -110,6 +116,7 @@ function envSchema(env: Record<string, string | undefined>) {
     GLASSBOX_DEMO_DELAY_MS: integer("GLASSBOX_DEMO_DELAY_MS", 25, 0, 10_000),
     GLASSBOX_LLM_IDLE_TIMEOUT_MS: integer("GLASSBOX_LLM_IDLE_TIMEOUT_MS", 30_000, 10, 3_600_000),
     GLASSBOX_LLM_MAX_ATTEMPTS: integer("GLASSBOX_LLM_MAX_ATTEMPTS", 3, 1, 10),
+    GLASSBOX_AGENTS: z.string().optional(),
   });
 }
 
@@ -151,13 +158,17 @@ Environment:
   HOST                     listen address (default 0.0.0.0)
   DATABASE_URL             postgres://… ; unset: embedded PGlite under GLASSBOX_DATA
   GLASSBOX_DATA            data directory for the embedded database (default .glassbox)
-  OPENAI_BASE_URL          any OpenAI-compatible endpoint (OpenAI, Ollama, vLLM, LM Studio…)
+  OPENAI_BASE_URL          any OpenAI-compatible endpoint (OpenAI, Ollama, vLLM, LM Studio…):
+                           the provider "default"
   OPENAI_API_KEY           its key; with neither set, the built-in offline demo model is used
-  GLASSBOX_MODEL           model name (default gpt-4o-mini, or glassbox-demo offline)
+  GLASSBOX_MODEL           model of agents that name none (default gpt-4o-mini, or
+                           glassbox-demo offline)
   GLASSBOX_LOG_CONTENT     prompt/response stored per LLM call: a character count
                            (default 1000), "full" or "off"
   GLASSBOX_PRICES          JSON price table, USD per 1M tokens: {"model":{"input":1,"output":2}}
   GLASSBOX_DEMO_DELAY_MS   delay between demo-model chunks (default 25)
   GLASSBOX_LLM_IDLE_TIMEOUT_MS  end a stalled LLM stream after this long (default 30000)
   GLASSBOX_LLM_MAX_ATTEMPTS     attempts per LLM call on 429/5xx (default 3)
+  GLASSBOX_AGENTS          your team file (YAML or JSON): providers, MCP servers, agents;
+                           default: the built-in team. Reloaded on change and on SIGHUP
 `;

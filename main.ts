@@ -1,5 +1,5 @@
 /** Starts the Glassbox server. Everything else is built in app.ts. */
-import { createGlassbox, VERSION } from "./app.ts";
+import { createGlassbox, type Glassbox, VERSION } from "./app.ts";
 import { ConfigError, HELP, loadConfig } from "./config.ts";
 
 if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
@@ -27,14 +27,24 @@ globalThis.addEventListener("unhandledrejection", (e) => {
   console.error("glassbox: unhandled rejection:", e.reason);
 });
 
-const glassbox = await createGlassbox(config);
+let glassbox: Glassbox;
+try {
+  glassbox = await createGlassbox(config);
+} catch (err) {
+  // A team file that does not validate: every problem at its file:line:col.
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(`glassbox: ${err.message}`);
+  Deno.exit(2);
+}
+const model = glassbox.deps.teams.current().defaultModel();
 const server = Deno.serve({
   port: config.port,
   hostname: Deno.env.get("HOST") ?? "0.0.0.0",
   onListen: ({ port }) =>
     console.error(
-      `Glassbox ${VERSION} on http://localhost:${port} — model ${config.model}` +
-        `${glassbox.deps.demo ? " (offline demo)" : ""}, ${glassbox.deps.db.describe}`,
+      `Glassbox ${VERSION} on http://localhost:${port} — team ${glassbox.deps.teams.status().source}` +
+        `, model ${model.provider}/${model.model}${model.demo ? " (offline demo)" : ""}` +
+        `, ${glassbox.deps.db.describe}`,
     ),
 }, glassbox.app.fetch);
 

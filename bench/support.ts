@@ -114,7 +114,13 @@ export async function makeRuns(db: Database, n: number): Promise<string[]> {
   await createConversation(db.sql, { id: conversationId, userId: "bench", title: "bench" });
   const ids = Array.from({ length: n }, () => crypto.randomUUID());
   for (const id of ids) {
-    await insertRun(db.sql, { id, conversationId, userId: "bench", agent: "bench" });
+    await insertRun(db.sql, {
+      id,
+      conversationId,
+      userId: "bench",
+      agent: "bench",
+      teamVersion: null,
+    });
   }
   return ids;
 }

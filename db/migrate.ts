@@ -5,9 +5,11 @@
  */
 import type postgres from "postgres";
 import m001 from "./migrations/001_init.sql" with { type: "text" };
+import m002 from "./migrations/002_team_version.sql" with { type: "text" };
 
 export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   { version: 1, name: "001_init", sql: m001 },
+  { version: 2, name: "002_team_version", sql: m002 },
 ];
 
 const LOCK_KEY = 7_201_104_511; // arbitrary, fixed: "glassbox migrations"

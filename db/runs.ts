@@ -8,6 +8,8 @@ export interface RunRow {
   conversationId: string;
   userId: string | null;
   agent: string;
+  /** The version of the team it ran with. */
+  teamVersion: string | null;
   status: RunStatus;
   error: string | null;
   startedAt: Date;
@@ -15,16 +17,23 @@ export interface RunRow {
 }
 
 const COLUMNS = (sql: Sql) =>
-  sql`id, conversation_id AS "conversationId", user_id AS "userId", agent, status, error,
-      started_at AS "startedAt", ended_at AS "endedAt"`;
+  sql`id, conversation_id AS "conversationId", user_id AS "userId", agent,
+      team_version AS "teamVersion", status, error, started_at AS "startedAt",
+      ended_at AS "endedAt"`;
 
 export async function insertRun(
   sql: Sql,
-  run: { id: string; conversationId: string; userId: string | null; agent: string },
+  run: {
+    id: string;
+    conversationId: string;
+    userId: string | null;
+    agent: string;
+    teamVersion: string | null;
+  },
 ): Promise<void> {
   await sql`
-    INSERT INTO runs (id, conversation_id, user_id, agent)
-    VALUES (${run.id}, ${run.conversationId}, ${run.userId}, ${run.agent})`;
+    INSERT INTO runs (id, conversation_id, user_id, agent, team_version)
+    VALUES (${run.id}, ${run.conversationId}, ${run.userId}, ${run.agent}, ${run.teamVersion})`;
 }
 
 export async function finishRun(

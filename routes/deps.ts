@@ -2,8 +2,8 @@
 import type { EventHub } from "../agents/spine/event_hub.ts";
 import type { Journals } from "../agents/spine/journal.ts";
 import type { RunManager } from "../agents/runs/run_manager.ts";
-import type { LlmClient } from "../agents/llm/types.ts";
-import type { AgentDef } from "../agents/runtime/types.ts";
+import type { McpServers } from "../agents/mcp/servers.ts";
+import type { TeamHolder } from "../agents/team/team_holder.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 
@@ -13,10 +13,8 @@ export interface AppDeps {
   hub: EventHub;
   journals: Journals;
   runs: RunManager;
-  llm: LlmClient;
-  team: AgentDef;
-  demo: boolean;
+  /** The team (reloaded when its file changes): agents, providers, MCP servers. */
+  teams: TeamHolder;
+  mcp: McpServers;
   version: string;
-  /** Whether the configured model endpoint answers (cached by the health route). */
-  probeModel(): Promise<{ ok: boolean; detail: string }>;
 }

@@ -1,6 +1,12 @@
-/** GET /health — database and model reachability, version; 503 when the database is down. */
+/**
+ * GET /health — database, model endpoints, the team (its version, and the last reload's errors)
+ * and every MCP server's state; 503 when the database is down, "degraded" when a provider the
+ * team uses does not answer, an MCP server is not connected or the team file's last edit was
+ * refused.
+ */
 import { Hono } from "hono";
 import type { AppDeps } from "./deps.ts";
+import { mcpServerJson, teamStatusJson } from "./team_json.ts";
 
 export function healthRoutes(deps: AppDeps): Hono {
   const app = new Hono();
@@ -14,8 +20,22 @@ export function healthRoutes(deps: AppDeps): Hono {
       }),
     ]).catch((err) => ({ ok: false, error: String(err?.message ?? err) }))
       .finally(() => clearTimeout(timer));
-    const model = await deps.probeModel();
-    const healthy = database.ok && model.ok;
+    const latencyMs = Math.round((performance.now() - t0) * 10) / 10;
+    const team = deps.teams.current();
+    const providers = await Promise.all(
+      team.usedProviders().map(async (p) => ({
+        name: p.name,
+        base_url: p.baseUrl,
+        demo: p.demo,
+        ...(await p.probe()),
+      })),
+    );
+    const entry = team.defaultModel();
+    const model = providers.find((p) => p.name === entry.provider)!;
+    const mcp = deps.mcp.states();
+    const status = deps.teams.status();
+    const healthy = database.ok && providers.every((p) => p.ok) &&
+      mcp.every((s) => s.state === "connected") && status.error === null;
     return c.json({
       status: healthy ? "ok" : database.ok ? "degraded" : "down",
       version: deps.version,
@@ -23,16 +43,20 @@ export function healthRoutes(deps: AppDeps): Hono {
         ok: database.ok,
         kind: deps.db.embedded ? "embedded" : "postgres",
         location: deps.db.describe,
-        latency_ms: Math.round((performance.now() - t0) * 10) / 10,
+        latency_ms: latencyMs,
         error: database.error,
       },
+      // The default entry agent's model, as before there were teams.
       model: {
         ok: model.ok,
-        name: deps.config.model,
-        demo: deps.demo,
-        provider: deps.llm.provider,
+        name: entry.model,
+        demo: entry.demo,
+        provider: entry.provider,
         detail: model.detail,
       },
+      providers,
+      team: teamStatusJson(status),
+      mcp_servers: mcp.map(mcpServerJson),
       runs: { active: deps.runs.activeRuns },
       hub: deps.hub.stats(),
     }, database.ok ? 200 : 503);

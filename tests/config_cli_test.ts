@@ -23,8 +23,16 @@ Deno.test("config: defaults without any variable", () => {
   assert.equal(c.demoChunkDelayMs, 25);
   assert.equal(c.llmIdleTimeoutMs, 30_000);
   assert.equal(c.llmMaxAttempts, 3);
+  assert.equal(c.teamFile, null, "the built-in team");
   // Empty strings count as unset (docker-compose style `VAR=`).
-  assert.deepEqual(loadConfig({ PORT: "", DATABASE_URL: "", GLASSBOX_LOG_CONTENT: "" }), c);
+  const { lookupEnv: _a, ...defaults } = c;
+  const { lookupEnv: _b, ...blank } = loadConfig({
+    PORT: "",
+    DATABASE_URL: "",
+    GLASSBOX_LOG_CONTENT: "",
+    GLASSBOX_AGENTS: "",
+  });
+  assert.deepEqual(blank, defaults);
 });
 
 Deno.test("config: explicit values", () => {

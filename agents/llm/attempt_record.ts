@@ -158,6 +158,7 @@ export function finishedValue(
     spanId: row.spanId,
     agent: scope.agentName,
     ...(scope.subagentRunId && { subagentRunId: scope.subagentRunId }),
+    provider: row.provider,
     model: row.requestModel,
     responseModel: row.responseModel,
     status: row.status,

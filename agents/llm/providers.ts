@@ -40,6 +40,8 @@ export interface Provider {
   readonly baseUrl: string;
   readonly demo: boolean;
   readonly prices: PriceTable;
+  /** Where its key comes from ("$OPENAI_API_KEY"), never the key; null without one. */
+  readonly apiKeyFrom: string | null;
   /** The endpoint's own client (retries off), for whoever forwards requests as they are. */
   readonly openai: OpenAI;
   /** Every call through it becomes llm_calls rows with this provider's name and prices. */
@@ -86,6 +88,7 @@ function createProvider(spec: ProviderSpec, rt: ProviderRuntime): Provider {
     baseUrl: spec.baseUrl,
     demo: spec.demo,
     prices: spec.prices,
+    apiKeyFrom: spec.apiKey?.source ?? null,
     openai,
     llm: new RecordingLlmClient({
       openai,

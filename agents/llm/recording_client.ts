@@ -109,7 +109,11 @@ export class RecordingLlmClient implements LlmClient {
     let control: AttemptControl | undefined;
     let failure: unknown = null;
     try {
-      tell(() => observer.onCallStarted?.(startedValue(ids, req, scope, attempt, startedAt)));
+      tell(() =>
+        observer.onCallStarted?.(
+          startedValue(ids, this.provider, req, scope, attempt, startedAt),
+        )
+      );
       control = new AttemptControl(scope.signal, idleTimeoutMs);
       await this.#exchange(body, control, acc);
     } catch (err) {
@@ -201,6 +205,7 @@ function requestBody(req: LlmRequest, streaming: boolean): RequestBody {
 
 function startedValue(
   ids: { callId: string; spanId: string },
+  provider: string,
   req: LlmRequest,
   scope: LlmCallScope,
   attempt: number,
@@ -211,6 +216,7 @@ function startedValue(
     parentSpanId: scope.parentSpanId,
     agent: scope.agentName,
     ...(scope.subagentRunId && { subagentRunId: scope.subagentRunId }),
+    provider,
     model: req.model,
     operation: scope.operation,
     attempt,

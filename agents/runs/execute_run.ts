@@ -12,7 +12,7 @@ import type { Journals } from "../spine/journal.ts";
 import { getLogger } from "../logging/logging.ts";
 import type { RunScope } from "../runtime/run_scope.ts";
 import { runAgent } from "../runtime/agent_loop.ts";
-import type { ChatMessage, LlmClient } from "../llm/types.ts";
+import type { ChatMessage } from "../llm/types.ts";
 import type { AgentDef } from "../runtime/types.ts";
 
 const log = getLogger("runs");
@@ -25,8 +25,6 @@ export type RunOutcome =
 export interface FinishDeps {
   sql: Sql;
   journals: Journals;
-  llm: LlmClient;
-  model: string;
 }
 
 export async function executeRun(
@@ -53,7 +51,7 @@ export async function executeRun(
       runId,
       result: outcome.result,
       outcome: { type: "success" },
-      usage: tokenUsage(deps, scope),
+      usage: tokenUsage(scope),
     });
   } catch (err) {
     scope.closeOpen();
@@ -71,7 +69,7 @@ export async function executeRun(
           runId,
           result,
           outcome: { type: "cancelled" },
-          usage: tokenUsage(deps, scope),
+          usage: tokenUsage(scope),
         });
       } else {
         scope.emit({
@@ -126,21 +124,19 @@ function runResult(scope: RunScope, answer: string, started: number): RunResult 
   };
 }
 
-function tokenUsage(deps: FinishDeps, scope: RunScope) {
-  const u = scope.usage;
-  return [{
-    model: deps.model,
-    provider: deps.llm.provider,
-    // Unknown stays absent rather than a made-up 0.
-    ...(u.tokensKnown
-      ? {
-        inputTokens: u.inputTokens,
-        outputTokens: u.outputTokens,
-        totalTokens: u.inputTokens + u.outputTokens,
-      }
-      : {}),
-  }];
+/** Tokens per provider and model; unknown stays absent rather than a made-up 0. */
+function tokenUsage(scope: RunScope) {
+  return [...scope.byModel.values()].map((m) => ({
+    model: m.model,
+    provider: m.provider,
+    ...(m.tokensKnown && {
+      inputTokens: m.inputTokens,
+      outputTokens: m.outputTokens,
+      totalTokens: m.inputTokens + m.outputTokens,
+    }),
+  }));
 }
+
 function errorCode(err: unknown): string {
   if (err && typeof err === "object" && "errorType" in err) return String(err.errorType);
   return "agent_error";

@@ -14,11 +14,11 @@ import { getLogger, withRunContext } from "../logging/logging.ts";
 import { ProgressTracker } from "../runtime/progress.ts";
 import { RunScope } from "../runtime/run_scope.ts";
 import { executeRun, type RunOutcome } from "./execute_run.ts";
-import { findAgent, listAgents } from "../runtime/agent_tree.ts";
+import { listAgents } from "../runtime/agent_tree.ts";
 import { BadRequestError, ConflictError, NotFoundError } from "./errors.ts";
 import { usageCapability } from "./usage_capability.ts";
-import type { ChatMessage, LlmClient } from "../llm/types.ts";
-import type { AgentDef } from "../runtime/types.ts";
+import type { ChatMessage } from "../llm/types.ts";
+import type { Team } from "../team/team.ts";
 
 const log = getLogger("runs");
 
@@ -47,16 +47,20 @@ export interface RunHandle {
   conversationId: string;
   userMessageId: string;
   agent: string;
+  /** The entry agent's model and provider, and whether that is the demo model. */
+  model: string;
+  provider: string;
+  demo: boolean;
+  /** The version of the team the run started with (and keeps to its end). */
+  teamVersion: string;
   done: Promise<RunOutcome>;
 }
 
 export interface RunManagerDeps {
   sql: Sql;
   journals: Journals;
-  llm: LlmClient;
-  model: string;
-  team: AgentDef;
-  demo: boolean;
+  /** The current team, held until released: a run keeps the team it started with. */
+  teams: { acquire(): Team };
 }
 
 interface ActiveRun {
@@ -83,12 +87,23 @@ export class RunManager {
   }
 
   async start(input: StartRunInput): Promise<RunHandle> {
-    const { sql, team } = this.deps;
-    const agent = findAgent(team, input.agent ?? team.name);
+    const team = this.deps.teams.acquire();
+    try {
+      return await this.#start(input, team);
+    } catch (err) {
+      team.release();
+      throw err;
+    }
+  }
+
+  async #start(input: StartRunInput, team: Team): Promise<RunHandle> {
+    const { sql } = this.deps;
+    const agent = team.entry(input.agent);
     if (!agent) {
-      const names = listAgents(team).map((a) => a.name).join(", ");
+      const names = team.entries.map((a) => a.name).join(", ");
       throw new BadRequestError(`unknown agent "${input.agent}"; agents: ${names}`);
     }
+    const provider = team.providerOf(agent);
     const userId = input.userId ?? null;
     const conversationId = input.conversationId ?? crypto.randomUUID();
     const runId = input.runId ?? crypto.randomUUID();
@@ -113,7 +128,13 @@ export class RunManager {
           const title = conversationTitle(input.message);
           await conversations.createConversation(tx, { id: conversationId, userId, title });
         }
-        await insertRun(tx, { id: runId, conversationId, userId, agent: agent.name });
+        await insertRun(tx, {
+          id: runId,
+          conversationId,
+          userId,
+          agent: agent.name,
+          teamVersion: team.version,
+        });
         await conversations.insertMessage(tx, {
           id: userMessageId,
           conversationId,
@@ -138,11 +159,7 @@ export class RunManager {
     const emit = (ev: AgUiEvent) => journal.emit(ev);
     const scope = new RunScope(
       { runId, conversationId, userId },
-      {
-        llm: this.deps.llm,
-        model: this.deps.model,
-        usage: usageCapability(sql, { conversationId, userId }),
-      },
+      { usage: usageCapability(sql, { conversationId, userId }) },
       abort.signal,
       new ProgressTracker(
         2,
@@ -158,8 +175,10 @@ export class RunManager {
         agent: agent.name,
         agents: listAgents(agent).map((a) => ({ name: a.name, title: a.title })),
         userId,
-        model: this.deps.model,
-        demo: this.deps.demo,
+        model: agent.model,
+        provider: provider.name,
+        demo: provider.demo,
+        teamVersion: team.version,
         userMessageId,
         userMessage: input.message,
       },
@@ -175,8 +194,21 @@ export class RunManager {
       return executeRun(this.deps, agent, messages, scope, started);
     });
     this.#active.set(runId, { conversationId, abort, done, ended: () => journal.ended });
-    done.finally(() => this.#active.delete(runId));
-    return { runId, conversationId, userMessageId, agent: agent.name, done };
+    done.finally(() => {
+      this.#active.delete(runId);
+      team.release();
+    });
+    return {
+      runId,
+      conversationId,
+      userMessageId,
+      agent: agent.name,
+      model: agent.model,
+      provider: provider.name,
+      demo: provider.demo,
+      teamVersion: team.version,
+      done,
+    };
   }
 
   /**

@@ -8,37 +8,17 @@ import { CUSTOM, custom, EventType } from "../spine/events.ts";
 import { getLogger } from "../logging/logging.ts";
 import { runToolCall } from "./tool_calls.ts";
 import type { RunScope } from "./run_scope.ts";
-import type { ChatMessage, ChatTool } from "../llm/types.ts";
+import { type ToolSet, toolSet } from "./tool_set.ts";
+import type { ChatMessage } from "../llm/types.ts";
 import type { AgentDef } from "./types.ts";
 
 const log = getLogger("runtime");
 const DEFAULT_MAX_STEPS = 6;
-export const SUBAGENT_TOOL_PREFIX = "ask_";
 
 /** Where an agent runs in the tree: the root agent has no subagentRunId. */
 export interface AgentPosition {
   subagentRunId?: string;
   parentSpanId: string | null;
-}
-
-export function toolsFor(agent: AgentDef): ChatTool[] {
-  const own = agent.tools.map((t): ChatTool => ({
-    type: "function",
-    function: { name: t.name, description: t.description, parameters: t.parameters },
-  }));
-  const subs = (agent.subAgents ?? []).map((a): ChatTool => ({
-    type: "function",
-    function: {
-      name: SUBAGENT_TOOL_PREFIX + a.name,
-      description: a.description,
-      parameters: {
-        type: "object",
-        properties: { task: { type: "string", description: `What to ask the ${a.title}` } },
-        required: ["task"],
-      },
-    },
-  }));
-  return [...own, ...subs];
 }
 
 /** Runs `agent` on `messages` (system prompt first); returns its final text answer. */
@@ -49,12 +29,14 @@ export async function runAgent(
   at: AgentPosition,
 ): Promise<string> {
   const sub = at.subagentRunId;
-  const tools = toolsFor(agent);
   const maxSteps = agent.maxSteps ?? DEFAULT_MAX_STEPS;
   scope.agentStatus(agent.name, "working", sub);
   for (let step = 1; step <= maxSteps; step++) {
     scope.signal.throwIfAborted();
     const first = step === 1;
+    // Looked up every step: MCP servers come, go and change their tools while a run works.
+    const tools = toolSet(agent);
+    if (first && tools.unavailable.length > 0) tellUnavailable(tools, messages);
     const done = scope.progress.begin(
       sub
         ? `${agent.title} ${first ? "is working on it" : "is summarising"}`
@@ -64,7 +46,7 @@ export async function runAgent(
     );
     const stepName = `${agent.name}${sub ? `#${sub.slice(0, 8)}` : ""} step ${step}`;
     scope.emit({ type: EventType.STEP_STARTED, stepName, subagentRunId: sub });
-    const offerTools = tools.length > 0 && step < maxSteps;
+    const offerTools = tools.chat.length > 0 && step < maxSteps;
     const result = await callModel(agent, messages, scope, at, offerTools ? tools : undefined);
     scope.emit({ type: EventType.STEP_FINISHED, stepName, subagentRunId: sub });
     done();
@@ -85,7 +67,7 @@ export async function runAgent(
     // Sub-agents' LLM calls are children of the call that asked for them.
     const settled = await Promise.allSettled(
       result.toolCalls.map((call) =>
-        runToolCall(agent, call, scope, { ...at, parentSpanId: result.spanId })
+        runToolCall(agent, tools, call, scope, { ...at, parentSpanId: result.spanId })
       ),
     );
     for (const [i, s] of settled.entries()) {
@@ -96,19 +78,34 @@ export async function runAgent(
   throw new Error(`${agent.name} did not answer within ${maxSteps} steps`);
 }
 
+/** The model learns which tool servers are down, so it can say so instead of guessing. */
+function tellUnavailable(tools: ToolSet, messages: ChatMessage[]): void {
+  for (const why of tools.unavailable) log.warn("{why}; its tools are missing", { why });
+  messages.push({
+    role: "system",
+    content: `Some of your tools are unavailable right now: ${tools.unavailable.join("; ")}. ` +
+      "If the task needs them, say so.",
+  });
+}
+
 async function callModel(
   agent: AgentDef,
   messages: ChatMessage[],
   scope: RunScope,
   at: AgentPosition,
-  tools: ChatTool[] | undefined,
+  tools: ToolSet | undefined,
 ) {
   const sub = at.subagentRunId;
   const messageId = crypto.randomUUID();
   let spanId = "";
   let started = false;
-  const result = await scope.deps.llm.stream(
-    { model: scope.deps.model, messages, tools },
+  const result = await agent.llm.stream(
+    {
+      model: agent.model,
+      messages,
+      tools: tools?.chat,
+      ...(agent.temperature !== undefined && { temperature: agent.temperature }),
+    },
     {
       ...scope.ids,
       agentName: agent.name,
@@ -139,13 +136,15 @@ async function callModel(
         scope.emit({ type: EventType.TEXT_MESSAGE_CONTENT, messageId, delta, subagentRunId: sub });
       },
       onToolCallStart(call) {
+        // An MCP tool names its server, which the tree shows beside it.
+        const server = tools?.tools.get(call.name)?.server;
         scope.emit({
           type: EventType.TOOL_CALL_START,
           toolCallId: call.id,
           toolCallName: call.name,
           parentMessageId: messageId,
           subagentRunId: sub,
-          metadata: { spanId },
+          metadata: { spanId, ...(server && { server }) },
         });
       },
       onToolCallArgs(toolCallId, delta) {

@@ -1,7 +1,8 @@
 /**
- * What one run's agents share: the LLM client, the tools' capabilities, the journal they emit
- * into, progress, token totals, and the set of things opened but not yet closed (messages, tool
- * calls, steps), so an aborted or failed run can still end with a valid AG-UI stream.
+ * What one run's agents share: the tools' capabilities, the journal they emit into, progress,
+ * token totals (per provider and model too), and the set of things opened but not yet closed
+ * (messages, tool calls, steps), so an aborted or failed run can still end with a valid AG-UI
+ * stream. Each agent reaches its own model (AgentDef.llm).
  */
 import {
   type AgUiEvent,
@@ -11,7 +12,6 @@ import {
   type LlmCallFinishedValue,
 } from "../spine/events.ts";
 import type { ProgressTracker } from "./progress.ts";
-import type { LlmClient } from "../llm/types.ts";
 import type { ToolContext } from "./types.ts";
 
 export interface UsageTotals {
@@ -25,6 +25,16 @@ export interface UsageTotals {
   tokensKnown: boolean;
 }
 
+/** The tokens of one provider's model in a run. */
+export interface ModelUsage {
+  provider: string;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  /** False when a call to it produced output but reported no usage. */
+  tokensKnown: boolean;
+}
+
 export class RunScope {
   readonly usage: UsageTotals = {
     llmCalls: 0,
@@ -34,6 +44,8 @@ export class RunScope {
     costKnown: true,
     tokensKnown: true,
   };
+  /** By `provider/model`, in the order first used. */
+  readonly byModel = new Map<string, ModelUsage>();
   /** What is open, by id, with the sub-agent it belongs to (undefined: the root agent). */
   readonly #openMessages = new Map<string, string | undefined>();
   readonly #openToolCalls = new Map<string, string | undefined>();
@@ -41,7 +53,7 @@ export class RunScope {
 
   constructor(
     readonly ids: { runId: string; conversationId: string; userId: string | null },
-    readonly deps: { llm: LlmClient; model: string; usage: ToolContext["usage"] },
+    readonly deps: { usage: ToolContext["usage"] },
     readonly signal: AbortSignal,
     readonly progress: ProgressTracker,
     private readonly sink: (ev: AgUiEvent) => void,
@@ -80,6 +92,13 @@ export class RunScope {
     if (v.costUsd !== null) this.usage.costUsd += v.costUsd;
     else if (v.status !== "error") this.usage.costKnown = false;
     if (v.inputTokens === null && v.status !== "error") this.usage.tokensKnown = false;
+    const key = `${v.provider}/${v.model}`;
+    const m = this.byModel.get(key) ??
+      { provider: v.provider, model: v.model, inputTokens: 0, outputTokens: 0, tokensKnown: true };
+    this.byModel.set(key, m);
+    m.inputTokens += v.inputTokens ?? 0;
+    m.outputTokens += v.outputTokens ?? 0;
+    if (v.inputTokens === null && v.status !== "error") m.tokensKnown = false;
   }
 
   agentStatus(agent: string, status: string, subagentRunId?: string, detail?: string): void {

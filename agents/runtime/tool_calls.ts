@@ -6,15 +6,17 @@
 import { EventType } from "../spine/events.ts";
 import { getLogger, withRunContext } from "../logging/logging.ts";
 import type { RunScope } from "./run_scope.ts";
-import { type AgentPosition, runAgent, SUBAGENT_TOOL_PREFIX } from "./agent_loop.ts";
+import { type AgentPosition, runAgent } from "./agent_loop.ts";
+import type { ToolSet } from "./tool_set.ts";
 import type { LlmToolCall } from "../llm/types.ts";
 import type { AgentDef, ToolDef } from "./types.ts";
 
 const log = getLogger("runtime");
 
-/** Runs one tool call (or sub-agent) and returns the text handed back to the model. */
+/** Runs one tool call (or sub-agent) of those offered and returns the text for the model. */
 export async function runToolCall(
   agent: AgentDef,
+  offered: ToolSet,
   call: LlmToolCall,
   scope: RunScope,
   at: AgentPosition,
@@ -33,12 +35,10 @@ export async function runToolCall(
       sub,
     );
   }
-  const subAgent = call.name.startsWith(SUBAGENT_TOOL_PREFIX)
-    ? agent.subAgents?.find((a) => SUBAGENT_TOOL_PREFIX + a.name === call.name)
-    : undefined;
+  const subAgent = offered.subAgents.get(call.name);
   if (subAgent) return await runSubAgent(subAgent, call, String(args.task ?? ""), scope, at);
 
-  const tool: ToolDef | undefined = agent.tools.find((t) => t.name === call.name);
+  const tool: ToolDef | undefined = offered.tools.get(call.name);
   if (!tool) return reportResult(scope, call, `error: there is no tool named ${call.name}`, sub);
   const done = scope.progress.begin(tool.progressMessage?.(args) ?? `Using ${tool.name}`);
   const t0 = performance.now();

@@ -1,5 +1,6 @@
 /** Contracts between the agent loop, tools and agents: what an agent is and what a tool gets. */
 import type { UsageReport } from "../../db/usage.ts";
+import type { LlmClient } from "../llm/types.ts";
 import type { UsagePeriod } from "../llm/usage_period.ts";
 import type { LogLevel } from "../spine/events.ts";
 
@@ -70,4 +71,8 @@ export interface AgentDef {
   subAgents?: AgentDef[];
   /** LLM round trips before the agent must stop (default 6). */
   maxSteps?: number;
+  /** Its provider's recording client, and the model name sent to it. */
+  llm: LlmClient;
+  model: string;
+  temperature?: number;
 }

@@ -54,6 +54,8 @@ export interface LlmCallStartedValue {
   parentSpanId: string | null;
   agent: string;
   subagentRunId?: string;
+  /** The provider's name in the team (llm_calls.provider). */
+  provider: string;
   model: string;
   operation: string;
   attempt: number;
@@ -71,6 +73,7 @@ export interface LlmCallFinishedValue {
   spanId: string;
   agent: string;
   subagentRunId?: string;
+  provider: string;
   model: string;
   responseModel: string | null;
   status: LlmCallStatus;

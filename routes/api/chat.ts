@@ -39,15 +39,18 @@ export function chatApi(deps: AppDeps): Hono {
   app.post("/chat", validJson(ChatBody), async (c) => {
     const started = await start(c, c.req.valid("json"));
     if (!started.handle) return started.response;
-    const { runId, conversationId } = started.handle;
+    const { runId, conversationId, agent, model, provider, demo, teamVersion } = started.handle;
     const outcome = await started.handle.done;
     const r = outcome.result;
     const summary = {
       run_id: runId,
       conversation_id: conversationId,
       status: outcome.status,
-      model: deps.config.model,
-      demo: deps.demo,
+      agent,
+      model,
+      provider,
+      demo,
+      team_version: teamVersion,
       usage: {
         llm_calls: r.llmCalls,
         input_tokens: r.inputTokens,

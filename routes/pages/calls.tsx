@@ -39,7 +39,7 @@ const Query = z.object({
 export function callsPages(deps: AppDeps): Hono {
   const app = new Hono();
   const { sql } = deps.db;
-  const chrome = () => ({ assetVersion, model: deps.config.model, demo: deps.demo });
+  const chrome = () => ({ assetVersion, ...deps.teams.current().defaultModel() });
   const problem = (c: Context, status: 400 | 404, heading: string, message: string) =>
     c.html(CallsProblemPage({ ...chrome(), heading, message }), status);
   const badQuery = (c: Context, message: string) =>

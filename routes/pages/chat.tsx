@@ -25,7 +25,7 @@ const MAX_MESSAGE = 32_000;
 export function pageRoutes(deps: AppDeps): Hono {
   const app = new Hono();
   const { sql } = deps.db;
-  const common = () => ({ assetVersion, demo: deps.demo, model: deps.config.model });
+  const common = () => ({ assetVersion, ...deps.teams.current().defaultModel() });
 
   app.get("/", async (c) => {
     const conversations = await listConversations(sql, { limit: 50 });
