@@ -98,6 +98,7 @@ function createProvider(spec: ProviderSpec, rt: ProviderRuntime): Provider {
       prices: spec.prices,
       idleTimeoutMs: rt.idleTimeoutMs,
       maxAttempts: rt.maxAttempts,
+      secrets: spec.apiKey ? [spec.apiKey] : [],
     }),
     probe: endpointProbe(spec.baseUrl, spec.apiKey, spec.demo),
   };

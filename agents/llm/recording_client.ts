@@ -8,6 +8,7 @@ import type { ContentLogging } from "../../config.ts";
 import type { LlmCallStartedValue } from "../spine/events.ts";
 import type { Sql } from "../../db/client.ts";
 import { insertLlmCall } from "../../db/llm_calls.ts";
+import { redact, type Secret } from "../logging/secret.ts";
 import type { PriceTable } from "./cost.ts";
 import { abortableSleep, backoffMs, isRetryable, retryAfterMs } from "./retry.ts";
 import { AttemptControl, ResponseAccumulator, tell } from "./stream.ts";
@@ -35,6 +36,8 @@ export interface RecordingLlmClientOptions {
   backoffBaseMs?: number;
   /** Clock for recorded timestamps, ms since epoch (fractions kept in duration_ms). */
   now?: () => number;
+  /** Values an error message must not carry (the key, should the endpoint echo it). */
+  secrets?: Secret[];
 }
 
 /** The npm:openai client for an OpenAI-compatible endpoint, with its own retries off. */
@@ -58,6 +61,7 @@ export class RecordingLlmClient implements LlmClient {
     this.#o = {
       ...opts,
       backoffBaseMs: opts.backoffBaseMs ?? 250,
+      secrets: opts.secrets ?? [],
       // Wall-clock ms that never step backwards within the process, with sub-ms precision for
       // duration_ms and TTFT.
       now: opts.now ?? (() => performance.timeOrigin + performance.now()),
@@ -130,6 +134,7 @@ export class RecordingLlmClient implements LlmClient {
       idleTimeoutMs,
       scope,
     });
+    if (fail) fail.message = redact(fail.message, this.#o.secrets);
     const row = buildRow({
       ...this.#o,
       ids,
