@@ -1,10 +1,12 @@
 /**
  * The team file's rules that span more than one value: names that refer to providers, MCP
- * servers and agents, sub-agent cycles, the entry list, each MCP server's transport keys, and
- * progress messages for tools the agent has. They run on the RAW parsed value and skip whatever
- * is mistyped, not as zod refinements: zod 3 skips an object's refinements once a child has a
- * type error, so these problems would only appear after the first batch was fixed.
+ * servers and agents, sub-agent cycles, the entry list, each MCP server's transport keys,
+ * progress messages for tools the agent has, and `${NAME}` references (set, well formed, giving
+ * a URL where one is due). They run on the RAW parsed value and skip whatever is mistyped, not as
+ * zod refinements: zod 3 skips an object's refinements once a child has a type error, so these
+ * problems would only appear after the first batch was fixed.
  */
+import { substitute } from "./env_refs.ts";
 export interface Issue {
   path: (string | number)[];
   message: string;
@@ -13,6 +15,8 @@ export interface Issue {
 }
 
 export interface CheckContext {
+  /** Looks up `${NAME}` references. */
+  env: (name: string) => string | undefined;
   /** Providers that exist without being declared (the demo model, the environment's). */
   implicitProviders: ReadonlySet<string>;
   /** Names a file may not declare, with why. */
@@ -31,15 +35,32 @@ export function crossReferenceIssues(raw: unknown, ctx: CheckContext): Issue[] {
   const add = (path: Issue["path"], message: string, key?: string) =>
     issues.push({ path, message, key });
   const providers = new Set(ctx.implicitProviders);
-  for (const [name] of entries(field(raw, "providers"))) {
+  const refs = (v: unknown, path: Issue["path"], url = false) => {
+    if (typeof v !== "string") return;
+    const r = substitute(v, ctx.env);
+    for (const message of r.problems) add(path, message);
+    if (url && r.problems.length === 0 && !/^https?:$/.test(URL.parse(r.value)?.protocol ?? "")) {
+      add(path, "must be an http:// or https:// URL");
+    }
+  };
+  for (const [name, provider] of entries(field(raw, "providers"))) {
     const reserved = ctx.reservedProviders.get(name);
     if (reserved) add(["providers", name], `the name "${name}" is reserved: ${reserved}`);
     providers.add(name);
+    refs(field(provider, "base_url"), ["providers", name, "base_url"], true);
+    refs(field(provider, "api_key"), ["providers", name, "api_key"]);
   }
   const servers = new Set<string>();
   for (const [name, server] of entries(field(raw, "mcp_servers"))) {
+    const at = ["mcp_servers", name];
     servers.add(name);
-    transportIssues(server, ["mcp_servers", name], add);
+    transportIssues(server, at, add);
+    for (const key of ["command", "cwd"]) refs(field(server, key), [...at, key]);
+    refs(field(server, "url"), [...at, "url"], true);
+    list(field(server, "args")).forEach((arg, i) => refs(arg, [...at, "args", i]));
+    for (const key of ["env", "headers"]) {
+      for (const [k, v] of entries(field(server, key))) refs(v, [...at, key, k]);
+    }
   }
   const agents = new Map(entries(field(raw, "agents")));
 

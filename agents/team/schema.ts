@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { BUILTIN_TOOL_NAMES } from "./builtin_tools.ts";
+import { ONLY_REF } from "./env_refs.ts";
 
 /** Text that Postgres can store and prompts can carry: no NUL, no unpaired surrogate. */
 const storable = (s: z.ZodString) =>
@@ -44,7 +45,11 @@ const Provider = z.object({
   /** Any OpenAI-compatible endpoint; `${NAME}` / `${NAME:-default}` references allowed. */
   base_url: text(),
   /** Exactly one `${NAME}` reference: the key itself never belongs in the file. */
-  api_key: text().optional(),
+  api_key: z.string().regex(
+    ONLY_REF,
+    "must be a reference to an environment variable, like ${OPENAI_API_KEY}; " +
+      "the key itself does not belong in the file",
+  ).optional(),
   /** By model name as sent to the provider. */
   prices: z.record(text(200), Price).default({}),
 }).strict();

@@ -11,8 +11,8 @@ import type { ModelRef, ProviderSpec } from "../llm/providers.ts";
 import type { McpServerSpec } from "../mcp/config.ts";
 import type { BuiltinToolName } from "./builtin_tools.ts";
 import { type CheckContext, crossReferenceIssues } from "./checks.ts";
-import { ONLY_REF, substitute } from "./env_refs.ts";
-import { type Path, Placer, type Problem, TeamFileError } from "./positions.ts";
+import { substitute } from "./env_refs.ts";
+import { Placer, TeamFileError } from "./positions.ts";
 import { type AgentData, type McpServerData, TeamFile, type TeamFileData } from "./schema.ts";
 
 export { TeamFileError };
@@ -47,8 +47,6 @@ export interface TeamSpec {
 }
 
 export interface LoadContext extends CheckContext {
-  /** Looks up `${NAME}` references. */
-  env: (name: string) => string | undefined;
   /** For agents that name no model. */
   defaultModel: ModelRef;
 }
@@ -77,68 +75,38 @@ export function parseTeamFile(text: string, file: string, ctx: LoadContext): Tea
     ...crossReferenceIssues(raw, ctx).map((i) => placer.at(i.path, i.message, i.key)),
   ];
   if (!parsed.success || problems.length > 0) throw new TeamFileError(file, problems);
-  const spec = resolve(parsed.data, new Resolver(placer, ctx.env), ctx.defaultModel);
-  if (spec.problems.length > 0) throw new TeamFileError(file, spec.problems);
-  return { source: file, version: teamVersion(text), ...spec.team };
+  const team = resolve(parsed.data, new Resolver(ctx.env), ctx.defaultModel);
+  return { source: file, version: teamVersion(text), ...team };
 }
 
 export function teamVersion(text: string): string {
   return createHash("sha256").update(text).digest("hex").slice(0, 12);
 }
 
-/** Resolves references, collecting what is wrong with them at their positions. */
+/** Resolves references (checks.ts has made sure they resolve). */
 class Resolver {
-  readonly problems: Problem[] = [];
+  constructor(private readonly env: (name: string) => string | undefined) {}
 
-  constructor(
-    private readonly placer: Placer,
-    private readonly env: (name: string) => string | undefined,
-  ) {}
-
-  text(value: string, path: Path): string {
-    const r = substitute(value, this.env);
-    for (const message of r.problems) this.problems.push(this.placer.at(path, message));
-    return r.value;
+  text(value: string): string {
+    return substitute(value, this.env).value;
   }
 
-  secret(value: string, path: Path): Secret {
+  secret(value: string): Secret {
     const { names } = substitute(value, () => "");
     const source = names.length ? names.map((n) => `$${n}`).join(",") : "team file";
-    return new Secret(this.text(value, path), source);
+    return new Secret(this.text(value), source);
   }
 
-  secrets(record: Record<string, string> | undefined, path: Path): Record<string, Secret> {
-    return Object.fromEntries(
-      Object.entries(record ?? {}).map(([k, v]) => [k, this.secret(v, [...path, k])]),
-    );
-  }
-
-  url(value: string, path: Path): string {
-    const before = this.problems.length;
-    const url = this.text(value, path);
-    if (this.problems.length === before && !/^https?:$/.test(URL.parse(url)?.protocol ?? "")) {
-      this.problems.push(this.placer.at(path, "must be an http:// or https:// URL"));
-    }
-    return url;
-  }
-
-  apiKey(value: string, path: Path): Secret {
-    if (!ONLY_REF.test(value)) {
-      this.problems.push(this.placer.at(
-        path,
-        "must be a reference to an environment variable, like ${OPENAI_API_KEY}; " +
-          "the key itself does not belong in the file",
-      ));
-    }
-    return this.secret(value, path);
+  secrets(record: Record<string, string> | undefined): Record<string, Secret> {
+    return Object.fromEntries(Object.entries(record ?? {}).map(([k, v]) => [k, this.secret(v)]));
   }
 }
 
 function resolve(data: TeamFileData, r: Resolver, defaultModel: ModelRef) {
   const providers = Object.entries(data.providers).map(([name, p]): ProviderSpec => ({
     name,
-    baseUrl: r.url(p.base_url, ["providers", name, "base_url"]),
-    apiKey: p.api_key === undefined ? null : r.apiKey(p.api_key, ["providers", name, "api_key"]),
+    baseUrl: r.text(p.base_url),
+    apiKey: p.api_key === undefined ? null : r.secret(p.api_key),
     prices: Object.fromEntries(
       Object.entries(p.prices).map(([model, price]) => [model, {
         input: price.input,
@@ -151,30 +119,19 @@ function resolve(data: TeamFileData, r: Resolver, defaultModel: ModelRef) {
   }));
   const mcpServers = Object.entries(data.mcp_servers).map(([name, s]) => mcpServer(name, s, r));
   const agents = Object.entries(data.agents).map(([name, a]) => agent(name, a, defaultModel));
-  const team = {
-    providers,
-    mcpServers,
-    agents,
-    entry: data.entry ?? [agents[0].name],
-  };
-  return { team, problems: r.problems };
+  return { providers, mcpServers, agents, entry: data.entry ?? [agents[0].name] };
 }
 
 function mcpServer(name: string, s: McpServerData, r: Resolver): McpServerSpec {
-  const at = ["mcp_servers", name];
   const transport: McpServerSpec["transport"] = s.command !== undefined
     ? {
       kind: "stdio",
-      command: r.text(s.command, [...at, "command"]),
-      args: (s.args ?? []).map((arg, i) => r.text(arg, [...at, "args", i])),
-      env: r.secrets(s.env, [...at, "env"]),
-      cwd: s.cwd === undefined ? null : r.text(s.cwd, [...at, "cwd"]),
+      command: r.text(s.command),
+      args: (s.args ?? []).map((arg) => r.text(arg)),
+      env: r.secrets(s.env),
+      cwd: s.cwd === undefined ? null : r.text(s.cwd),
     }
-    : {
-      kind: "http",
-      url: r.url(s.url!, [...at, "url"]),
-      headers: r.secrets(s.headers, [...at, "headers"]),
-    };
+    : { kind: "http", url: r.text(s.url!), headers: r.secrets(s.headers) };
   const resolved = { name, transport, timeoutMs: s.timeout_ms, identity: s.identity };
   return {
     ...resolved,
