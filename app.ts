@@ -24,6 +24,7 @@ import { TeamFileError } from "./agents/team/team_file.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { eventStore } from "./db/events.ts";
 import { interruptStaleRuns } from "./db/runs.ts";
+import { agentsApi } from "./routes/api/agents.ts";
 import { aguiApi } from "./routes/api/agui.ts";
 import { chatApi } from "./routes/api/chat.ts";
 import { conversationsApi } from "./routes/api/conversations.ts";
@@ -37,6 +38,7 @@ import { assetRoutes } from "./routes/assets.ts";
 import type { AppDeps } from "./routes/deps.ts";
 import { apiError } from "./routes/errors.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { agentsPages } from "./routes/pages/agents.tsx";
 import { callsPages } from "./routes/pages/calls.tsx";
 import { pageRoutes } from "./routes/pages/chat.tsx";
 
@@ -133,6 +135,7 @@ export async function createGlassbox(
   app.route("/", assetRoutes);
   app.route("/", pageRoutes(deps));
   app.route("/", callsPages(deps));
+  app.route("/", agentsPages(deps));
   app.route("/", demoRoutes(demoModel));
   for (
     const api of [
@@ -144,6 +147,7 @@ export async function createGlassbox(
       aguiApi,
       wsApi,
       usageApi,
+      agentsApi,
     ]
   ) {
     app.route("/api/v1", api(deps));

@@ -13,8 +13,8 @@ import { truncate } from "../../agents/spine/text.ts";
 import { type CallsFilterView, CallsProblemPage } from "../../views/calls/shell.tsx";
 import { CallsPage, callsUrl } from "../../views/calls/list.tsx";
 import { CallDetailPage } from "../../views/calls/detail.tsx";
-import { assetVersion } from "../../static/assets.ts";
 import type { AppDeps } from "../deps.ts";
+import { pageChrome } from "../page_chrome.ts";
 import { UUID_RE } from "../../db/uuid.ts";
 
 const KEYS = ["period", "status", "model", "user_id", "run_id", "limit", "cursor"] as const;
@@ -39,7 +39,7 @@ const Query = z.object({
 export function callsPages(deps: AppDeps): Hono {
   const app = new Hono();
   const { sql } = deps.db;
-  const chrome = () => ({ assetVersion, ...deps.teams.current().defaultModel() });
+  const chrome = () => pageChrome(deps);
   const problem = (c: Context, status: 400 | 404, heading: string, message: string) =>
     c.html(CallsProblemPage({ ...chrome(), heading, message }), status);
   const badQuery = (c: Context, message: string) =>

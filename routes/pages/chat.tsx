@@ -12,11 +12,13 @@ import { ChatPage, type TurnInput } from "../../views/chat/page.tsx";
 import { foldRun } from "../../views/run/fold.ts";
 import { Layout, renderDocument } from "../../views/common/layout.tsx";
 import { assetVersion } from "../../static/assets.ts";
+import { listAgents } from "../../agents/runtime/agent_tree.ts";
 import { getConversation, listConversations, listMessages } from "../../db/conversations.ts";
 import { listEventsOfRuns } from "../../db/events.ts";
 import { getRun, runsForConversation } from "../../db/runs.ts";
 import type { AppDeps } from "../deps.ts";
 import { runStartRefusal } from "../errors.ts";
+import { pageChrome } from "../page_chrome.ts";
 import { UUID_RE } from "../../db/uuid.ts";
 import { openRunStream, resumeAfter, sseResponse } from "../run_stream.ts";
 
@@ -25,7 +27,26 @@ const MAX_MESSAGE = 32_000;
 export function pageRoutes(deps: AppDeps): Hono {
   const app = new Hono();
   const { sql } = deps.db;
-  const common = () => ({ assetVersion, ...deps.teams.current().defaultModel() });
+  /** The header, and the agent picker with `agent` (the conversation's last) picked. */
+  const common = (agent?: string) => {
+    const team = deps.teams.current();
+    const picked = team.entry(agent) ?? team.entry()!;
+    return {
+      ...pageChrome(deps),
+      agents: team.entries.map((a) => ({
+        name: a.name,
+        title: a.title,
+        description: a.description,
+      })),
+      agent: picked.name,
+      team: listAgents(picked).map((a) => ({
+        name: a.name,
+        title: a.title,
+        status: "idle" as const,
+        detail: null,
+      })),
+    };
+  };
 
   app.get("/", async (c) => {
     const conversations = await listConversations(sql, { limit: 50 });
@@ -59,7 +80,7 @@ export function pageRoutes(deps: AppDeps): Hono {
       };
     });
     return c.html(ChatPage({
-      ...common(),
+      ...common(runs.at(-1)?.agent),
       conversations,
       current: { id, title: conversation.title, turns },
       activeRunId,
@@ -72,13 +93,14 @@ export function pageRoutes(deps: AppDeps): Hono {
     const conversationId = typeof form.conversation_id === "string" && form.conversation_id
       ? form.conversation_id
       : undefined;
+    const agent = typeof form.agent === "string" && form.agent ? form.agent : undefined;
     const refuse = (why: string) => sseResponse(streamOf(chatErrorFragments(why)));
     if (!message) return refuse("Type a question first.");
     if (message.length > MAX_MESSAGE) return refuse(`Keep it under ${MAX_MESSAGE} characters.`);
     if (conversationId && !UUID_RE.test(conversationId)) return refuse("Unknown conversation.");
     let handle;
     try {
-      handle = await deps.runs.start({ message, conversationId });
+      handle = await deps.runs.start({ message, conversationId, agent });
     } catch (err) {
       const refusal = runStartRefusal(err);
       if (refusal) return refuse(refusal.message);

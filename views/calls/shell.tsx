@@ -12,7 +12,7 @@ import type { UsagePeriod } from "../../agents/llm/usage_period.ts";
 import type { UsageReport } from "../../db/usage.ts";
 import { formatCost } from "../common/format.ts";
 import { Layout, renderDocument } from "../common/layout.tsx";
-import { ModelBadge } from "../common/badges.tsx";
+import { TeamBanner, type TeamErrorView, Topbar } from "../common/chrome.tsx";
 
 export const PERIOD_LABEL: Record<UsagePeriod, string> = {
   today: "Today (UTC)",
@@ -34,9 +34,10 @@ export interface CallsFilterView {
 
 export interface Chrome {
   assetVersion: string;
-  /** The configured model, shown in the header like on the chat page. */
+  /** The default agent's model, shown in the header like on the chat page. */
   model: string;
   demo: boolean;
+  teamError?: TeamErrorView | null;
 }
 
 export interface CallsPageProps extends Chrome {
@@ -81,16 +82,8 @@ export function CallsShell(props: Chrome & { title: string; children?: Child }) 
   return (
     <Layout title={props.title} assetVersion={props.assetVersion}>
       <div class="calls-page">
-        <header class="topbar">
-          <a class="brand" href="/">
-            <span class="brand-mark" aria-hidden="true"></span>Glassbox
-          </a>
-          <nav class="topnav" aria-label="Pages">
-            <a href="/">Chat</a>
-            <a href="/calls" aria-current="page">LLM calls</a>
-          </nav>
-          <ModelBadge model={props.model} demo={props.demo} />
-        </header>
+        <Topbar current="calls" model={props.model} demo={props.demo} />
+        <TeamBanner error={props.teamError} />
         <main class="calls-main" id="main">{props.children}</main>
       </div>
     </Layout>

@@ -5,9 +5,9 @@
  */
 import { ids } from "../run/dom_ids.ts";
 import * as F from "./fragments.tsx";
-import { ModelBadge } from "../common/badges.tsx";
+import { TeamBanner, type TeamErrorView, Topbar } from "../common/chrome.tsx";
 import { Layout, renderDocument } from "../common/layout.tsx";
-import type { RunView } from "../run/run_view.ts";
+import type { AgentRowView, RunView } from "../run/run_view.ts";
 import { type ConversationItemView, ConversationList } from "./sidebar.tsx";
 import { settle, type TurnInput, TurnView } from "./transcript.tsx";
 
@@ -20,6 +20,13 @@ export interface ChatPageProps {
   assetVersion: string;
   demo: boolean;
   model: string;
+  /** The agents users may pick (the team's entry agents); the picker shows when there are two. */
+  agents?: { name: string; title: string; description: string }[];
+  /** The one picked: the conversation's last, or the default. */
+  agent?: string;
+  /** The picked agent's team, shown idle in the agents panel before a run. */
+  team?: AgentRowView[];
+  teamError?: TeamErrorView | null;
   /** For "5 min ago" labels; defaults to now. */
   now?: number;
 }
@@ -49,15 +56,10 @@ export function ChatDocument(props: ChatPageProps) {
     <Layout title={`${title} · Glassbox`} assetVersion={props.assetVersion}>
       <a class="skip-link" href="#message">Skip to the message box</a>
       <div class="app">
-        <header class="topbar">
-          <a class="brand" href="/">
-            <span class="brand-mark" aria-hidden="true"></span>Glassbox
-          </a>
-          <span class="tagline">Watch AI agents answer</span>
-          <a class="topnav-link" href="/calls">LLM calls</a>
-          <ModelBadge model={props.model} demo={props.demo} />
+        <Topbar current="chat" model={props.model} demo={props.demo} tagline>
           <F.ConnectionIndicator state={live ? "connecting" : panelRun ? "ended" : "idle"} />
-        </header>
+        </Topbar>
+        <TeamBanner error={props.teamError} />
 
         <nav class="sidebar" aria-label="Conversations">
           <a class="btn btn-new" href="/">New chat</a>
@@ -102,6 +104,7 @@ export function ChatDocument(props: ChatPageProps) {
             >
             </textarea>
             <F.ConversationIdInput conversationId={props.current?.id ?? ""} />
+            <AgentPicker agents={props.agents ?? []} selected={props.agent} />
             <F.ComposerControls runId={live ? props.activeRunId! : null} />
           </form>
           {live
@@ -123,7 +126,7 @@ export function ChatDocument(props: ChatPageProps) {
         </main>
 
         <aside class="panels" aria-label="Run details">
-          <Panels run={panelRun} />
+          <Panels run={panelRun} team={props.team ?? []} />
         </aside>
       </div>
     </Layout>
@@ -136,7 +139,26 @@ function streamUrl(runId: string, lastEventId: number): string {
   return lastEventId > 0 ? `${base}?after=${lastEventId}` : base;
 }
 
-function Panels({ run }: { run: RunView | undefined }) {
+/** Which team answers: a plain select, sent with the form, kept per conversation. */
+function AgentPicker(
+  props: { agents: { name: string; title: string; description: string }[]; selected?: string },
+) {
+  if (props.agents.length < 2) return null;
+  return (
+    <div class="agent-picker">
+      <label for="agent-select">Agent</label>
+      <select id="agent-select" name="agent">
+        {props.agents.map((a) => (
+          <option value={a.name} selected={a.name === props.selected} title={a.description}>
+            {a.title}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+function Panels({ run, team }: { run: RunView | undefined; team: AgentRowView[] }) {
   const state = run?.state ?? "pending";
   return (
     <>
@@ -149,7 +171,7 @@ function Panels({ run }: { run: RunView | undefined }) {
       </section>
       <section class="panel panel-agents" aria-labelledby="h-agents">
         <h2 id="h-agents">Agents</h2>
-        <F.AgentStatusPanel agents={run?.agents ?? []} />
+        <F.AgentStatusPanel agents={run?.agents ?? team} />
       </section>
       <section class="panel panel-tree" aria-labelledby="h-tree">
         <h2 id="h-tree">Execution tree</h2>

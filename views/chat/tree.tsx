@@ -150,6 +150,9 @@ export function ToolNode({ node, live }: { node: ToolNodeView } & Live) {
     <li class="node node-tool" id={idIf(live, node.nodeId)}>
       <div class="node-head" id={idIf(live, ids.head(node.nodeId))}>
         <Kind kind="tool" label="Tool" />
+        {node.server
+          ? <span class="node-server" title={`MCP server ${node.server}`}>{node.server}</span>
+          : null}
         <span class="node-title">{node.name}</span>
         <ToolStatus nodeId={node.nodeId} status={node.status} live={live} />
       </div>

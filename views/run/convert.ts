@@ -51,11 +51,13 @@ export function subagentNode(e: SubagentStartedEvent): AgentNodeView {
 }
 
 export function toolNode(e: ToolCallStartEvent): ToolNodeView {
+  const server = e.metadata?.server;
   return {
     kind: "tool",
     nodeId: ids.toolNode(e.toolCallId),
     toolCallId: e.toolCallId,
     name: e.toolCallName,
+    server: typeof server === "string" && server ? server : null,
     status: "streaming",
     args: "",
     result: null,

@@ -66,6 +66,8 @@ export interface ToolNodeView {
   nodeId: string;
   toolCallId: string;
   name: string;
+  /** The MCP server the tool belongs to; null for built-in tools. */
+  server: string | null;
   status: ToolState;
   args: string;
   result: string | null;
