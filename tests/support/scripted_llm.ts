@@ -45,13 +45,17 @@ export type Script =
     model?: string;
     finishReason?: string;
   }
-  /** Tool calls (optionally after some text), arguments streamed fragment by fragment. */
+  /**
+   * Tool calls (optionally after some text), arguments streamed fragment by fragment. `hold`
+   * keeps the answer back (after the response headers) until it resolves.
+   */
   | {
     kind: "tool_calls";
     calls: ScriptedToolCall[];
     text?: string[];
     usage?: ScriptedUsage | null;
     delayMs?: number;
+    hold?: Promise<unknown>;
   }
   /** An HTTP error, e.g. 429 with `retryAfter: "1"`; `body` defaults to an OpenAI error object. */
   | { kind: "status"; status: number; retryAfter?: string; body?: unknown }
@@ -155,6 +159,9 @@ export function startScriptedLlm(scripts: Script[] = []): ScriptedLlm {
     live.add(ac);
     const write = async (controller: ReadableStreamDefaultController<Uint8Array>) => {
       try {
+        if (script.kind === "tool_calls" && script.hold) {
+          await Promise.race([script.hold, sleep(Infinity, ac.signal)]);
+        }
         for (const step of plan.steps) {
           if (step.delayMs) await sleep(step.delayMs, ac.signal);
           controller.enqueue(enc.encode(step.data));

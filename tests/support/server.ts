@@ -13,10 +13,18 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startGlassbox(env: Record<string, string>): Promise<TestServer> {
+export async function startGlassbox(
+  env: Record<string, string>,
+  opts: { /** Every log line is added here (and then not printed). */ logs?: string[] } = {},
+): Promise<TestServer> {
   const config = loadConfig({ GLASSBOX_DEMO_DELAY_MS: "0", ...env, PORT: "0" });
+  const logs = opts.logs;
   const glassbox = await createGlassbox(config, {
-    writeLog: Deno.env.get("GLASSBOX_TEST_LOGS") ? undefined : () => {},
+    writeLog: logs
+      ? (line) => void logs.push(line)
+      : Deno.env.get("GLASSBOX_TEST_LOGS")
+      ? undefined
+      : () => {},
   });
   const server = Deno.serve(
     { port: 0, hostname: "127.0.0.1", onListen: () => {} },

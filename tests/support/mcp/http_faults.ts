@@ -32,12 +32,12 @@ async function handle(req: Request): Promise<Response> {
   return transport.handleRequest(req, { parsedBody: body });
 }
 
-const server = Deno.serve({
+Deno.serve({
   hostname: "127.0.0.1",
   port: 0,
   onListen: ({ hostname, port }) => console.log(`LISTENING http://${hostname}:${port}/mcp`),
 }, handle);
 
 for await (const _ of Deno.stdin.readable) { /* until the parent closes stdin */ }
-await server.shutdown();
+// At once: a graceful shutdown would wait for clients' open streams.
 Deno.exit(0);

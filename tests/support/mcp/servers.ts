@@ -9,17 +9,9 @@ import type { McpServerSpec } from "../../../agents/mcp/config.ts";
 export const PROJECT_ROOT = new URL("../../../", import.meta.url).pathname.replace(/\/$/, "");
 const here = (file: string) => new URL(file, import.meta.url).pathname;
 
-/** `deno run` of one of the scripts here, as a command and args. */
-export function denoScript(script: string, flags: string[] = []): string[] {
-  return [
-    Deno.execPath(),
-    "run",
-    "--allow-env",
-    "--allow-read",
-    "--allow-write",
-    here(script),
-    ...flags,
-  ];
+/** `deno run` of one of the scripts here (with these permissions), as a command and args. */
+export function denoScript(script: string, flags: string[] = [], allow = ["env", "read", "write"]) {
+  return [Deno.execPath(), "run", ...allow.map((a) => `--allow-${a}`), here(script), ...flags];
 }
 
 /**
@@ -97,20 +89,9 @@ export interface HttpFaults {
 
 /** Starts http_faults.ts on a free port. */
 export async function startHttpFaults(env: Record<string, string> = {}): Promise<HttpFaults> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net=127.0.0.1",
-      "--allow-env",
-      "--allow-read",
-      "--allow-write",
-      here("http_faults.ts"),
-    ],
-    env,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
+  const [command, ...args] = denoScript("http_faults.ts", [], ["net=127.0.0.1", "env", "read"]);
+  const io = { stdin: "piped", stdout: "piped", stderr: "null" } as const;
+  const child = new Deno.Command(command, { args, env, ...io }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let seen = "";
   for (;;) {
