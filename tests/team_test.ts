@@ -10,7 +10,7 @@ import { parseDoc } from "./support/dom.ts";
 import { skipWithoutPostgres } from "./support/db.ts";
 import { startScriptedLlm } from "./support/scripted_llm.ts";
 import { customValues, startTeam, toolResults } from "./support/team.ts";
-import { denoScript } from "./support/mcp/servers.ts";
+import { childProcesses, denoScript } from "./support/mcp/servers.ts";
 import { waitFor } from "./support/wait.ts";
 import { CUSTOM, type ProgressValue } from "../agents/spine/events.ts";
 
@@ -176,6 +176,13 @@ Deno.test({
     (refused.body.error as { message: string }).message,
     /unknown agent "helper"; agents: boss, solo/,
   );
+  // Only the team file names MCP servers: a request cannot bring one.
+  const smuggled = await t.chat({
+    message: "Hello",
+    mcp_servers: { evil: { command: "/bin/sh", args: ["-c", "id"] } },
+  });
+  assert.equal(smuggled.status, 400);
+  assert.match((smuggled.body.error as { message: string }).message, /mcp_servers/);
 
   // The key appears nowhere: health, the API, the pages, the logs.
   const pages = await Promise.all(
@@ -400,19 +407,20 @@ Deno.test({
   ignore,
 }, async () => {
   await using llm = startScriptedLlm([{ kind: "text", chunks: ["still fine"] }]);
-  const good = reloadTeam("one/m1").replace(/mcp_servers:[\s\S]*?agents:/, "agents:")
-    .replace("    mcp: [{ server: faults, tools: [echo] }]\n", "");
+  const good = reloadTeam("one/m1");
   await using t = await startTeam(good, { ONE_URL: llm.url, TWO_URL: llm.url });
   const deps = t.gb.glassbox.deps;
   const version = deps.teams.status().version;
+  const [server] = deps.mcp.states();
+  assert.equal(server.state, "connected");
   await Deno.writeTextFile(
     t.path,
     good.replace("model: one/m1", "model: nowhere/m1\n    temp: 3"),
   );
   const error = await waitFor(() => deps.teams.status().error, "the refused reload");
   assert.deepEqual(error.problems.map((p) => [p.line, p.col, p.path]), [
-    [11, 12, "agents.worker.model"],
-    [12, 5, "agents.worker.temp"],
+    [15, 12, "agents.worker.model"],
+    [16, 5, "agents.worker.temp"],
   ]);
   assert.equal(deps.teams.status().version, version, "the last good team stays");
   assert.ok(logged(t.logs, "Team file not reloaded, still running version", { version }));
@@ -423,7 +431,7 @@ Deno.test({
   assert.equal(health.team.error.problems.length, 2);
   assert.match(
     health.team.error.message,
-    /team\.yaml:11:12: agents\.worker\.model: unknown provider "nowhere"/,
+    /team\.yaml:15:12: agents\.worker\.model: unknown provider "nowhere"/,
   );
   for (const path of ["/", "/agents", "/calls"]) {
     const banner = parseDoc(await (await fetch(`${t.gb.url}${path}`)).text())
@@ -442,8 +450,58 @@ Deno.test({
   Deno.kill(Deno.pid, "SIGHUP");
   await waitFor(() => deps.teams.status().loadedAt > loadedAt, "the SIGHUP reload");
   assert.ok(logged(t.logs, "Team reloaded", { reason: "SIGHUP" }));
+  // An MCP server whose configuration did not change keeps its connection across reloads.
+  assert.deepEqual(deps.mcp.states().map((s) => [s.name, s.connectedAt, s.restarts]), [
+    ["faults", server.connectedAt, 0],
+  ]);
   assert.equal(
     parseDoc(await (await fetch(`${t.gb.url}/`)).text()).querySelector("#team-banner"),
     null,
   );
+});
+
+Deno.test({
+  name: "team: SIGTERM to the real process stops its MCP servers — none outlives Glassbox",
+  ignore,
+}, async () => {
+  await using t = await startTeam(reloadTeam("one/m1"), {
+    ONE_URL: "http://x",
+    TWO_URL: "http://x",
+  });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}main.ts`],
+    cwd: ROOT,
+    env: {
+      NO_COLOR: "1",
+      GLASSBOX_AGENTS: t.path,
+      ONE_URL: "http://127.0.0.1:1/v1",
+      TWO_URL: "http://127.0.0.1:1/v1",
+      DATABASE_URL: t.dbUrl,
+      PORT: "0",
+      HOST: "127.0.0.1",
+    },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let said = "";
+  const drained = (async () => {
+    for await (const part of child.stderr.pipeThrough(new TextDecoderStream())) said += part;
+  })();
+  // Listening: start-up is over, SIGTERM is handled.
+  await waitFor(() => /on http:\/\/localhost:\d+/.test(said), "Glassbox to listen", 20_000);
+  // The fault server is the Glassbox process's child.
+  const server = await waitFor(
+    async () => (await childProcesses(child.pid))[0],
+    "its MCP server",
+    20_000,
+  );
+  assert.match(server, /stdio_faults\.ts/);
+  const pid = Number(server.split(":")[0]);
+  child.kill("SIGTERM");
+  const status = await child.status;
+  await drained;
+  assert.equal(status.code, 0, said);
+  const alive = await Deno.readTextFile(`/proc/${pid}/stat`).then((s) => !/\) Z /.test(s))
+    .catch(() => false);
+  assert.equal(alive, false, "the MCP server process is gone");
 });

@@ -17,6 +17,8 @@ export interface TeamStack {
   dir: string;
   logs: string[];
   sql: Awaited<ReturnType<typeof freshPostgres>>["sql"];
+  /** The test's own database. */
+  dbUrl: string;
   /** POST /api/v1/chat, answered when the run is over. */
   chat(body: Record<string, unknown>): Promise<{ status: number; body: Record<string, unknown> }>;
   /** The run's stored events. */
@@ -47,6 +49,7 @@ export async function startTeam(
     dir,
     logs,
     sql: db.sql,
+    dbUrl: db.url,
     async chat(body) {
       const res = await postJson(`${gb.url}/api/v1/chat`, body);
       return { status: res.status, body: await res.json() };

@@ -118,15 +118,18 @@ export async function startHttpFaults(env: Record<string, string> = {}): Promise
   }
 }
 
-/** Live processes whose parent is this test process (zombies are dead: not counted). */
-export async function childProcesses(): Promise<string[]> {
+/**
+ * Live processes whose parent is `parent` (default: this test process), as "pid: command line";
+ * zombies are dead and not counted.
+ */
+export async function childProcesses(parent = Deno.pid): Promise<string[]> {
   const found: string[] = [];
   for await (const entry of Deno.readDir("/proc")) {
     if (!/^\d+$/.test(entry.name)) continue;
     const stat = await Deno.readTextFile(`/proc/${entry.name}/stat`).catch(() => "");
     // pid (comm) state ppid …: comm may hold spaces and parentheses, so split after the last ')'.
     const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(ppid) === Deno.pid && state !== "Z") {
+    if (Number(ppid) === parent && state !== "Z") {
       const cmd = await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => "");
       found.push(`${entry.name}: ${cmd.replaceAll("\0", " ").trim()}`);
     }
