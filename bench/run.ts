@@ -6,10 +6,12 @@
  *
  *   deno task bench            the full run
  *   deno task bench --quick    smaller counts, for checking the harness
- *   deno task bench --only=1,3 only these sections (1 latency, 2 persistence, 3 LLM, 4 start-up)
+ *   deno task bench --only=1,3 only these sections (1 latency, 2 persistence, 3 LLM, 4 start-up,
+ *                              5 MCP and team reloads)
  */
 import denoConfig from "../deno.json" with { type: "json" };
 import { llmOverhead } from "./llm_wrapper.ts";
+import { mcpBench } from "./mcp.ts";
 import { persistence } from "./persist.ts";
 import { sseLatency } from "./sse_latency.ts";
 import { startup } from "./startup.ts";
@@ -134,6 +136,12 @@ try {
   );
 
   await section("4. Start-up time and memory (deno run main.ts)", 90_000, () => startup(cleanup));
+
+  await section(
+    "5. MCP servers and team reloads",
+    60_000,
+    () => mcpBench(cleanup, { starts: quick ? 2 : 5, calls: quick ? 50 : 300 }),
+  );
 } finally {
   await cleanup.all();
   clearTimeout(watchdog);
