@@ -268,3 +268,20 @@ agents:
     "team.yaml:2:44: agents.a.instructions: contains a NUL character or an unpaired surrogate",
   ]);
 });
+
+Deno.test("team file: the README's example is a valid team file", async () => {
+  const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
+  const example = readme.split("## Your own agents")[1].match(/```yaml\n([\s\S]*?)```/)![1];
+  const team = parseTeamFile(example, "README.md", {
+    ...CTX,
+    env: (name) => ({ OPENAI_API_KEY: "sk-x", DOCS_DIR: "/srv/docs" })[name],
+  });
+  assert.deepEqual(team.providers.map((p) => p.name), ["local", "openai"]);
+  assert.deepEqual(team.mcpServers.map((s) => s.name), ["docs"]);
+  assert.deepEqual(team.entry, ["assistant", "calculator"]);
+  assert.deepEqual(team.agents.map((a) => `${a.model.provider}/${a.model.model}`), [
+    "openai/gpt-4.1-mini",
+    "local/qwen3:4b",
+    "glassbox-demo/glassbox-demo",
+  ]);
+});
