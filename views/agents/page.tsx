@@ -80,7 +80,13 @@ function AgentCard({ agent: a, demo }: { agent: AgentOverview; demo: boolean }) 
           <dt>Model</dt>
           <dd>
             <code class="agent-model">{a.provider}/{a.model}</code>
-            {demo ? <span class="badge-demo">Demo model</span> : null}
+            {demo
+              ? (
+                <>
+                  <span class="badge-demo">Demo model</span>
+                </>
+              )
+              : null}
           </dd>
         </div>
         <div>
