@@ -21,6 +21,11 @@ import { type LoadContext, parseTeamFile, TeamFileError, type TeamSpec } from ".
 import { type FileWatch, watchFile } from "./watch_file.ts";
 
 export const BUILTIN_SOURCE = "built-in";
+/**
+ * How long a new team waits for its MCP servers' first connection before it is used anyway (their
+ * tools then appear as soon as they are listed): a hung server must not hold start-up for long.
+ */
+const MCP_READY_WAIT_MS = 10_000;
 
 export interface TeamHolderOptions {
   config: Config;
@@ -69,7 +74,7 @@ export class TeamHolder {
   static async start(first: TeamFileText, o: TeamHolderOptions): Promise<TeamHolder> {
     const file = o.config.teamFile;
     const team = build(o, first.spec);
-    await team.ready();
+    await readyOrNot(team, o);
     const holder = new TeamHolder(o, team);
     if (file !== null) {
       holder.#watch = watchFile(file, {
@@ -129,7 +134,7 @@ export class TeamHolder {
       throw err;
     }
     // New MCP servers get their first attempt before new runs can use their tools.
-    await next.ready();
+    await readyOrNot(next, this.o);
     if (this.#closed) return next.release();
     const old = this.#current;
     this.#current = next;
@@ -150,6 +155,18 @@ export class TeamHolder {
       { version: this.#current.version, problems: err.message },
     );
   }
+}
+
+async function readyOrNot(team: Team, o: TeamHolderOptions): Promise<void> {
+  const ready = team.ready().then(() => true);
+  const late = new Promise<false>((resolve) => {
+    const timer = setTimeout(resolve, MCP_READY_WAIT_MS, false);
+    void ready.then(() => clearTimeout(timer));
+  });
+  if (await Promise.race([ready, late])) return;
+  o.log.warn("MCP servers still connecting after {s} s; the team is used without their tools", {
+    s: MCP_READY_WAIT_MS / 1000,
+  });
 }
 
 function loadContext(config: Config): LoadContext {
