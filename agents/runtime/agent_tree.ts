@@ -1,11 +1,17 @@
-/** Walking an agent and its sub-agents (a team is its entry agent). */
+/** Walking an agent and its sub-agents (a team's entry agent and those it can ask). */
 import type { AgentDef } from "./types.ts";
 
-/** Every agent of the tree, parent before children (the UI shows each one's status). */
-export function listAgents(team: AgentDef): AgentDef[] {
-  return [team, ...(team.subAgents ?? []).flatMap(listAgents)];
-}
-
-export function findAgent(team: AgentDef, name: string): AgentDef | undefined {
-  return listAgents(team).find((a) => a.name === name);
+/**
+ * Every agent of the tree once, parent before children (the UI shows each one's status); a
+ * sub-agent that several agents ask is listed where it first appears.
+ */
+export function listAgents(root: AgentDef): AgentDef[] {
+  const seen = new Map<string, AgentDef>();
+  const walk = (a: AgentDef) => {
+    if (seen.has(a.name)) return;
+    seen.set(a.name, a);
+    for (const sub of a.subAgents ?? []) walk(sub);
+  };
+  walk(root);
+  return [...seen.values()];
 }
