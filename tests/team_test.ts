@@ -249,8 +249,8 @@ Deno.test({
     body: new URLSearchParams({ message: "What is 2+2?", agent: "solo" }),
   });
   const conversation = res.headers.get("hx-replace-url")!;
-  await res.body!.cancel();
-  await waitFor(() => t.gb.glassbox.deps.runs.activeRuns === 0, "the run to end");
+  await res.text(); // the stream ends after the run's terminal event
+  await waitFor(() => t.gb.glassbox.deps.runs.activeRuns === 0, "the run to be recorded");
   const [run] = await t.sql`SELECT agent FROM runs`;
   assert.equal(run.agent, "solo");
   const page = parseDoc(await (await fetch(`${t.gb.url}${conversation}`)).text());
