@@ -83,7 +83,7 @@ Deno.test(
         ...[...d.querySelectorAll("link[rel=stylesheet]")].map((l: Doc) => l.getAttribute("href")),
         ...[...d.querySelectorAll("script[src]")].map((s: Doc) => s.getAttribute("src")),
       ];
-      assert.equal(urls.length, 3, `css, htmx, sse: ${urls}`);
+      assert.equal(urls.length, 4, `css, htmx, sse, page script: ${urls}`);
       for (const url of urls) {
         assert.match(url, /^\/assets\/[a-z-]+-[0-9a-f.]+(\.min)?\.(js|css)$/, "versioned URL");
         const res = await fetch(gb.url + url);

@@ -29,14 +29,6 @@ export function ChatPage(props: ChatPageProps): string {
   return renderDocument(<ChatDocument {...props} />);
 }
 
-/** Enter sends (unless Shift, or an IME is composing); nothing while Send is disabled. */
-const ENTER_SENDS = "if(event.key==='Enter'&&!event.shiftKey&&!event.isComposing){" +
-  "event.preventDefault();if(!document.getElementById('send-button')?.disabled)this.form.requestSubmit()}";
-/** The request body is built before this event: clear the box for the next question. */
-const CLEAR_ON_SEND = "if(event.target===this)this.message.value=''";
-const setConnection = (state: string) =>
-  `document.getElementById('${ids.connection}')?.setAttribute('data-state','${state}')`;
-
 export function ChatDocument(props: ChatPageProps) {
   const turns = props.current?.turns ?? [];
   const last = turns.findLast((t) => t.run)?.run;
@@ -83,13 +75,8 @@ export function ChatDocument(props: ChatPageProps) {
               {turns.map((t, i) => <TurnView key={i} turn={t} activeRunId={props.activeRunId} />)}
             </div>
           </div>
-          <form
-            class="composer"
-            id="chat-form"
-            hx-post="/chat"
-            hx-swap="none"
-            {...{ "hx-on::before:request": CLEAR_ON_SEND }}
-          >
+          {/* static/app.js: Enter sends, the box clears on send. */}
+          <form class="composer" id="chat-form" hx-post="/chat" hx-swap="none">
             <label class="visually-hidden" for="message">Your question</label>
             <textarea
               id="message"
@@ -98,7 +85,6 @@ export function ChatDocument(props: ChatPageProps) {
               required
               placeholder="Ask about LLM usage and costs, the time, a calculation…"
               aria-describedby="composer-hint"
-              hx-on:keydown={ENTER_SENDS}
             >
             </textarea>
             <F.ConversationIdInput conversationId={props.current?.id ?? ""} />
@@ -112,10 +98,6 @@ export function ChatDocument(props: ChatPageProps) {
                 hx-sse:connect={streamUrl(props.activeRunId!, panelRun!.lastEventId)}
                 hx-sse:close="done"
                 hx-swap="none"
-                {...{
-                  "hx-on::sse:after:connection": setConnection("live"),
-                  "hx-on::sse:error": setConnection("reconnecting"),
-                }}
               >
               </div>
             )

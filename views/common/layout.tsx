@@ -1,4 +1,4 @@
-/** The HTML document shell: versioned assets (htmx, its SSE extension, the stylesheet). */
+/** The HTML document shell: versioned assets (htmx, its SSE extension, the page script, the stylesheet). */
 import type { Child } from "hono/jsx";
 import { assetUrls } from "../../static/assets.ts";
 
@@ -14,6 +14,7 @@ export function Layout(props: { title: string; assetVersion: string; children?: 
         <link rel="stylesheet" href={urls.css} />
         <script src={urls.htmx} defer></script>
         <script src={urls.sse} defer></script>
+        <script src={urls.js} defer></script>
       </head>
       <body>{props.children}</body>
     </html>

@@ -97,8 +97,8 @@ Deno.test("in-place updates: heads, progress, agent rows use hx-swap-oob", () =>
   const prog = fragDoc(customOf("glassbox.progress", 2));
   const bar = prog.getElementById("progress");
   assert.equal(bar.getAttribute("hx-swap-oob"), "true");
-  const track = bar.querySelector("[role=progressbar]");
-  assert.equal(track.getAttribute("aria-valuenow"), "50");
+  const track = bar.querySelector("progress");
+  assert.equal(track.getAttribute("value"), "50");
   assert.match(bar.textContent, /Step 3\/6/);
   assert.equal(prog.getElementById("status-line").getAttribute("hx-swap-oob"), "innerHTML");
 
