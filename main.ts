@@ -1,6 +1,6 @@
 /** Starts the Glassbox server. Everything else is built in app.ts. */
 import { createGlassbox, VERSION } from "./app.ts";
-import { ConfigError, HELP, loadConfig } from "./config.ts";
+import { ConfigError, HELP, isLoopbackHost, loadConfig } from "./config.ts";
 
 if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
   console.log(HELP);
@@ -11,13 +11,18 @@ if (Deno.args.includes("--version")) {
   Deno.exit(0);
 }
 
+/** A bad configuration is the operator's to fix: say what, exit 2. */
+function refuse(err: unknown): never {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(`glassbox: ${err.message}\nSee glassbox --help.`);
+  Deno.exit(2);
+}
+
 let config;
 try {
   config = loadConfig(Deno.env.toObject());
 } catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  console.error(`glassbox: ${err.message}\nSee glassbox --help.`);
-  Deno.exit(2);
+  refuse(err);
 }
 
 // A query in flight when Postgres restarts can reject again later with nobody awaiting it
@@ -27,14 +32,20 @@ globalThis.addEventListener("unhandledrejection", (e) => {
   console.error("glassbox: unhandled rejection:", e.reason);
 });
 
-const glassbox = await createGlassbox(config);
+const glassbox = await createGlassbox(config).catch(refuse);
+const access = {
+  local: "no sign-in (one local user, this machine only)",
+  on: "sign-in required",
+  off: "SIGN-IN OFF: open to anyone who reaches the port",
+}[config.auth.mode];
 const server = Deno.serve({
   port: config.port,
-  hostname: Deno.env.get("HOST") ?? "0.0.0.0",
+  hostname: config.host,
   onListen: ({ port }) =>
     console.error(
-      `Glassbox ${VERSION} on http://localhost:${port} — model ${config.model}` +
-        `${glassbox.deps.demo ? " (offline demo)" : ""}, ${glassbox.deps.db.describe}`,
+      `Glassbox ${VERSION} on http://${isLoopbackHost(config.host) ? "localhost" : config.host}:` +
+        `${port} — model ${config.model}${glassbox.deps.demo ? " (offline demo)" : ""}, ` +
+        `${glassbox.deps.db.describe}; ${access}`,
     ),
 }, glassbox.app.fetch);
 

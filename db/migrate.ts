@@ -5,9 +5,11 @@
  */
 import type postgres from "postgres";
 import m001 from "./migrations/001_init.sql" with { type: "text" };
+import m003 from "./migrations/003_accounts.sql" with { type: "text" };
 
 export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   { version: 1, name: "001_init", sql: m001 },
+  { version: 3, name: "003_accounts", sql: m003 },
 ];
 
 const LOCK_KEY = 7_201_104_511; // arbitrary, fixed: "glassbox migrations"

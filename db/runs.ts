@@ -1,12 +1,13 @@
-/** The runs table: one row per agent run, with its outcome. */
+/** The runs table: one row per agent run, with its outcome and its owner. */
 import type { Sql } from "./client.ts";
+import { ownedBy, type OwnerScope } from "./owner.ts";
 
 export type RunStatus = "running" | "succeeded" | "failed" | "cancelled" | "interrupted";
 
 export interface RunRow {
   id: string;
   conversationId: string;
-  userId: string | null;
+  userId: string;
   agent: string;
   status: RunStatus;
   error: string | null;
@@ -20,7 +21,7 @@ const COLUMNS = (sql: Sql) =>
 
 export async function insertRun(
   sql: Sql,
-  run: { id: string; conversationId: string; userId: string | null; agent: string },
+  run: { id: string; conversationId: string; userId: string; agent: string },
 ): Promise<void> {
   await sql`
     INSERT INTO runs (id, conversation_id, user_id, agent)
@@ -38,8 +39,9 @@ export async function finishRun(
     WHERE id = ${id} AND status = 'running'`;
 }
 
-export async function getRun(sql: Sql, id: string): Promise<RunRow | null> {
-  const [row] = await sql<RunRow[]>`SELECT ${COLUMNS(sql)} FROM runs WHERE id = ${id}`;
+export async function getRun(sql: Sql, id: string, scope: OwnerScope): Promise<RunRow | null> {
+  const [row] = await sql<RunRow[]>`
+    SELECT ${COLUMNS(sql)} FROM runs WHERE id = ${id} ${ownedBy(sql, scope)}`;
   return row ?? null;
 }
 

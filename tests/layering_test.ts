@@ -54,6 +54,13 @@ const CASES = `
   agents/runtime/agent_loop.ts -> views/run/fold.ts  ✗ agents/
   main.ts -> db/client.ts  ✗ main.ts
   main.ts -> config.ts  ✓
+  auth/sessions.ts -> routes/access.ts  ✗ auth imports
+  auth/viewer.ts -> views/common/chrome.tsx  ✗ auth imports
+  auth/sessions.ts -> db/sessions.ts  ✓
+  views/common/chrome.tsx -> auth/viewer.ts  ✗ views import only types
+  views/common/chrome.tsx -type-> auth/viewer.ts  ✓
+  agents/runs/run_manager.ts -type-> auth/viewer.ts  ✗ agents/ import nothing from auth
+  routes/access.ts -> auth/viewer.ts  ✓
   views/chat/fragments.tsx -> npm:/hono@4.13.19/html  ✗ hono/html
   # Tests may reach anything.
   agents/spine/event_writer_test.ts -> db/events.ts  ✓

@@ -329,7 +329,14 @@ uiTest("hostile text stays text, nothing runs", QUICK, async ({ page }) => {
 
 uiTest("the log tail follows new rows, and stays put once scrolled up", SLOW, async ({ page }) => {
   // A short panel, so a few rows overflow it (the behaviour, not the panel's height, is tested).
-  await page.addStyleTag({ content: ".log-scroll { max-height: 60px !important; }" });
+  // Set through the CSSOM: the page's CSP refuses injected <style> tags.
+  await page.evaluate(() =>
+    document.querySelector<HTMLElement>(".log-scroll")!.style.setProperty(
+      "max-height",
+      "60px",
+      "important",
+    )
+  );
   await ask(page, "What time is it, and how many tokens have I used today?");
   const rows = () => document.querySelectorAll("#log-list .log-row").length;
   await waitFor(page, () => document.querySelectorAll("#log-list .log-row").length >= 5, "rows");

@@ -23,7 +23,8 @@ interface Chat {
 async function postChat(gb: TestServer, fields: Record<string, string>): Promise<Chat> {
   const res = await gb.glassbox.app.request("/chat", {
     method: "POST",
-    headers: { "hx-request": "true" },
+    // What a browser's htmx post from the page carries (the CSRF check wants it).
+    headers: { "hx-request": "true", "sec-fetch-site": "same-origin" },
     body: new URLSearchParams(fields),
   });
   assert.equal(res.status, 200);

@@ -23,7 +23,7 @@ export interface ToolContext {
   usage(query: UsageQuery): Promise<UsageReport>;
   runId: string;
   conversationId: string;
-  userId: string | null;
+  userId: string;
   agentName: string;
   signal: AbortSignal;
   log(level: LogLevel, message: string, properties?: Record<string, unknown>): void;

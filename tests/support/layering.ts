@@ -35,6 +35,7 @@ const routes = under("routes");
 const agents = under("agents");
 const team = under("agents/team");
 const demo = under("agents/demo");
+const auth = under("auth");
 
 export const RULES: Rule[] = [
   {
@@ -71,6 +72,18 @@ export const RULES: Rule[] = [
   {
     name: "main.ts imports only app.ts and config.ts of ours",
     breaks: (e) => e.from === "main.ts" && ours(e.to) && !["app.ts", "config.ts"].includes(e.to),
+  },
+  {
+    name: "auth imports nothing from routes/ or views/",
+    breaks: (e) => auth(e.from) && (routes(e.to) || views(e.to)),
+  },
+  {
+    name: "views import only types from auth/",
+    breaks: (e) => views(e.from) && auth(e.to) && !e.typeOnly,
+  },
+  {
+    name: "agents/ import nothing from auth/",
+    breaks: (e) => agents(e.from) && auth(e.to),
   },
   {
     // hono/html's raw() inserts HTML unescaped: the Markdown renderer's output, nothing else.

@@ -6,6 +6,7 @@
 import { ids } from "../run/dom_ids.ts";
 import * as F from "./fragments.tsx";
 import { ModelBadge } from "../common/badges.tsx";
+import { type PageChrome, TopNav, WhoAmI } from "../common/chrome.tsx";
 import { Layout, renderDocument } from "../common/layout.tsx";
 import type { RunView } from "../run/run_view.ts";
 import { type ConversationItemView, ConversationList } from "./sidebar.tsx";
@@ -13,13 +14,10 @@ import { settle, type TurnInput, TurnView } from "./transcript.tsx";
 
 export type { TurnInput } from "./transcript.tsx";
 
-export interface ChatPageProps {
+export interface ChatPageProps extends PageChrome {
   conversations: ConversationItemView[];
   current?: { id: string; title: string; turns: TurnInput[] };
   activeRunId?: string;
-  assetVersion: string;
-  demo: boolean;
-  model: string;
   /** For "5 min ago" labels; defaults to now. */
   now?: number;
 }
@@ -38,17 +36,17 @@ export function ChatDocument(props: ChatPageProps) {
   const live = props.activeRunId !== undefined && panelRun?.runId === props.activeRunId;
   const title = props.current?.title || "New chat";
   return (
-    <Layout title={`${title} · Glassbox`} assetVersion={props.assetVersion}>
+    <Layout title={`${title} · Glassbox`} assetVersion={props.assetVersion} warning={props.warning}>
       <a class="skip-link" href="#message">Skip to the message box</a>
       <div class="app">
         <header class="topbar">
           <a class="brand" href="/">
             <span class="brand-mark" aria-hidden="true"></span>Glassbox
           </a>
-          <span class="tagline">Watch AI agents answer</span>
-          <a class="topnav-link" href="/calls">LLM calls</a>
+          <TopNav current="chat" viewer={props.viewer} />
           <ModelBadge model={props.model} demo={props.demo} />
           <F.ConnectionIndicator state={live ? "connecting" : panelRun ? "ended" : "idle"} />
+          <WhoAmI viewer={props.viewer} />
         </header>
 
         <nav class="sidebar" aria-label="Conversations">

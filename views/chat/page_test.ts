@@ -11,9 +11,8 @@ const conversations = [
 const run = (events = td.successRun(), status = "succeeded") => ({ ...foldRun(events), status });
 const props = (over: Partial<ChatPageProps> = {}): ChatPageProps => ({
   conversations,
+  ...td.CHROME,
   assetVersion: "abc123",
-  demo: true,
-  model: "glassbox-demo",
   now: td.T0,
   ...over,
 });

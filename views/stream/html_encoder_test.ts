@@ -145,9 +145,7 @@ function pageProps(events: RunEvent[], activeRunId: string | undefined) {
     conversations: [],
     current: { id: td.CONVERSATION_ID, title: "t", turns: [{ userMessage: "q", run }] },
     activeRunId,
-    assetVersion: "v",
-    demo: true,
-    model: "glassbox-demo",
+    ...td.CHROME,
   };
 }
 
@@ -160,7 +158,7 @@ for (
   Deno.test(`${name}: page + chat start + every fragment == page rendered from the fold`, () => {
     const runId = run[0].runId;
     const doc = parseDoc(
-      ChatPage({ conversations: [], assetVersion: "v", demo: true, model: "m" }),
+      ChatPage({ conversations: [], ...td.CHROME }),
     );
     const applied = applyFragments(
       doc,
