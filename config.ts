@@ -76,8 +76,15 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses and validates; throws ConfigError listing every bad value at once. */
-export function loadConfig(env: Record<string, string | undefined>): Config {
+/**
+ * Parses and validates; throws ConfigError listing every bad value at once. `serving: false`
+ * (a command such as `glassbox admin create`, which listens on nothing) skips the rule that a
+ * non-loopback HOST needs sign-in configured.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined>,
+  opts: { serving?: boolean } = {},
+): Config {
   // Empty counts as unset (docker-compose style `VAR=`).
   const vars = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ""));
   const parsed = envSchema(vars).safeParse(vars);
@@ -91,7 +98,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError([...byVar.values()]);
   }
   const v = parsed.data;
-  const crossProblems = authProblems(v);
+  const crossProblems = authProblems(v, opts.serving ?? true);
   if (crossProblems.length > 0) throw new ConfigError(crossProblems);
   const usesDemo = !v.OPENAI_BASE_URL && !v.OPENAI_API_KEY;
   const auth = authConfig(v);
@@ -220,7 +227,7 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 /** Problems that involve several variables (each variable alone was valid). */
-function authProblems(v: Env): string[] {
+function authProblems(v: Env, serving: boolean): string[] {
   const problems: string[] = [];
   const adminPassword = v.GLASSBOX_ADMIN_PASSWORD ?? v.GLASSBOX_ADMIN_PASSWORD_FILE;
   if (v.GLASSBOX_ADMIN_PASSWORD && v.GLASSBOX_ADMIN_PASSWORD_FILE) {
@@ -266,7 +273,7 @@ function authProblems(v: Env): string[] {
       "GLASSBOX_AUTH=off runs without sign-in: remove GLASSBOX_ADMIN_EMAIL/GLASSBOX_OIDC_ISSUER or GLASSBOX_AUTH",
     );
   }
-  if (v.GLASSBOX_AUTH === undefined && !signIn && !isLoopbackHost(v.HOST)) {
+  if (serving && v.GLASSBOX_AUTH === undefined && !signIn && !isLoopbackHost(v.HOST)) {
     problems.push(
       `HOST=${v.HOST} is reachable from other machines and no sign-in is configured: set ` +
         "GLASSBOX_ADMIN_EMAIL and GLASSBOX_ADMIN_PASSWORD (a first admin) or GLASSBOX_OIDC_ISSUER " +
@@ -337,6 +344,7 @@ export const DEFAULT_PRICES: Config["prices"] = {
 export const HELP = `Glassbox — watch AI agents work; every LLM call recorded.
 
 Usage: glassbox [--help] [--version]
+       glassbox admin create --email <address> [--member] [--password-stdin]
 
 Environment:
   PORT                     HTTP port (default 8000)

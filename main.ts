@@ -1,4 +1,7 @@
-/** Starts the Glassbox server. Everything else is built in app.ts. */
+/**
+ * Starts the Glassbox server (everything else is built in app.ts), or runs a command:
+ * `glassbox admin …` (cli/admin.ts), `--help`, `--version`.
+ */
 import { createGlassbox, VERSION } from "./app.ts";
 import { ConfigError, HELP, isLoopbackHost, loadConfig } from "./config.ts";
 
@@ -9,6 +12,10 @@ if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
 if (Deno.args.includes("--version")) {
   console.log(`glassbox ${VERSION}`);
   Deno.exit(0);
+}
+if (Deno.args[0] === "admin") {
+  const { adminCommand } = await import("./cli/admin.ts");
+  Deno.exit(await adminCommand(Deno.args.slice(1)));
 }
 
 /** A bad configuration is the operator's to fix: say what, exit 2. */
