@@ -1,8 +1,9 @@
 /**
  * The edge, in every mode (a foreign web page can post to a server on localhost too):
  * - hostGuard: DNS rebinding. A page on http://evil.example:8000 whose name re-resolves to
- *   127.0.0.1 is same-origin with Glassbox to the browser and to the CSRF check. When Glassbox
- *   listens on loopback, or has a public URL, only those host names are served (421 otherwise).
+ *   127.0.0.1 is same-origin with Glassbox to the browser and to the CSRF check. With a public
+ *   URL, or listening on loopback (not behind a trusted proxy), only the public URL's host and
+ *   the loopback names are served (421 otherwise).
  * - csrfGuard: hono/csrf on every state-changing form request: Sec-Fetch-Site same-origin, or an
  *   Origin equal to the public origin. JSON bodies need a CORS preflight that Glassbox never
  *   answers (and validJson insists on application/json). Bearer-key requests carry no ambient
@@ -76,9 +77,10 @@ const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 export function hostGuard(s: EdgeSettings): MiddlewareHandler {
   const publicHost = s.publicOrigin ? new URL(s.publicOrigin).hostname : null;
-  // Listening on a LAN address without a public URL: any name may reach us (sign-in is on then,
-  // and a rebound name gets no cookies of ours).
-  const active = s.loopback || publicHost !== null;
+  // Without a public URL, on a LAN address (sign-in is on then, and a rebound name gets no
+  // cookies of ours) or behind a trusted proxy (its virtual hosts decide which names reach us),
+  // any name may reach us.
+  const active = publicHost !== null || (s.loopback && !s.trustProxy);
   return async (c, next) => {
     if (!active) return await next();
     // Deno.serve builds the URL from the Host header: url.hostname is what the client sent.
