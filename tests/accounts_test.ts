@@ -472,3 +472,48 @@ Deno.test({
 function adminEnv(password: string) {
   return { GLASSBOX_ADMIN_EMAIL: ADMIN.email, GLASSBOX_ADMIN_PASSWORD: password };
 }
+
+accountsTest("no page, error or audit entry shows a password, a session id or a key", async (
+  { gb, sql, member, secrets },
+) => {
+  const ada = await member("ada@example.com");
+  const admin = new Browser(gb.url);
+  await admin.signIn(ADMIN.email, ADMIN.password);
+  const adas = new Browser(gb.url);
+  await adas.signIn(ada.email, ada.password);
+  secrets.push(admin.session!, adas.session!);
+  const typo = "my real password, typed wrong";
+  secrets.push(typo);
+  const failed = await new Browser(gb.url).post("/sign-in", { email: ada.email, password: typo });
+  const key = (await html(await adas.post("/keys", { name: "k", scope: ["read"] })))
+    .querySelector("#new-key").textContent;
+  secrets.push(key.split("_").at(-1)!); // the secret half (the id is public)
+  await admin.post(`/admin/users/${ada.id}/password`, { password: "reset by the admin now" });
+  secrets.push("reset by the admin now");
+
+  const pages = [await failed.text()];
+  for (
+    const path of [
+      "/",
+      "/calls",
+      "/keys",
+      "/account",
+      "/admin/users",
+      "/admin/sign-ins",
+      "/admin/audit",
+    ]
+  ) {
+    const res = await admin.fetch(path);
+    assert.equal(res.status, 200, path);
+    pages.push(await res.text());
+  }
+  pages.push(await (await fetch(`${gb.url}/health`)).text());
+  const bad = await fetch(`${gb.url}/api/v1/conversations`, {
+    headers: { authorization: `Bearer ${key}x` },
+  });
+  pages.push(await bad.text());
+  const stored = await sql`SELECT row_to_json(a)::text AS row FROM audit_log a`;
+  pages.push(...stored.map((r) => r.row));
+  const shown = secrets.filter((s) => pages.some((p) => p.includes(s)));
+  assert.deepEqual(shown, [], "no secret on a page, in an error or in the audit log");
+});
