@@ -117,29 +117,31 @@ function UserRow(p: { user: UserSummary; me: boolean; local: boolean; now: numbe
       <td>
         <When at={u.createdAt} now={p.now} />
       </td>
-      <td class="actions">
-        {p.me ? <span class="muted">you</span> : p.local ? null : (
-          <>
-            <ActionButton
-              action={`${base}/${u.disabledAt ? "enable" : "disable"}`}
-              label={u.disabledAt ? "Enable" : "Disable"}
-            />
-            <ActionButton action={`${base}/sign-out`} label="Sign out everywhere" />
-            <details class="inline-details">
-              <summary class="btn btn-small">Set password</summary>
-              <form method="post" action={`${base}/password`} class="inline-form">
-                <NewPassword label={`New password for ${who}`} />
-                <button class="btn btn-small" type="submit">Set</button>
-              </form>
-            </details>
-            <ActionButton
-              action={`${base}/delete`}
-              label="Delete"
-              danger
-              confirm={`Delete ${who} and all their conversations, runs and LLM call records?`}
-            />
-          </>
-        )}
+      <td>
+        <div class="actions">
+          {p.me ? <span class="muted">you</span> : p.local ? null : (
+            <>
+              <ActionButton
+                action={`${base}/${u.disabledAt ? "enable" : "disable"}`}
+                label={u.disabledAt ? "Enable" : "Disable"}
+              />
+              <ActionButton action={`${base}/sign-out`} label="Sign out everywhere" />
+              <details class="inline-details">
+                <summary class="btn btn-small">Set password</summary>
+                <form method="post" action={`${base}/password`} class="inline-form">
+                  <NewPassword label={`New password for ${who}`} />
+                  <button class="btn btn-small" type="submit">Set</button>
+                </form>
+              </details>
+              <ActionButton
+                action={`${base}/delete`}
+                label="Delete"
+                danger
+                confirm={`Delete ${who} and all their conversations, runs and LLM call records?`}
+              />
+            </>
+          )}
+        </div>
       </td>
     </tr>
   );

@@ -46,7 +46,7 @@ export function ChatDocument(props: ChatPageProps) {
           <TopNav current="chat" viewer={props.viewer} />
           <ModelBadge model={props.model} demo={props.demo} />
           <F.ConnectionIndicator state={live ? "connecting" : panelRun ? "ended" : "idle"} />
-          <WhoAmI viewer={props.viewer} />
+          <WhoAmI viewer={props.viewer} current="chat" />
         </header>
 
         <nav class="sidebar" aria-label="Conversations">

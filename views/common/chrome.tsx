@@ -1,7 +1,8 @@
 /**
- * What every page's header shares: the navigation (admin pages only for admins), who is signed
- * in with a sign-out button, the model badge, and the page shell that the LLM calls, keys,
- * account and admin pages sit in. Pure components of plain data.
+ * What every page's header shares: the navigation (the admin pages only for admins, with their
+ * own tabs), who is signed in (a link to their account) with a sign-out button, the model
+ * badge, and the page shell that the LLM calls, keys, account and admin pages sit in. Pure
+ * components of plain data.
  */
 import type { Child } from "hono/jsx";
 import type { Role } from "../../db/users.ts";
@@ -30,21 +31,28 @@ export interface PageChrome {
 
 export type NavItem = "chat" | "calls" | "keys" | "account" | "users" | "sign-ins" | "audit";
 
-const NAV: { item: NavItem; href: string; label: string; admin?: true }[] = [
-  { item: "chat", href: "/", label: "Chat" },
-  { item: "calls", href: "/calls", label: "LLM calls" },
-  { item: "keys", href: "/keys", label: "API keys" },
-  { item: "account", href: "/account", label: "Account" },
-  { item: "users", href: "/admin/users", label: "Users", admin: true },
-  { item: "sign-ins", href: "/admin/sign-ins", label: "Sign-ins", admin: true },
-  { item: "audit", href: "/admin/audit", label: "Audit log", admin: true },
+const NAV: { items: NavItem[]; href: string; label: string; admin?: true }[] = [
+  { items: ["chat"], href: "/", label: "Chat" },
+  { items: ["calls"], href: "/calls", label: "LLM calls" },
+  { items: ["keys"], href: "/keys", label: "API keys" },
+  { items: ["users", "sign-ins", "audit"], href: "/admin/users", label: "Admin", admin: true },
+];
+
+const ADMIN_TABS: { item: NavItem; href: string; label: string }[] = [
+  { item: "users", href: "/admin/users", label: "Users" },
+  { item: "sign-ins", href: "/admin/sign-ins", label: "Sign-ins" },
+  { item: "audit", href: "/admin/audit", label: "Audit log" },
 ];
 
 export function TopNav(props: { current?: NavItem; viewer: ViewerView }) {
   return (
     <nav class="topnav" aria-label="Pages">
       {NAV.filter((n) => !n.admin || props.viewer.role === "admin").map((n) => (
-        <a key={n.item} href={n.href} aria-current={n.item === props.current ? "page" : undefined}>
+        <a
+          key={n.href}
+          href={n.href}
+          aria-current={props.current && n.items.includes(props.current) ? "page" : undefined}
+        >
           {n.label}
         </a>
       ))}
@@ -52,14 +60,19 @@ export function TopNav(props: { current?: NavItem; viewer: ViewerView }) {
   );
 }
 
-/** Who is signed in, and the way out. */
-export function WhoAmI({ viewer }: { viewer: ViewerView }) {
+/** Who is signed in (a link to their account page), and the way out. */
+export function WhoAmI({ viewer, current }: { viewer: ViewerView; current?: NavItem }) {
   return (
     <span class="whoami">
-      <span class="whoami-name" title={viewer.role}>
-        {viewer.label}
+      <a
+        class="whoami-name"
+        href="/account"
+        title="Your account"
+        aria-current={current === "account" ? "page" : undefined}
+      >
+        <span class="whoami-label">{viewer.label}</span>
         {viewer.role === "admin" ? <span class="badge badge-role">admin</span> : null}
-      </span>
+      </a>
       {viewer.signedIn
         ? (
           <form method="post" action="/sign-out" class="inline-form">
@@ -84,9 +97,26 @@ export function PageShell(
           </a>
           <TopNav current={props.current} viewer={props.viewer} />
           <ModelBadge model={props.model} demo={props.demo} />
-          <WhoAmI viewer={props.viewer} />
+          <WhoAmI viewer={props.viewer} current={props.current} />
         </header>
-        <main class="calls-main" id="main">{props.children}</main>
+        <main class="calls-main" id="main">
+          {ADMIN_TABS.some((t) => t.item === props.current)
+            ? (
+              <nav class="subnav" aria-label="Admin pages">
+                {ADMIN_TABS.map((t) => (
+                  <a
+                    key={t.item}
+                    href={t.href}
+                    aria-current={t.item === props.current ? "page" : undefined}
+                  >
+                    {t.label}
+                  </a>
+                ))}
+              </nav>
+            )
+            : null}
+          {props.children}
+        </main>
       </div>
     </Layout>
   );
