@@ -102,7 +102,7 @@ export function SessionsTable(
               {p.admin ? <td>{s.email ?? "Local user"}</td> : null}
               <td>
                 <Device userAgent={s.userAgent} />
-                {s.id === p.current ? <span class="muted">(this browser)</span> : null}
+                {s.id === p.current ? <span class="muted this-browser">(this browser)</span> : null}
               </td>
               <td class="mono">{s.ip}</td>
               <td>
