@@ -2,10 +2,12 @@
  * API keys for programs: `Authorization: Bearer gb_live_<id>_<secret>`. The key is shown once at
  * creation; the database keeps the id (shown in lists as `gb_live_<id>_…`) and SHA-256 of the
  * secret. A key acts as its owner with the scopes it was given, never more than the owner's role
- * allows now; a revoked key, or one of a disabled user, is refused like a wrong one.
+ * allows now; a revoked key, or one of a disabled user, is refused like a wrong one — and so is a
+ * key of the local user once sign-in is on (made in the quick start, it must not outlive it).
  */
 import type { Sql } from "../db/client.ts";
 import * as db from "../db/api_keys.ts";
+import { LOCAL_USER_ID } from "../db/users.ts";
 import { AccountError } from "./errors.ts";
 import { digestsEqual, newApiKey, parseApiKey } from "./tokens.ts";
 import { keyScopes, type Role, roleScopes, type Scope, type Viewer } from "./viewer.ts";
@@ -15,7 +17,7 @@ const TOUCH_EVERY_MS = 60_000;
 const MAX_NAME = 100;
 
 export class ApiKeys {
-  constructor(private readonly sql: Sql) {}
+  constructor(private readonly sql: Sql, private readonly opts: { refuseLocalUser: boolean }) {}
 
   /** A new key for the owner; the only time the whole key is known. */
   async create(
@@ -52,6 +54,7 @@ export class ApiKeys {
     if (!k || !digestsEqual(k.secretHash, parsed.digest) || k.revokedAt || k.disabledAt) {
       return null;
     }
+    if (this.opts.refuseLocalUser && k.userId === LOCAL_USER_ID) return null;
     if (!k.lastUsedAt || Date.now() - k.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
       await db.touchApiKey(this.sql, parsed.id);
     }

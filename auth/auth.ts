@@ -66,7 +66,7 @@ export function createAuth(
     mode: config.mode,
     local: LOCAL_VIEWER,
     sessions,
-    keys: new ApiKeys(sql),
+    keys: new ApiKeys(sql, { refuseLocalUser: config.mode === "on" }),
     signIn: new PasswordSignIn({ sql, pool, throttle: new SignInThrottle(), sessions }),
     users: new UserAdmin({ sql, pool, sessions, hasActiveRuns: opts.hasActiveRuns }),
     oidc: config.oidc ? new Oidc(config.oidc, { sql, sessions }) : null,

@@ -12,6 +12,7 @@ import { postJson, startGlassbox, type TestServer } from "./support/server.ts";
 import { accountsOf, Browser, type TestAccount } from "./support/users.ts";
 import { parseDoc } from "./support/dom.ts";
 import { connectWs } from "./support/ws_client.ts";
+import { LOCAL_USER_ID } from "../db/users.ts";
 
 const ignore = await skipWithoutPostgres();
 const ADMIN = { email: "root@example.com", password: "correct horse battery staple" };
@@ -392,6 +393,17 @@ accountsTest("API keys: shown once, stored hashed, scoped, revocable; bad keys a
   const onPage = await fetch(`${gb.url}/`, { headers: await ada.bearer(["read"]) });
   assert.equal(onPage.status, 401, "keys are for /api/v1");
   await onPage.body?.cancel();
+  // A key of the local user (made in the quick start) does not outlive it: sign-in is on now.
+  const localKey = await gb.glassbox.deps.auth.keys.create(
+    { userId: LOCAL_USER_ID, role: "admin" },
+    "from before",
+    ["read", "admin"],
+  );
+  const asLocal = await fetch(`${gb.url}/api/v1/conversations`, {
+    headers: { authorization: `Bearer ${localKey.key}` },
+  });
+  assert.equal(asLocal.status, 401);
+  await asLocal.body?.cancel();
   const audit = await sql`SELECT action, detail->>'keyId' AS key FROM audit_log
     WHERE action LIKE 'key_%' ORDER BY id`;
   assert.deepEqual(audit.map((r) => [r.action, r.key]), [["key_created", id], ["key_revoked", id]]);
