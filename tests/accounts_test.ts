@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { freshPostgres, skipWithoutPostgres } from "./support/db.ts";
 import { postJson, startGlassbox, type TestServer } from "./support/server.ts";
-import { accountsOf, Browser, type TestAccount } from "./support/users.ts";
+import { accountsOf, Browser, PAGES, type TestAccount } from "./support/users.ts";
 import { parseDoc } from "./support/dom.ts";
 import { connectWs } from "./support/ws_client.ts";
 import { LOCAL_USER_ID } from "../db/users.ts";
@@ -507,17 +507,7 @@ accountsTest("no page, error or audit entry shows a password, a session id or a 
   secrets.push("reset by the admin now");
 
   const pages = [await failed.text()];
-  for (
-    const path of [
-      "/",
-      "/calls",
-      "/keys",
-      "/account",
-      "/admin/users",
-      "/admin/sign-ins",
-      "/admin/audit",
-    ]
-  ) {
+  for (const path of PAGES) {
     const res = await admin.fetch(path);
     assert.equal(res.status, 200, path);
     pages.push(await res.text());

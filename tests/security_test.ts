@@ -9,6 +9,7 @@ import { freshPostgres, skipWithoutPostgres } from "./support/db.ts";
 import { parseDoc } from "./support/dom.ts";
 import { startGlassbox, type TestServer } from "./support/server.ts";
 import { connectWs } from "./support/ws_client.ts";
+import { PAGES } from "./support/users.ts";
 
 const ignore = await skipWithoutPostgres();
 const ADMIN = {
@@ -37,18 +38,7 @@ Deno.test(
   { name: "security: headers on every page, and no inline script or style in any", ignore },
   () =>
     withServer({}, async (gb) => {
-      for (
-        const path of [
-          "/",
-          "/calls",
-          "/keys",
-          "/account",
-          "/admin/users",
-          "/admin/sign-ins",
-          "/admin/audit",
-          "/c/nope",
-        ]
-      ) {
+      for (const path of [...PAGES, "/c/nope"]) {
         const res = await fetch(gb.url + path);
         const h = res.headers;
         const csp = h.get("content-security-policy") ?? "";

@@ -9,6 +9,17 @@ import type { Scope } from "../../db/api_keys.ts";
 import type { TestServer } from "./server.ts";
 import { CookieJar } from "./cookie_jar.ts";
 
+/** The app's pages a signed-in admin can open (GET, no parameters). */
+export const PAGES = [
+  "/",
+  "/calls",
+  "/keys",
+  "/account",
+  "/admin/users",
+  "/admin/sign-ins",
+  "/admin/audit",
+] as const;
+
 export async function insertUser(sql: Sql, email: string, role: Role = "member"): Promise<string> {
   const id = crypto.randomUUID();
   await sql`INSERT INTO users (id, email, role) VALUES (${id}, ${email}, ${role})`;
