@@ -3,8 +3,12 @@
 # Glassbox as one self-contained executable in a minimal image.
 #
 #   docker build -t glassbox .
-#   docker run --rm -p 8000:8000 -v glassbox-data:/data glassbox
-#       (embedded PGlite database under /data; or -e DATABASE_URL=postgres://… )
+#   docker run --rm -p 8000:8000 -v glassbox-data:/data \
+#       -e GLASSBOX_ADMIN_EMAIL=you@example.com -e GLASSBOX_ADMIN_PASSWORD_FILE=/run/secrets/gb \
+#       glassbox
+#       (embedded PGlite database under /data; or -e DATABASE_URL=postgres://… ). The image
+#       listens on all addresses, so sign-in must be configured (a first admin, or
+#       GLASSBOX_OIDC_*), or it refuses to start; GLASSBOX_AUTH=off runs it open on purpose.
 #
 # The build needs network access: npm (Deno itself and the npm dependencies) and dl.deno.land
 # (`deno compile` downloads the `denort` runtime it wraps the program in).

@@ -2,13 +2,16 @@
  * Builds Glassbox from its parts and plugs them together: the team file (validated first, so a
  * bad one stops start-up before anything else), the database (which the spine reaches only
  * through the id source and event sink of db/events.ts), logging, the event journals and hub,
- * the MCP servers, the team with its providers (the demo model among them, reached in-process),
- * the run manager, and the Hono app with every route. main.ts only serves what this returns.
+ * accounts and access (auth/), the MCP servers, the team with its providers (the demo model
+ * among them, reached in-process), the run manager with per-user limits, and the Hono app: the
+ * edge checks, who is asking, the public routes, then everything that needs a signed-in viewer.
+ * main.ts only serves what this returns.
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
 import denoConfig from "./deno.json" with { type: "json" };
-import { type Config, ConfigError } from "./config.ts";
+import { type Config, ConfigError, isLoopbackHost } from "./config.ts";
 import { EventHub } from "./agents/spine/event_hub.ts";
 import { EventIdPool } from "./agents/spine/event_id_pool.ts";
 import { EventWriter } from "./agents/spine/event_writer.ts";
@@ -19,6 +22,9 @@ import { inProcessFetch } from "./agents/demo/in_process_fetch.ts";
 import { getLogger, resetLogging, setupLogging } from "./agents/logging/logging.ts";
 import { McpServers } from "./agents/mcp/servers.ts";
 import { RunManager } from "./agents/runs/run_manager.ts";
+import { RunLimits } from "./agents/runs/run_limits.ts";
+import { createAuth, ensureFirstAdmin } from "./auth/auth.ts";
+import { redactSecrets } from "./auth/tokens.ts";
 import { TeamHolder } from "./agents/team/team_holder.ts";
 import { TeamFileError } from "./agents/team/team_file.ts";
 import { type Database, openDatabase } from "./db/client.ts";
@@ -38,7 +44,12 @@ import { assetRoutes } from "./routes/assets.ts";
 import type { AppDeps } from "./routes/deps.ts";
 import { apiError } from "./routes/errors.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { requireApiScope, requireViewer, resolveViewer } from "./routes/access.ts";
+import { csrfGuard, type EdgeSettings, hostGuard, securityHeaders } from "./routes/security.ts";
+import { accountPages } from "./routes/pages/account.tsx";
 import { agentsPages } from "./routes/pages/agents.tsx";
+import { adminPages } from "./routes/pages/admin.tsx";
+import { authPages } from "./routes/pages/auth.tsx";
 import { callsPages } from "./routes/pages/calls.tsx";
 import { pageRoutes } from "./routes/pages/chat.tsx";
 
@@ -89,6 +100,7 @@ export async function createGlassbox(
     stdout: opts.stdout ?? "auto",
     lowestLevel: opts.lowestLevel ?? "info",
     write: opts.writeLog,
+    redact: redactSecrets,
     // Records made inside a run become that run's log events.
     onRunLog: (runId: string, value: LogValue) =>
       journals.get(runId)?.emit(custom(CUSTOM.log, value)),
@@ -99,6 +111,23 @@ export async function createGlassbox(
 
   // One demo model: served on the app for real HTTP, and reached in-process by our own client.
   const demoModel = demoHandler({ chunkDelayMs: config.demoChunkDelayMs });
+  const auth = createAuth(db.sql, config.auth, {
+    hasActiveRuns: (userId) => [...journals.all()].some((j) => j.owner === userId),
+    onPurgeError: (err) =>
+      log.warn("Purging ended sessions failed: {error}", { error: String(err) }),
+  });
+  try {
+    const admin = await ensureFirstAdmin(db.sql, auth, config.auth);
+    if (admin === "created" || admin === "promoted") {
+      log.info("First admin {email} ready ({admin})", { email: config.auth.adminEmail, admin });
+    } else if (admin === "exists" && config.auth.adminEmail) {
+      log.info("An admin exists: GLASSBOX_ADMIN_EMAIL/PASSWORD are ignored and can be removed");
+    }
+  } catch (err) {
+    auth.close();
+    await db.close();
+    throw err;
+  }
   const mcp = new McpServers({ clientVersion: VERSION, log: getLogger("mcp") });
   const teams = await TeamHolder.start(teamFile, {
     config,
@@ -113,14 +142,40 @@ export async function createGlassbox(
     mcp,
     log: getLogger("team"),
   });
-  const runs = new RunManager({ sql: db.sql, journals, teams });
-  const deps: AppDeps = { config, db, hub, journals, runs, teams, mcp, version: VERSION };
+  const runs = new RunManager({
+    sql: db.sql,
+    journals,
+    teams,
+    limits: new RunLimits(config.runLimits),
+  });
+  const edge: EdgeSettings = {
+    trustProxy: config.auth.trustProxy,
+    publicOrigin: config.auth.publicUrl,
+    loopback: isLoopbackHost(config.host),
+  };
+  const deps: AppDeps = {
+    config,
+    db,
+    hub,
+    journals,
+    runs,
+    teams,
+    mcp,
+    version: VERSION,
+    auth,
+    edge,
+  };
 
   const app = new Hono();
   app.onError((err, c) => {
+    // hono/csrf refuses a cross-site form post with an HTTPException(403).
+    if (err instanceof HTTPException && err.status === 403) {
+      return apiError(c, 403, "forbidden", "Cross-site request refused.");
+    }
     log.error("Unhandled error on {path}: {error}", { path: c.req.path, error: String(err) });
     return apiError(c, 500, "internal", "something went wrong on our side; it was logged");
   });
+  app.use("*", hostGuard(edge), securityHeaders(edge));
   // Messages are capped at 32k characters; nothing legitimate needs a bigger body.
   app.use(
     "*",
@@ -130,12 +185,21 @@ export async function createGlassbox(
         apiError(c, 413, "body_too_large", `bodies are limited to ${MAX_BODY_BYTES} bytes`),
     }),
   );
+  app.use("*", csrfGuard(edge), resolveViewer(auth, edge));
   app.notFound((c) => apiError(c, 404, "not_found", `no route for ${c.req.method} ${c.req.path}`));
+  // Public: what a signed-out browser needs.
   app.route("/", healthRoutes(deps));
   app.route("/", assetRoutes);
+  app.route("/", authPages(deps));
+  // Everything registered from here on needs a viewer; the APIs also a scope by method.
+  app.use("*", requireViewer);
+  app.use("/api/v1/*", requireApiScope);
+  app.use("/demo/v1/*", requireApiScope);
   app.route("/", pageRoutes(deps));
   app.route("/", callsPages(deps));
   app.route("/", agentsPages(deps));
+  app.route("/", accountPages(deps));
+  app.route("/", adminPages(deps));
   app.route("/", demoRoutes(demoModel));
   for (
     const api of [
@@ -175,6 +239,7 @@ export async function createGlassbox(
         });
       }
       hub.close();
+      auth.close();
       await db.close();
       await resetLogging();
     },

@@ -7,8 +7,51 @@ export type ContentLogging = { mode: "full" } | { mode: "off" } | {
   chars: number;
 };
 
+/**
+ * Who may use Glassbox. `local`: nobody signs in, every request is the one local user (only on a
+ * loopback address). `on`: accounts (password and/or OpenID Connect) are required. `off`: open
+ * to anyone who reaches the port, deliberately (every page warns).
+ */
+export type AuthMode = "local" | "on" | "off";
+
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** Lower-case domains a signing-in email must have; empty: any verified email. */
+  allowedDomains: string[];
+  /** A claim (string or list) and the value in it that makes the user an admin. */
+  adminClaim: string | null;
+  adminValue: string | null;
+  scopes: string;
+  tokenAuth: "client_secret_basic" | "client_secret_post";
+}
+
+export interface AuthConfig {
+  mode: AuthMode;
+  /** First admin, created at start when no admin exists. */
+  adminEmail: string | null;
+  adminPassword: string | null;
+  /** A file holding the first admin's password (Docker secrets); read at start. */
+  adminPasswordFile: string | null;
+  /** The origin browsers use (https://gb.example.com); null: the request's own. */
+  publicUrl: string | null;
+  /** One reverse proxy in front: honour its X-Forwarded-Proto/Host/For. */
+  trustProxy: boolean;
+  sessionIdleHours: number;
+  sessionMaxDays: number;
+  oidc: OidcConfig | null;
+  /** argon2 workers (each holds 19 MiB while hashing). */
+  hashWorkers: number;
+}
+
 export interface Config {
   port: number;
+  /** Listen address; anything but loopback needs sign-in configured (or GLASSBOX_AUTH=off). */
+  host: string;
+  auth: AuthConfig;
+  /** Per user; 0: no limit. */
+  runLimits: { concurrent: number; perMinute: number };
   /** null: embedded PGlite under `dataDir`. */
   databaseUrl: string | null;
   /** null with apiKey null: the built-in offline demo model. */
@@ -38,8 +81,15 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses and validates; throws ConfigError listing every bad value at once. */
-export function loadConfig(env: Record<string, string | undefined>): Config {
+/**
+ * Parses and validates; throws ConfigError listing every bad value at once. `serving: false`
+ * (a command such as `glassbox admin create`, which listens on nothing) skips the rule that a
+ * non-loopback HOST needs sign-in configured.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined>,
+  opts: { serving?: boolean } = {},
+): Config {
   // Empty counts as unset (docker-compose style `VAR=`).
   const vars = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ""));
   const parsed = envSchema(vars).safeParse(vars);
@@ -53,9 +103,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError([...byVar.values()]);
   }
   const v = parsed.data;
+  const crossProblems = authProblems(v, opts.serving ?? true);
+  if (crossProblems.length > 0) throw new ConfigError(crossProblems);
   const usesDemo = !v.OPENAI_BASE_URL && !v.OPENAI_API_KEY;
+  const auth = authConfig(v);
   return {
     port: v.PORT,
+    host: v.HOST,
+    auth,
+    runLimits: { concurrent: v.GLASSBOX_USER_MAX_RUNS, perMinute: v.GLASSBOX_USER_RUNS_PER_MINUTE },
     databaseUrl: v.DATABASE_URL ?? null,
     openaiBaseUrl: v.OPENAI_BASE_URL ?? null,
     openaiApiKey: v.OPENAI_API_KEY ?? null,
@@ -88,8 +144,50 @@ function envSchema(env: Record<string, string | undefined>) {
   const contentMessage = `GLASSBOX_LOG_CONTENT=${
     JSON.stringify(env.GLASSBOX_LOG_CONTENT)
   } must be "full", "off" or a positive character count`;
+  const flag = (name: string) =>
+    z.enum(["0", "1", "true", "false"], {
+      errorMap: () => ({ message: `${name}=${JSON.stringify(env[name])} must be 1 or 0` }),
+    }).transform((f) => f === "1" || f === "true").default("0");
   return z.object({
     PORT: integer("PORT", 8000, 0, 65535),
+    HOST: z.string().refine((h) => HOST_RE.test(h), {
+      message: `HOST=${JSON.stringify(env.HOST)} must be an IP address or a host name`,
+    }).default("127.0.0.1"),
+    GLASSBOX_AUTH: z.enum(["on", "off"], {
+      errorMap: () => ({
+        message: `GLASSBOX_AUTH=${JSON.stringify(env.GLASSBOX_AUTH)} must be "on" or "off"`,
+      }),
+    }).optional(),
+    GLASSBOX_ADMIN_EMAIL: z.string().trim().toLowerCase().refine((e) => EMAIL_RE.test(e), {
+      message: `GLASSBOX_ADMIN_EMAIL is not an email address`,
+    }).optional(),
+    GLASSBOX_ADMIN_PASSWORD: z.string().optional(),
+    GLASSBOX_ADMIN_PASSWORD_FILE: z.string().optional(),
+    GLASSBOX_PUBLIC_URL: url("GLASSBOX_PUBLIC_URL", ["http:", "https:"]).refine(
+      (raw) =>
+        raw === undefined || !URL.canParse(raw) || new URL(raw).href === `${new URL(raw).origin}/`,
+      { message: "GLASSBOX_PUBLIC_URL must be an origin like https://gb.example.com (no path)" },
+    ),
+    GLASSBOX_TRUST_PROXY: flag("GLASSBOX_TRUST_PROXY"),
+    GLASSBOX_SESSION_IDLE_HOURS: integer("GLASSBOX_SESSION_IDLE_HOURS", 12, 1, 24 * 30),
+    GLASSBOX_SESSION_MAX_DAYS: integer("GLASSBOX_SESSION_MAX_DAYS", 7, 1, 400),
+    GLASSBOX_OIDC_ISSUER: url("GLASSBOX_OIDC_ISSUER", ["http:", "https:"]),
+    GLASSBOX_OIDC_CLIENT_ID: z.string().optional(),
+    GLASSBOX_OIDC_CLIENT_SECRET: z.string().optional(),
+    GLASSBOX_OIDC_ALLOWED_DOMAINS: z.string().optional().transform((raw) =>
+      (raw ?? "").split(",").map((d) => d.trim().toLowerCase()).filter(Boolean)
+    ),
+    GLASSBOX_OIDC_ADMIN_CLAIM: z.string().optional(),
+    GLASSBOX_OIDC_ADMIN_VALUE: z.string().optional(),
+    GLASSBOX_OIDC_SCOPES: z.string().default("openid email profile"),
+    GLASSBOX_OIDC_TOKEN_AUTH: z.enum(["client_secret_basic", "client_secret_post"], {
+      errorMap: () => ({
+        message: "GLASSBOX_OIDC_TOKEN_AUTH must be client_secret_basic or client_secret_post",
+      }),
+    }).default("client_secret_basic"),
+    GLASSBOX_AUTH_HASH_WORKERS: integer("GLASSBOX_AUTH_HASH_WORKERS", 1, 1, 16),
+    GLASSBOX_USER_MAX_RUNS: integer("GLASSBOX_USER_MAX_RUNS", 4, 0, 1000),
+    GLASSBOX_USER_RUNS_PER_MINUTE: integer("GLASSBOX_USER_RUNS_PER_MINUTE", 30, 0, 100_000),
     DATABASE_URL: url("DATABASE_URL", ["postgres:", "postgresql:"]),
     OPENAI_BASE_URL: url("OPENAI_BASE_URL", ["http:", "https:"]),
     OPENAI_API_KEY: z.string().optional(),
@@ -118,6 +216,108 @@ function envSchema(env: Record<string, string | undefined>) {
     GLASSBOX_LLM_MAX_ATTEMPTS: integer("GLASSBOX_LLM_MAX_ATTEMPTS", 3, 1, 10),
     GLASSBOX_AGENTS: z.string().optional(),
   });
+}
+
+type Env = z.infer<ReturnType<typeof envSchema>>;
+
+/** An IPv4/IPv6 address or a DNS name; a bracketed IPv6 is accepted too. */
+const HOST_RE =
+  /^(\[?[0-9a-fA-F:.]+\]?|[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)$/;
+/** An email address, loosely: something@domain.tld without spaces. */
+export const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** At least this long, for a password given in the environment (the first admin's). */
+export const MIN_PASSWORD_LENGTH = 12;
+
+/** True for 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/** Problems that involve several variables (each variable alone was valid). */
+function authProblems(v: Env, serving: boolean): string[] {
+  const problems: string[] = [];
+  const adminPassword = v.GLASSBOX_ADMIN_PASSWORD ?? v.GLASSBOX_ADMIN_PASSWORD_FILE;
+  if (v.GLASSBOX_ADMIN_PASSWORD && v.GLASSBOX_ADMIN_PASSWORD_FILE) {
+    problems.push("set GLASSBOX_ADMIN_PASSWORD or GLASSBOX_ADMIN_PASSWORD_FILE, not both");
+  }
+  if (!v.GLASSBOX_ADMIN_EMAIL !== !adminPassword) {
+    problems.push(
+      "GLASSBOX_ADMIN_EMAIL and GLASSBOX_ADMIN_PASSWORD (or _FILE) go together: set both or neither",
+    );
+  }
+  if (v.GLASSBOX_ADMIN_PASSWORD && [...v.GLASSBOX_ADMIN_PASSWORD].length < MIN_PASSWORD_LENGTH) {
+    problems.push(`GLASSBOX_ADMIN_PASSWORD must have at least ${MIN_PASSWORD_LENGTH} characters`);
+  }
+  const oidcVars = [
+    "GLASSBOX_OIDC_CLIENT_ID",
+    "GLASSBOX_OIDC_CLIENT_SECRET",
+    "GLASSBOX_OIDC_ADMIN_CLAIM",
+    "GLASSBOX_OIDC_ADMIN_VALUE",
+  ] as const;
+  if (v.GLASSBOX_OIDC_ISSUER) {
+    for (const name of oidcVars.slice(0, 2)) {
+      if (!v[name]) problems.push(`GLASSBOX_OIDC_ISSUER needs ${name}`);
+    }
+    const issuer = new URL(v.GLASSBOX_OIDC_ISSUER);
+    if (issuer.protocol === "http:" && !isLoopbackHost(issuer.hostname)) {
+      problems.push("GLASSBOX_OIDC_ISSUER must be https (http only on a loopback host)");
+    }
+    if (!v.GLASSBOX_PUBLIC_URL && !isLoopbackHost(v.HOST)) {
+      problems.push(
+        "GLASSBOX_OIDC_ISSUER on a non-loopback HOST needs GLASSBOX_PUBLIC_URL (the redirect URI is built from it)",
+      );
+    }
+  } else {
+    const stray = oidcVars.filter((name) => v[name]);
+    if (stray.length) problems.push(`${stray.join(", ")} need GLASSBOX_OIDC_ISSUER`);
+  }
+  if (!v.GLASSBOX_OIDC_ADMIN_CLAIM !== !v.GLASSBOX_OIDC_ADMIN_VALUE) {
+    problems.push("GLASSBOX_OIDC_ADMIN_CLAIM and GLASSBOX_OIDC_ADMIN_VALUE go together");
+  }
+  const signIn = Boolean(v.GLASSBOX_ADMIN_EMAIL || v.GLASSBOX_OIDC_ISSUER);
+  if (v.GLASSBOX_AUTH === "off" && signIn) {
+    problems.push(
+      "GLASSBOX_AUTH=off runs without sign-in: remove GLASSBOX_ADMIN_EMAIL/GLASSBOX_OIDC_ISSUER or GLASSBOX_AUTH",
+    );
+  }
+  if (serving && v.GLASSBOX_AUTH === undefined && !signIn && !isLoopbackHost(v.HOST)) {
+    problems.push(
+      `HOST=${v.HOST} is reachable from other machines and no sign-in is configured: set ` +
+        "GLASSBOX_ADMIN_EMAIL and GLASSBOX_ADMIN_PASSWORD (a first admin) or GLASSBOX_OIDC_ISSUER " +
+        "(single sign-on), or GLASSBOX_AUTH=off to run open to anyone who reaches the port",
+    );
+  }
+  return problems;
+}
+
+/** Unset GLASSBOX_AUTH: on when a way to sign in is configured, else local (loopback only). */
+function authConfig(v: Env): AuthConfig {
+  const mode: AuthMode = v.GLASSBOX_AUTH ??
+    (v.GLASSBOX_ADMIN_EMAIL || v.GLASSBOX_OIDC_ISSUER ? "on" : "local");
+  return {
+    mode,
+    adminEmail: v.GLASSBOX_ADMIN_EMAIL ?? null,
+    adminPassword: v.GLASSBOX_ADMIN_PASSWORD ?? null,
+    adminPasswordFile: v.GLASSBOX_ADMIN_PASSWORD_FILE ?? null,
+    publicUrl: v.GLASSBOX_PUBLIC_URL ? new URL(v.GLASSBOX_PUBLIC_URL).origin : null,
+    trustProxy: v.GLASSBOX_TRUST_PROXY,
+    sessionIdleHours: v.GLASSBOX_SESSION_IDLE_HOURS,
+    sessionMaxDays: v.GLASSBOX_SESSION_MAX_DAYS,
+    oidc: v.GLASSBOX_OIDC_ISSUER
+      ? {
+        issuer: v.GLASSBOX_OIDC_ISSUER,
+        clientId: v.GLASSBOX_OIDC_CLIENT_ID!,
+        clientSecret: v.GLASSBOX_OIDC_CLIENT_SECRET!,
+        allowedDomains: v.GLASSBOX_OIDC_ALLOWED_DOMAINS,
+        adminClaim: v.GLASSBOX_OIDC_ADMIN_CLAIM ?? null,
+        adminValue: v.GLASSBOX_OIDC_ADMIN_VALUE ?? null,
+        scopes: v.GLASSBOX_OIDC_SCOPES,
+        tokenAuth: v.GLASSBOX_OIDC_TOKEN_AUTH,
+      }
+      : null,
+    hashWorkers: v.GLASSBOX_AUTH_HASH_WORKERS,
+  };
 }
 
 /** USD per million tokens, by model; extra fields are kept. */
@@ -152,10 +352,12 @@ export const DEFAULT_PRICES: Config["prices"] = {
 export const HELP = `Glassbox — watch AI agents work; every LLM call recorded.
 
 Usage: glassbox [--help] [--version]
+       glassbox admin create --email <address> [--member] [--password-stdin]
 
 Environment:
   PORT                     HTTP port (default 8000)
-  HOST                     listen address (default 0.0.0.0)
+  HOST                     listen address (default 127.0.0.1); any other address needs
+                           sign-in configured, or GLASSBOX_AUTH=off
   DATABASE_URL             postgres://… ; unset: embedded PGlite under GLASSBOX_DATA
   GLASSBOX_DATA            data directory for the embedded database (default .glassbox)
   OPENAI_BASE_URL          any OpenAI-compatible endpoint (OpenAI, Ollama, vLLM, LM Studio…):
@@ -171,4 +373,22 @@ Environment:
   GLASSBOX_LLM_MAX_ATTEMPTS     attempts per LLM call on 429/5xx (default 3)
   GLASSBOX_AGENTS          your team file (YAML or JSON): providers, MCP servers, agents;
                            default: the built-in team. Reloaded on change and on SIGHUP
+
+Accounts and access:
+  GLASSBOX_AUTH            on: sign-in required; off: open to anyone (pages warn); unset: on
+                           when an admin or OIDC is configured, else one local user (loopback)
+  GLASSBOX_ADMIN_EMAIL     first admin, created at start when there is no admin yet
+  GLASSBOX_ADMIN_PASSWORD  its password (at least 12 characters), or
+  GLASSBOX_ADMIN_PASSWORD_FILE  a file holding it (Docker secrets)
+  GLASSBOX_PUBLIC_URL      the origin browsers use, e.g. https://gb.example.com
+  GLASSBOX_TRUST_PROXY     1: one reverse proxy in front; honour its X-Forwarded-* headers
+  GLASSBOX_SESSION_IDLE_HOURS / GLASSBOX_SESSION_MAX_DAYS  sign-in expiry (default 12 h / 7 d)
+  GLASSBOX_OIDC_ISSUER, GLASSBOX_OIDC_CLIENT_ID, GLASSBOX_OIDC_CLIENT_SECRET  single sign-on
+  GLASSBOX_OIDC_ALLOWED_DOMAINS  comma-separated email domains allowed to sign in (default any)
+  GLASSBOX_OIDC_ADMIN_CLAIM / GLASSBOX_OIDC_ADMIN_VALUE  a claim value that makes an admin
+  GLASSBOX_OIDC_SCOPES     (default "openid email profile")
+  GLASSBOX_OIDC_TOKEN_AUTH client_secret_basic (default) or client_secret_post
+  GLASSBOX_AUTH_HASH_WORKERS  password-hashing workers (default 1)
+  GLASSBOX_USER_MAX_RUNS   runs one user may have going at once (default 4; 0: no limit)
+  GLASSBOX_USER_RUNS_PER_MINUTE  runs one user may start per minute (default 30; 0: no limit)
 `;

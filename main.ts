@@ -1,6 +1,9 @@
-/** Starts the Glassbox server. Everything else is built in app.ts. */
-import { createGlassbox, type Glassbox, VERSION } from "./app.ts";
-import { ConfigError, HELP, loadConfig } from "./config.ts";
+/**
+ * Starts the Glassbox server (everything else is built in app.ts), or runs a command:
+ * `glassbox admin …` (cli/admin.ts), `--help`, `--version`.
+ */
+import { createGlassbox, VERSION } from "./app.ts";
+import { ConfigError, HELP, isLoopbackHost, loadConfig } from "./config.ts";
 
 if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
   console.log(HELP);
@@ -10,14 +13,23 @@ if (Deno.args.includes("--version")) {
   console.log(`glassbox ${VERSION}`);
   Deno.exit(0);
 }
+if (Deno.args[0] === "admin") {
+  const { adminCommand } = await import("./cli/admin.ts");
+  Deno.exit(await adminCommand(Deno.args.slice(1)));
+}
+
+/** A bad configuration is the operator's to fix: say what, exit 2. */
+function refuse(err: unknown): never {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(`glassbox: ${err.message}\nSee glassbox --help.`);
+  Deno.exit(2);
+}
 
 let config;
 try {
   config = loadConfig(Deno.env.toObject());
 } catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  console.error(`glassbox: ${err.message}\nSee glassbox --help.`);
-  Deno.exit(2);
+  refuse(err);
 }
 
 // A query in flight when Postgres restarts can reject again later with nobody awaiting it
@@ -27,24 +39,23 @@ globalThis.addEventListener("unhandledrejection", (e) => {
   console.error("glassbox: unhandled rejection:", e.reason);
 });
 
-let glassbox: Glassbox;
-try {
-  glassbox = await createGlassbox(config);
-} catch (err) {
-  // A team file that does not validate: every problem at its file:line:col.
-  if (!(err instanceof ConfigError)) throw err;
-  console.error(`glassbox: ${err.message}`);
-  Deno.exit(2);
-}
+// A bad team file is refused like a bad environment: every problem at its file:line:col.
+const glassbox = await createGlassbox(config).catch(refuse);
 const model = glassbox.deps.teams.current().defaultModel();
+const access = {
+  local: "no sign-in (one local user, this machine only)",
+  on: "sign-in required",
+  off: "SIGN-IN OFF: open to anyone who reaches the port",
+}[config.auth.mode];
 const server = Deno.serve({
   port: config.port,
-  hostname: Deno.env.get("HOST") ?? "0.0.0.0",
+  hostname: config.host,
   onListen: ({ port }) =>
     console.error(
-      `Glassbox ${VERSION} on http://localhost:${port} — team ${glassbox.deps.teams.status().source}` +
-        `, model ${model.provider}/${model.model}${model.demo ? " (offline demo)" : ""}` +
-        `, ${glassbox.deps.db.describe}`,
+      `Glassbox ${VERSION} on http://${isLoopbackHost(config.host) ? "localhost" : config.host}:` +
+        `${port} — team ${glassbox.deps.teams.status().source}, model ${model.provider}/` +
+        `${model.model}${model.demo ? " (offline demo)" : ""}, ${glassbox.deps.db.describe}; ` +
+        access,
     ),
 }, glassbox.app.fetch);
 

@@ -7,12 +7,13 @@
  *   deno task bench            the full run
  *   deno task bench --quick    smaller counts, for checking the harness
  *   deno task bench --only=1,3 only these sections (1 latency, 2 persistence, 3 LLM, 4 start-up,
- *                              5 MCP and team reloads)
+ *                              5 sign-in, 6 MCP and team reloads)
  */
 import denoConfig from "../deno.json" with { type: "json" };
 import { llmOverhead } from "./llm_wrapper.ts";
 import { mcpBench } from "./mcp.ts";
 import { persistence } from "./persist.ts";
+import { signIn } from "./sign_in.ts";
 import { sseLatency } from "./sse_latency.ts";
 import { startup } from "./startup.ts";
 import { Cleanup, note, postgresVersion, withTimeout } from "./support.ts";
@@ -137,8 +138,15 @@ try {
 
   await section("4. Start-up time and memory (deno run main.ts)", 90_000, () => startup(cleanup));
 
+  await section("5. Sign-in and the cost of being signed in", 60_000, () =>
+    signIn(cleanup, {
+      sequential: quick ? 5 : 30,
+      concurrent: quick ? 5 : 16,
+      requests: quick ? 20 : 200,
+    }));
+
   await section(
-    "5. MCP servers and team reloads",
+    "6. MCP servers and team reloads",
     60_000,
     () => mcpBench(cleanup, { starts: quick ? 2 : 5, calls: quick ? 50 : 300 }),
   );

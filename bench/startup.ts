@@ -1,5 +1,6 @@
 /**
  * Section 4: start-up time and memory of the real server process. Spawns `deno run -A main.ts`
+ * (with the start task's --v8-flags=--expose-gc)
  * (PORT=0), reads the port from the banner on stderr, polls GET /health until the first 200,
  * reads VmRSS from /proc, sends 20 demo-model chats, reads VmRSS again, then stops it (SIGTERM).
  */
@@ -60,7 +61,7 @@ async function startOnce(
   }
   const t0 = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts"],
+    args: ["run", "-A", "--v8-flags=--expose-gc", "main.ts"],
     cwd: ROOT,
     clearEnv: true,
     env: {

@@ -6,6 +6,7 @@ import postgres from "postgres";
 import { type Database, openDatabase } from "../db/client.ts";
 import { createConversation } from "../db/conversations.ts";
 import { insertRun } from "../db/runs.ts";
+import { LOCAL_USER_ID } from "../db/users.ts";
 
 export const ADMIN_URL = Deno.env.get("GLASSBOX_TEST_PG") ??
   "postgres://postgres@127.0.0.1:5432/postgres";
@@ -111,13 +112,13 @@ export async function freshPglite(cleanup: Cleanup): Promise<Database> {
 /** Inserts a conversation and `n` run rows (events and llm_calls reference runs). */
 export async function makeRuns(db: Database, n: number): Promise<string[]> {
   const conversationId = crypto.randomUUID();
-  await createConversation(db.sql, { id: conversationId, userId: "bench", title: "bench" });
+  await createConversation(db.sql, { id: conversationId, userId: LOCAL_USER_ID, title: "bench" });
   const ids = Array.from({ length: n }, () => crypto.randomUUID());
   for (const id of ids) {
     await insertRun(db.sql, {
       id,
       conversationId,
-      userId: "bench",
+      userId: LOCAL_USER_ID,
       agent: "bench",
       teamVersion: null,
     });

@@ -1,10 +1,11 @@
-/** Conversations and their messages. */
+/** Conversations and their messages; a conversation's messages are its owner's. */
 import type { Sql } from "./client.ts";
+import { ownedBy, type OwnerScope } from "./owner.ts";
 
 export interface ConversationSummary {
   id: string;
   title: string;
-  userId: string | null;
+  userId: string;
   messageCount: number;
   preview: string;
   updatedAt: Date;
@@ -20,14 +21,15 @@ export interface MessageRow {
 
 export async function createConversation(
   sql: Sql,
-  c: { id: string; userId: string | null; title: string },
+  c: { id: string; userId: string; title: string },
 ): Promise<void> {
   await sql`INSERT INTO conversations (id, user_id, title) VALUES (${c.id}, ${c.userId}, ${c.title})`;
 }
 
-export async function conversationExists(sql: Sql, id: string): Promise<boolean> {
-  const [row] = await sql`SELECT 1 FROM conversations WHERE id = ${id}`;
-  return row !== undefined;
+/** Who owns the conversation; null when there is none with this id. */
+export async function conversationOwner(sql: Sql, id: string): Promise<string | null> {
+  const [row] = await sql`SELECT user_id FROM conversations WHERE id = ${id}`;
+  return row ? row.user_id : null;
 }
 
 export async function insertMessage(
@@ -49,19 +51,21 @@ export async function listMessages(sql: Sql, conversationId: string): Promise<Me
 export async function getConversation(
   sql: Sql,
   id: string,
+  scope: OwnerScope,
 ): Promise<ConversationSummary | null> {
-  const [row] = await sql<ConversationSummary[]>`${summarySelect(sql)} WHERE c.id = ${id}`;
+  const [row] = await sql<ConversationSummary[]>`
+    ${summarySelect(sql)} WHERE c.id = ${id} ${ownedBy(sql, scope, "c.user_id")}`;
   return row ?? null;
 }
 
 /** Most recent first; preview is the latest message's start. */
 export async function listConversations(
   sql: Sql,
-  opts: { userId?: string | null; limit: number },
+  opts: { scope: OwnerScope; limit: number },
 ): Promise<ConversationSummary[]> {
-  const byUser = opts.userId ? sql`WHERE c.user_id = ${opts.userId}` : sql``;
   return await sql<ConversationSummary[]>`
-    ${summarySelect(sql)} ${byUser} ORDER BY c.updated_at DESC LIMIT ${opts.limit}`;
+    ${summarySelect(sql)} WHERE TRUE ${ownedBy(sql, opts.scope, "c.user_id")}
+    ORDER BY c.updated_at DESC LIMIT ${opts.limit}`;
 }
 
 function summarySelect(sql: Sql) {

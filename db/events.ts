@@ -5,6 +5,7 @@
 import { EventType } from "@ag-ui/core";
 import type { JSONValue } from "postgres";
 import type { Sql } from "./client.ts";
+import { ownedBy, type OwnerScope } from "./owner.ts";
 import type { AgUiEvent, RunEvent } from "../agents/spine/events.ts";
 
 /** Ids from events_id_seq and batched inserts into events: what the journal needs of storage. */
@@ -57,11 +58,21 @@ export async function listEvents(sql: Sql, runId: string, afterId = 0): Promise<
   return rows.map(toRunEvent);
 }
 
-/** The newest log events of all runs, oldest first (for a log tail's first screen). */
-export async function recentLogEvents(sql: Sql, limit: number, afterId = 0): Promise<RunEvent[]> {
+/**
+ * The newest log events of the runs in scope (a log record is its run's owner's), oldest first:
+ * a log tail's first screen.
+ */
+export async function recentLogEvents(
+  sql: Sql,
+  scope: OwnerScope,
+  limit: number,
+  afterId = 0,
+): Promise<RunEvent[]> {
   const rows = await sql`
-    SELECT id, run_id, seq, payload, created_at FROM events
-    WHERE name = 'glassbox.log' AND id > ${afterId} ORDER BY id DESC LIMIT ${limit}`;
+    SELECT e.id, e.run_id, e.seq, e.payload, e.created_at FROM events e
+    JOIN runs r ON r.id = e.run_id
+    WHERE e.name = 'glassbox.log' AND e.id > ${afterId} ${ownedBy(sql, scope, "r.user_id")}
+    ORDER BY e.id DESC LIMIT ${limit}`;
   return rows.map(toRunEvent).reverse();
 }
 

@@ -1,6 +1,7 @@
 /** llm_calls: one row per LLM call attempt, written by RecordingLlmClient; read by the UI/API. */
 import type { LlmCallStatus } from "../agents/spine/events.ts";
 import type { Sql } from "./client.ts";
+import { ownedBy, type OwnerScope } from "./owner.ts";
 import { UUID_RE } from "./uuid.ts";
 
 export interface LlmCallRow {
@@ -9,7 +10,8 @@ export interface LlmCallRow {
   spanId: string;
   parentSpanId: string | null;
   conversationId: string | null;
-  userId: string | null;
+  /** Who the call was made for: the run's owner. */
+  userId: string;
   agentName: string | null;
   operation: string;
   provider: string;
@@ -44,9 +46,10 @@ export interface LlmCallRow {
 export type LlmCallSummary = Omit<LlmCallRow, "prompt" | "response" | "toolDefinitions">;
 
 export interface LlmCallFilters {
+  /** Whose calls (a user filter is the scope's `user`). */
+  scope: OwnerScope;
   runId?: string;
   conversationId?: string;
-  userId?: string;
   /** Matches the requested model. */
   model?: string;
   status?: LlmCallStatus;
@@ -93,7 +96,7 @@ export async function insertLlmCall(sql: Sql, r: LlmCallRow): Promise<void> {
 /** Newest first, keyset-paginated on (started_at, id); nextCursor is null on the last page. */
 export async function listLlmCalls(
   sql: Sql,
-  f: LlmCallFilters = {},
+  f: LlmCallFilters,
 ): Promise<{ items: LlmCallSummary[]; nextCursor: string | null }> {
   const limit = f.limit ?? 50;
   if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
@@ -112,10 +115,9 @@ export async function listLlmCalls(
     SELECT ${sql(SUMMARY_COLUMNS)},
       (extract(epoch FROM started_at) * 1000000)::bigint AS started_us
     FROM llm_calls
-    WHERE TRUE
+    WHERE TRUE ${ownedBy(sql, f.scope)}
       ${f.runId !== undefined ? sql`AND run_id = ${f.runId}` : sql``}
       ${f.conversationId !== undefined ? sql`AND conversation_id = ${f.conversationId}` : sql``}
-      ${f.userId !== undefined ? sql`AND user_id = ${f.userId}` : sql``}
       ${f.model !== undefined ? sql`AND request_model = ${f.model}` : sql``}
       ${f.status !== undefined ? sql`AND status = ${f.status}` : sql``}
       ${f.from !== undefined ? sql`AND started_at >= ${f.from}` : sql``}
@@ -140,10 +142,15 @@ export async function llmCallsForRun(sql: Sql, runId: string): Promise<LlmCallRo
   return rows.map(toRow);
 }
 
-export async function getLlmCall(sql: Sql, id: string): Promise<LlmCallRow | null> {
+export async function getLlmCall(
+  sql: Sql,
+  id: string,
+  scope: OwnerScope,
+): Promise<LlmCallRow | null> {
   if (!UUID_RE.test(id)) return null;
   const [row] = await sql`
-    SELECT ${sql([...SUMMARY_COLUMNS, ...CONTENT_COLUMNS])} FROM llm_calls WHERE id = ${id}`;
+    SELECT ${sql([...SUMMARY_COLUMNS, ...CONTENT_COLUMNS])} FROM llm_calls
+    WHERE id = ${id} ${ownedBy(sql, scope)}`;
   return row ? toRow(row) : null;
 }
 

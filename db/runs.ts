@@ -1,12 +1,13 @@
-/** The runs table: one row per agent run, with its outcome. */
+/** The runs table: one row per agent run, with its outcome and its owner. */
 import type { Sql } from "./client.ts";
+import { ownedBy, type OwnerScope } from "./owner.ts";
 
 export type RunStatus = "running" | "succeeded" | "failed" | "cancelled" | "interrupted";
 
 export interface RunRow {
   id: string;
   conversationId: string;
-  userId: string | null;
+  userId: string;
   agent: string;
   /** The version of the team it ran with. */
   teamVersion: string | null;
@@ -26,7 +27,7 @@ export async function insertRun(
   run: {
     id: string;
     conversationId: string;
-    userId: string | null;
+    userId: string;
     agent: string;
     teamVersion: string | null;
   },
@@ -47,8 +48,9 @@ export async function finishRun(
     WHERE id = ${id} AND status = 'running'`;
 }
 
-export async function getRun(sql: Sql, id: string): Promise<RunRow | null> {
-  const [row] = await sql<RunRow[]>`SELECT ${COLUMNS(sql)} FROM runs WHERE id = ${id}`;
+export async function getRun(sql: Sql, id: string, scope: OwnerScope): Promise<RunRow | null> {
+  const [row] = await sql<RunRow[]>`
+    SELECT ${COLUMNS(sql)} FROM runs WHERE id = ${id} ${ownedBy(sql, scope)}`;
   return row ?? null;
 }
 

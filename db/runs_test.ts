@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { freshPostgres, skipWithoutPostgres } from "../tests/support/db.ts";
 import { interruptStaleRuns } from "./runs.ts";
+import { LOCAL_USER_ID } from "./users.ts";
 
 const ignore = await skipWithoutPostgres();
 
@@ -11,14 +12,14 @@ Deno.test({
   const db = await freshPostgres();
   try {
     const c = crypto.randomUUID();
-    await db.sql`INSERT INTO conversations (id) VALUES (${c})`;
+    await db.sql`INSERT INTO conversations (id, user_id) VALUES (${c}, ${LOCAL_USER_ID})`;
     const [orphan, busy, recent] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
     const hourAgo = new Date(Date.now() - 3600_000);
     for (
       const [id, started] of [[orphan, hourAgo], [busy, hourAgo], [recent, new Date()]] as const
     ) {
-      await db.sql`INSERT INTO runs (id, conversation_id, agent, started_at)
-        VALUES (${id}, ${c}, 'a', ${started})`;
+      await db.sql`INSERT INTO runs (id, conversation_id, user_id, agent, started_at)
+        VALUES (${id}, ${c}, ${LOCAL_USER_ID}, 'a', ${started})`;
     }
     // `busy` (another instance's) stored an event a moment ago; `orphan` has been silent.
     await db.sql`INSERT INTO events (run_id, seq, type, payload)

@@ -4,12 +4,13 @@
  * price.
  */
 import type { Sql } from "./client.ts";
+import { ownedBy, type OwnerScope } from "./owner.ts";
 
 /** Which calls to count; an absent field does not filter. */
 export interface UsageFilter {
+  /** Whose calls (a user filter is the scope's `user`). */
+  scope: OwnerScope;
   conversationId?: string;
-  /** null: an anonymous user, i.e. calls recorded without a user id. */
-  userId?: string | null;
   /** Calls started at or after this; null: since records began. */
   since: Date | null;
 }
@@ -41,14 +42,8 @@ export interface UsageReport {
 }
 
 function whereClause(sql: Sql, f: UsageFilter) {
-  const user = f.userId === undefined
-    ? sql``
-    : f.userId === null
-    ? sql`AND user_id IS NULL`
-    : sql`AND user_id = ${f.userId}`;
-  return sql`WHERE TRUE
+  return sql`WHERE TRUE ${ownedBy(sql, f.scope)}
     ${f.conversationId !== undefined ? sql`AND conversation_id = ${f.conversationId}` : sql``}
-    ${user}
     ${f.since ? sql`AND started_at >= ${f.since}` : sql``}`;
 }
 

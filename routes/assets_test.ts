@@ -7,23 +7,30 @@ const app = new Hono().route("/", assetRoutes);
 const urls = assetUrls();
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
-Deno.test("versioned URLs: htmx and hx-sse by package version, CSS by content hash", async () => {
+Deno.test("versioned URLs: htmx and hx-sse by package version, CSS and JS by content hash", async () => {
   assert.equal(HTMX_VERSION, "4.0.1");
   assert.equal(urls.htmx, "/assets/htmx-4.0.1.min.js");
   assert.equal(urls.sse, "/assets/hx-sse-4.0.1.js");
-  const css = await Deno.readFile(new URL("../static/app.css", import.meta.url));
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", css));
-  const hex = Array.from(digest.slice(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
+  const hex = await contentHash("app.css");
   assert.equal(assetVersion, hex);
   assert.equal(urls.css, `/assets/app-${hex}.css`);
   assert.equal(assetUrls("abc").css, "/assets/app-abc.css");
+  assert.equal(urls.js, `/assets/app-${await contentHash("app.js")}.js`);
 });
+
+/** The first 8 bytes of the SHA-256 of static/<file>, in hex. */
+async function contentHash(file: string): Promise<string> {
+  const bytes = await Deno.readFile(new URL(`../static/${file}`, import.meta.url));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest.slice(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 for (
   const [name, type, marker] of [
     ["htmx", "text/javascript; charset=utf-8", "htmx"],
     ["sse", "text/javascript; charset=utf-8", "hx-sse"],
     ["css", "text/css; charset=utf-8", "--accent"],
+    ["js", "text/javascript; charset=utf-8", "htmx:before:request"],
   ] as const
 ) {
   Deno.test(`${name}: content type, immutable cache, ETag, 304 on If-None-Match`, async () => {

@@ -6,6 +6,8 @@ import type { McpServers } from "../agents/mcp/servers.ts";
 import type { TeamHolder } from "../agents/team/team_holder.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
+import type { Auth } from "../auth/auth.ts";
+import type { EdgeSettings } from "./security.ts";
 
 export interface AppDeps {
   config: Config;
@@ -17,4 +19,8 @@ export interface AppDeps {
   teams: TeamHolder;
   mcp: McpServers;
   version: string;
+  /** Accounts and access: sessions, keys, sign-in, users. */
+  auth: Auth;
+  /** The public origin, trusted proxy and loopback facts the edge checks use. */
+  edge: EdgeSettings;
 }

@@ -1,5 +1,10 @@
 /** One shape for every API error: `{ error: { code, message } }` with a 4xx/5xx status. */
-import { BadRequestError, ConflictError, NotFoundError } from "../agents/runs/errors.ts";
+import {
+  BadRequestError,
+  ConflictError,
+  NotFoundError,
+  RateLimitedError,
+} from "../agents/runs/errors.ts";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
@@ -7,14 +12,34 @@ export function apiError(c: Context, status: ContentfulStatusCode, code: string,
   return c.json({ error: { code, message } }, status);
 }
 
+export interface Refusal {
+  status: 400 | 404 | 409 | 429;
+  code: string;
+  message: string;
+  /** With 429: seconds until a retry may succeed (the Retry-After header). */
+  retryAfterS?: number;
+}
+
 /** How a refused run start is told to the client; null for errors that are ours (a 500). */
-export function runStartRefusal(
-  err: unknown,
-): { status: 400 | 404 | 409; code: string; message: string } | null {
+export function runStartRefusal(err: unknown): Refusal | null {
+  if (err instanceof RateLimitedError) {
+    return {
+      status: 429,
+      code: "rate_limited",
+      message: err.message,
+      retryAfterS: err.retryAfterS,
+    };
+  }
   if (err instanceof NotFoundError) return { status: 404, code: "not_found", message: err.message };
   if (err instanceof ConflictError) return { status: 409, code: "conflict", message: err.message };
   if (err instanceof BadRequestError) {
     return { status: 400, code: "invalid_body", message: err.message };
   }
   return null;
+}
+
+/** A refused start as an API error, with Retry-After on a 429. */
+export function refusalResponse(c: Context, r: Refusal): Response {
+  if (r.retryAfterS !== undefined) c.header("Retry-After", String(r.retryAfterS));
+  return apiError(c, r.status, r.code, r.message);
 }

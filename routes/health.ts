@@ -2,7 +2,7 @@
  * GET /health — database, model endpoints, the team (its version, and the last reload's errors)
  * and every MCP server's state; 503 when the database is down, "degraded" when a provider the
  * team uses does not answer, an MCP server is not connected or the team file's last edit was
- * refused.
+ * refused. It is public: MCP command lines and URLs are only on the signed-in agents page.
  */
 import { Hono } from "hono";
 import type { AppDeps } from "./deps.ts";
@@ -25,7 +25,6 @@ export function healthRoutes(deps: AppDeps): Hono {
     const providers = await Promise.all(
       team.usedProviders().map(async (p) => ({
         name: p.name,
-        base_url: p.baseUrl,
         demo: p.demo,
         ...(await p.probe()),
       })),
@@ -56,7 +55,7 @@ export function healthRoutes(deps: AppDeps): Hono {
       },
       providers,
       team: teamStatusJson(status),
-      mcp_servers: mcp.map(mcpServerJson),
+      mcp_servers: mcp.map(mcpServerJson).map(({ command_or_url: _, ...s }) => s),
       runs: { active: deps.runs.activeRuns },
       hub: deps.hub.stats(),
     }, database.ok ? 200 : 503);

@@ -9,6 +9,8 @@ import type { Journals } from "../agents/spine/journal.ts";
 import { runTopic } from "../agents/spine/journal.ts";
 import type { Sql } from "../db/client.ts";
 import { listEvents } from "../db/events.ts";
+import { inScope, type OwnerScope } from "../db/owner.ts";
+import { getRun } from "../db/runs.ts";
 
 export interface RunStreamDeps {
   db: { sql: Sql };
@@ -39,6 +41,20 @@ export async function openRunStream(
     preamble,
     closeAfterTerminal: true,
   });
+}
+
+/**
+ * Whether the run exists within the scope: an active run by its journal's owner (no query),
+ * otherwise by its row. Someone else's run and no run are the same answer.
+ */
+export async function runVisible(
+  deps: RunStreamDeps,
+  scope: OwnerScope,
+  runId: string,
+): Promise<boolean> {
+  const owner = deps.journals.get(runId)?.owner;
+  if (owner !== undefined) return inScope(scope, owner);
+  return (await getRun(deps.db.sql, runId, scope)) !== null;
 }
 
 /** Last-Event-ID header (reconnects) or ?after= (first connect after a reload). */

@@ -1,13 +1,15 @@
 /**
- * The asset catalogue: htmx, its SSE extension and the stylesheet, embedded with text imports (so
- * `deno compile` includes them), each at a versioned URL — htmx by package version, the stylesheet
- * by a hash of its content (computed once at start-up) — with its ETag. Pages link to these URLs
- * (views/common/layout.tsx); routes/assets.ts serves them.
+ * The asset catalogue: htmx, its SSE extension, the stylesheet and the page script, embedded with
+ * text imports (so `deno compile` includes them), each at a versioned URL — htmx by package
+ * version, the stylesheet and the script by a hash of their content (computed once at start-up)
+ * — with its ETag. Pages link to these URLs (views/common/layout.tsx); routes/assets.ts serves
+ * them.
  */
 import htmxJs from "htmx.org/dist/htmx.min.js" with { type: "text" };
 import sseJs from "htmx.org/dist/ext/hx-sse.js" with { type: "text" };
 import htmxPkg from "htmx.org/package.json" with { type: "json" };
 import appCss from "./app.css" with { type: "text" };
+import appJs from "./app.js" with { type: "text" };
 
 export const HTMX_VERSION: string = htmxPkg.version;
 
@@ -28,6 +30,7 @@ async function asset(text: string, type: string): Promise<Asset & { hash: string
 
 const JS = "text/javascript; charset=utf-8";
 const css = await asset(appCss, "text/css; charset=utf-8");
+const script = await asset(appJs, JS);
 
 /** The stylesheet's content hash: part of its URL, so a changed stylesheet is a new URL. */
 export const assetVersion: string = css.hash;
@@ -37,6 +40,7 @@ export function assetUrls(version: string = assetVersion) {
     css: `/assets/app-${version}.css`,
     htmx: `/assets/htmx-${HTMX_VERSION}.min.js`,
     sse: `/assets/hx-sse-${HTMX_VERSION}.js`,
+    js: `/assets/app-${script.hash}.js`,
   };
 }
 
@@ -46,4 +50,5 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map<string, Asset>([
   [urls.css, css],
   [urls.htmx, await asset(htmxJs, JS)],
   [urls.sse, await asset(sseJs, JS)],
+  [urls.js, script],
 ]);

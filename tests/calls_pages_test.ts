@@ -10,6 +10,8 @@ import { formatInt, formatTokens } from "../views/common/format.ts";
 import { assertInert, type Doc, parseDoc } from "./support/dom.ts";
 import { skipWithoutPostgres } from "./support/db.ts";
 import { postJson, startStack, type TestServer, withDemoGlassbox } from "./support/server.ts";
+import { accountsOf } from "./support/users.ts";
+import { ALL } from "../db/owner.ts";
 
 const ignore = await skipWithoutPostgres();
 const HOSTILE = "<script>alert(1)</script>";
@@ -22,8 +24,13 @@ interface ChatResult {
   usage: { llm_calls: number; input_tokens: number; output_tokens: number };
 }
 
-async function chat(gb: TestServer, body: Record<string, string>): Promise<ChatResult> {
-  const res = await postJson(`${gb.url}/api/v1/chat`, body);
+/** A chat as the local user, or as the user of `headers` (an API key). */
+async function chat(
+  gb: TestServer,
+  body: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<ChatResult> {
+  const res = await postJson(`${gb.url}/api/v1/chat`, body, headers);
   assert.equal(res.status, 200, `chat ${JSON.stringify(body)}`);
   return await res.json();
 }
@@ -97,8 +104,9 @@ Deno.test(
   { name: "GET /calls: totals, breakdowns and every call of two chats, newest first", ignore },
   () =>
     withDemoGlassbox(async (gb) => {
+      const ada = await accountsOf(gb).create("ada@example.com");
       const a = await chat(gb, { message: QUESTION });
-      const b = await chat(gb, { message: QUESTION, user_id: "ada" });
+      const b = await chat(gb, { message: QUESTION }, await ada.bearer());
       assert.equal(a.usage.llm_calls, 4);
       assert.equal(b.usage.llm_calls, 4);
 
@@ -163,8 +171,9 @@ Deno.test(
   },
   () =>
     withDemoGlassbox(async (gb) => {
+      const adaUser = await accountsOf(gb).create("ada@example.com");
       const a = await chat(gb, { message: QUESTION });
-      const b = await chat(gb, { message: QUESTION, user_id: "ada" });
+      const b = await chat(gb, { message: QUESTION }, await adaUser.bearer());
       const all = rows(await page(gb, "/calls")).map((x) => x.id);
       assert.equal(all.length, 8);
 
@@ -181,9 +190,12 @@ Deno.test(
       assert.ok(rows(run).every((x) => x.chat === `/c/${a.conversation_id}`));
       assert.equal(run.querySelector("input[name=run_id]").getAttribute("value"), a.run_id);
 
-      const ada = await page(gb, "/calls?user_id=ada");
+      // The admin's user filter: a select of everyone, by email.
+      const ada = await page(gb, `/calls?user_id=${adaUser.id}`);
       assert.deepEqual(rows(ada).map((x) => x.id), all.slice(0, 4));
       assert.equal(stat(ada, "calls"), "4", "totals follow the user");
+      assert.equal(ada.querySelector("select[name=user_id] option[selected]").value, adaUser.id);
+      assert.match(ada.querySelector("#h-totals").textContent, /user ada@example\.com/);
 
       assert.equal(rows(await page(gb, "/calls?model=glassbox-demo")).length, 8);
       assert.equal(rows(await page(gb, "/calls?model=gpt-4o")).length, 0);
@@ -226,6 +238,7 @@ Deno.test(
         ["limit=501", /limit must be a whole number/],
         ["limit=ten", /limit must be a whole number/],
         ["run_id=nope", /run_id must be a run id/],
+        ["user_id=ada", /user_id must be a user id/],
         ["cursor=garbage", /cursor/i],
         ["agent=glassbox", /Unknown filter “agent”/],
       ];
@@ -244,7 +257,8 @@ Deno.test(
     withDemoGlassbox(async (gb) => {
       const sql = gb.glassbox.deps.db.sql;
       const math = await chat(gb, { message: QUESTION });
-      const hostile = await chat(gb, { message: HOSTILE, user_id: "mallory" });
+      const mallory = await accountsOf(gb).create("mallory@example.com");
+      const hostile = await chat(gb, { message: HOSTILE }, await mallory.bearer());
       const hostileRows = rows(await page(gb, `/calls?run_id=${hostile.run_id}`));
       assert.ok(hostileRows.length >= 1);
 
@@ -258,11 +272,11 @@ Deno.test(
       assertInert(first, "detail page");
       const user = first.querySelector("#call-prompt li[data-role=user] pre");
       assert.equal(user.textContent, HOSTILE);
-      const row = (await getLlmCall(sql, firstId))!;
+      const row = (await getLlmCall(sql, firstId, ALL))!;
       assert.equal(fact(first, "id"), firstId);
       assert.equal(fact(first, "input_tokens"), formatInt(row.inputTokens));
       assert.equal(fact(first, "output_tokens"), formatInt(row.outputTokens));
-      assert.equal(fact(first, "user_id"), "mallory");
+      assert.equal(fact(first, "user_id"), "mallory@example.com");
       assert.equal(fact(first, "agent_name"), "glassbox");
       assert.equal(fact(first, "request_model"), "glassbox-demo");
       assert.equal(fact(first, "span_id"), row.spanId);
@@ -291,7 +305,7 @@ Deno.test(
       const lastId = hostileRows[0].id;
       const last = await page(gb, `/calls/${lastId}`);
       assertInert(last, "last call");
-      const answer = (await getLlmCall(sql, lastId))!.response;
+      const answer = (await getLlmCall(sql, lastId, ALL))!.response;
       assert.ok(answer, "the final call has a response");
       assert.equal(last.querySelector("#call-response").textContent, answer);
 

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { freshPostgres, skipWithoutPostgres } from "./support/db.ts";
 import { postJson, startGlassbox, startStack } from "./support/server.ts";
 import { listEvents } from "../db/events.ts";
+import { accountsOf } from "./support/users.ts";
 
 const ignore = await skipWithoutPostgres();
 
@@ -45,10 +46,12 @@ Deno.test(
       SUB_AGENT_SCRIPTS,
     );
     try {
-      const res = await postJson(`${gb.url}/api/v1/chat`, {
-        message: "What is 6*7?",
-        user_id: "ada",
-      });
+      const ada = await accountsOf(gb).create("ada@example.com");
+      const res = await postJson(
+        `${gb.url}/api/v1/chat`,
+        { message: "What is 6*7?" },
+        await ada.bearer(),
+      );
       assert.equal(res.status, 200);
       const body = await res.json();
       assert.equal(body.status, "succeeded");
@@ -79,7 +82,7 @@ Deno.test(
         "utility",
         "glassbox",
       ]);
-      assert.ok(calls.every((c) => c.status === "ok" && c.user_id === "ada"));
+      assert.ok(calls.every((c) => c.status === "ok" && c.user_id === ada.id), "ada's calls");
       assert.ok(calls.every((c) => c.conversation_id === body.conversation_id));
       // The sub-agent's calls are children of the orchestrator call that asked for them.
       assert.equal(calls[1].parent_span_id, calls[0].span_id);
@@ -161,12 +164,19 @@ Deno.test(
         "The answer is **42**.",
       ]]);
 
+      // Only its owner continues a conversation: to anyone else (even an admin) it does not exist.
+      const intruder = await postJson(`${gb.url}/api/v1/chat`, {
+        message: "Mine now?",
+        conversation_id: body.conversation_id,
+      });
+      assert.equal(intruder.status, 404);
+      assert.equal((await intruder.json()).error.code, "not_found");
       // A second turn sends the first one to the model as context.
       llm.push({ kind: "text", chunks: ["Still 42."] });
       const second = await (await postJson(`${gb.url}/api/v1/chat`, {
         message: "And again?",
         conversation_id: body.conversation_id,
-      })).json();
+      }, await ada.bearer())).json();
       assert.equal(second.answer, "Still 42.");
       const sent = llm.requests.at(-1)!.body.messages as { role: string; content: string }[];
       assert.deepEqual(sent.slice(1).map((m) => m.content), [
@@ -237,6 +247,8 @@ Deno.test(
         ["/api/v1/chat", json({}), 400, "invalid_body"],
         ["/api/v1/chat", json({ message: "   " }), 400, "invalid_body"],
         ["/api/v1/chat", json({ message: "hi", extra: 1 }), 400, "invalid_body"],
+        // Who runs it comes from the session or key, never from the body.
+        ["/api/v1/chat", json({ message: "hi", user_id: "someone" }), 400, "invalid_body"],
         ["/api/v1/chat", json({ message: "hi", conversation_id: "nope" }), 400, "invalid_body"],
         [
           "/api/v1/chat",
@@ -289,18 +301,26 @@ Deno.test(
       { kind: "text", chunks: ["yo"], usage: { prompt_tokens: 30, completion_tokens: 4 } },
     ]);
     try {
-      await (await postJson(`${gb.url}/api/v1/chat`, { message: "a", user_id: "u1" })).body
+      const [u1, u2] = [
+        await accountsOf(gb).create("u1@example.com"),
+        await accountsOf(gb).create("u2@example.com"),
+      ];
+      await (await postJson(`${gb.url}/api/v1/chat`, { message: "a" }, await u1.bearer())).body
         ?.cancel();
-      await (await postJson(`${gb.url}/api/v1/chat`, { message: "b", user_id: "u2" })).body
+      await (await postJson(`${gb.url}/api/v1/chat`, { message: "b" }, await u2.bearer())).body
         ?.cancel();
       const all = await (await fetch(`${gb.url}/api/v1/usage?period=today`)).json();
       assert.equal(all.totals.calls, 2);
       assert.equal(all.totals.inputTokens, 40);
       assert.equal(all.totals.costUsd, null, "no price for my-local-model: unknown, not 0");
       assert.deepEqual(all.byModel.map((m: { model: string }) => m.model), ["my-local-model"]);
-      const u2 = await (await fetch(`${gb.url}/api/v1/usage?user_id=u2`)).json();
-      assert.equal(u2.totals.calls, 1);
-      assert.equal(u2.totals.outputTokens, 4);
+      // The local user is an admin: a user filter; u2's own key sees only u2's calls.
+      const byU2 = await (await fetch(`${gb.url}/api/v1/usage?user_id=${u2.id}`)).json();
+      assert.equal(byU2.totals.calls, 1);
+      assert.equal(byU2.totals.outputTokens, 4);
+      const own = await (await fetch(`${gb.url}/api/v1/usage`, { headers: await u2.bearer() }))
+        .json();
+      assert.deepEqual([own.totals.calls, own.totals.outputTokens], [1, 4]);
       const bad = await fetch(`${gb.url}/api/v1/usage?period=forever`);
       assert.equal(bad.status, 400);
       assert.equal((await bad.json()).error.code, "invalid_query");

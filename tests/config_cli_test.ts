@@ -1,10 +1,12 @@
 /**
- * Configuration: defaults, every bad value reported at once; and main.ts as a command
- * (--help, --version, a bad PORT exits 2 with the reason on stderr).
+ * Configuration: defaults, every bad value reported at once, the sign-in rules; and main.ts as
+ * a command (--help, --version, a bad PORT or an open non-loopback HOST exits 2 with the reason
+ * on stderr, the quick start on loopback with nothing configured).
  */
 import assert from "node:assert/strict";
 import denoConfig from "../deno.json" with { type: "json" };
 import { ConfigError, DEFAULT_PRICES, DEMO_MODEL, loadConfig, usesDemoModel } from "../config.ts";
+import { freshPostgres, skipWithoutPostgres } from "./support/db.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -136,4 +138,121 @@ Deno.test("main.ts: a bad PORT exits 2 with the reason on stderr", async () => {
   assert.match(r.stderr, /PORT="abc" must be an integer from 0 to 65535/);
   assert.match(r.stderr, /GLASSBOX_LOG_CONTENT="some"/, "every problem, not just the first");
   assert.match(r.stderr, /--help/);
+});
+
+Deno.test("config: sign-in settings; a non-loopback HOST needs sign-in configured", () => {
+  const local = loadConfig({});
+  assert.equal(local.host, "127.0.0.1");
+  assert.equal(local.auth.mode, "local", "loopback, nothing configured: the local user");
+  const admin = {
+    GLASSBOX_ADMIN_EMAIL: "Root@Example.com",
+    GLASSBOX_ADMIN_PASSWORD: "x".repeat(12),
+  };
+  const on = loadConfig({ HOST: "0.0.0.0", ...admin });
+  assert.equal(on.auth.mode, "on", "a first admin turns sign-in on");
+  assert.equal(on.auth.adminEmail, "root@example.com");
+  assert.equal(loadConfig({ HOST: "::", GLASSBOX_AUTH: "off" }).auth.mode, "off");
+  assert.equal(loadConfig({ HOST: "localhost" }).auth.mode, "local");
+  assert.throws(
+    () => loadConfig({ HOST: "0.0.0.0" }),
+    /HOST=0\.0\.0\.0 is reachable from other machines/,
+  );
+  assert.throws(() => loadConfig({ HOST: "bad host!" }), /HOST="bad host!" must be/);
+  assert.throws(
+    () => loadConfig({ GLASSBOX_ADMIN_EMAIL: "a@b.co", GLASSBOX_ADMIN_PASSWORD: "short" }),
+    /at least 12 characters/,
+  );
+  assert.throws(() => loadConfig({ GLASSBOX_ADMIN_EMAIL: "a@b.co" }), /go together/);
+  assert.throws(
+    () => loadConfig({ GLASSBOX_OIDC_ISSUER: "https://idp.example" }),
+    /needs GLASSBOX_OIDC_CLIENT_ID/,
+  );
+  assert.throws(
+    () =>
+      loadConfig({
+        GLASSBOX_OIDC_ISSUER: "http://idp.example",
+        GLASSBOX_OIDC_CLIENT_ID: "c",
+        GLASSBOX_OIDC_CLIENT_SECRET: "s",
+      }),
+    /must be https/,
+  );
+  assert.throws(
+    () => loadConfig({ GLASSBOX_AUTH: "off", ...admin }),
+    /GLASSBOX_AUTH=off runs without sign-in/,
+  );
+  assert.throws(() => loadConfig({ GLASSBOX_PUBLIC_URL: "https://gb.example/app" }), /no path/);
+  assert.equal(
+    loadConfig({ GLASSBOX_PUBLIC_URL: "https://gb.example/" }).auth.publicUrl,
+    "https://gb.example",
+  );
+});
+
+Deno.test("main.ts: a non-loopback HOST with no sign-in configured refuses to start (exit 2)", async () => {
+  const r = await runMain([], { HOST: "0.0.0.0" });
+  assert.equal(r.code, 2);
+  assert.match(
+    r.stderr,
+    /HOST=0\.0\.0\.0 is reachable from other machines and no sign-in is configured/,
+  );
+  for (
+    const name of [
+      "GLASSBOX_ADMIN_EMAIL",
+      "GLASSBOX_ADMIN_PASSWORD",
+      "GLASSBOX_OIDC_ISSUER",
+      "GLASSBOX_AUTH=off",
+    ]
+  ) {
+    assert.ok(r.stderr.includes(name), `names ${name}`);
+  }
+});
+
+Deno.test({
+  name: "main.ts: the quick start, with nothing configured, serves loopback with no sign-in",
+  ignore: await skipWithoutPostgres(),
+}, async () => {
+  const db = await freshPostgres();
+  // Only a database (an embedded one would make this test slow) and a free port.
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--v8-flags=--expose-gc", `${ROOT}main.ts`],
+    cwd: ROOT,
+    // Nothing of ours from this environment: only what deno itself needs.
+    env: {
+      ...Object.fromEntries(
+        ["HOME", "PATH", "DENO_DIR"].flatMap((k) => Deno.env.get(k) ? [[k, Deno.env.get(k)!]] : []),
+      ),
+      NO_COLOR: "1",
+      DATABASE_URL: db.url,
+      PORT: "0",
+    },
+    clearEnv: true,
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  try {
+    const lines = child.stderr.pipeThrough(new TextDecoderStream()).values();
+    let banner = "";
+    while (!/on http:\/\/localhost:\d+/.test(banner)) {
+      const next = await lines.next();
+      if (next.done) throw new Error(`main.ts ended: ${banner}`);
+      banner += next.value;
+    }
+    assert.match(banner, /no sign-in \(one local user, this machine only\)/);
+    const url = /(http:\/\/localhost:\d+)/.exec(banner)![1].replace("localhost", "127.0.0.1");
+    const page = await fetch(url);
+    assert.equal(page.status, 200, "the chat page, no sign-in");
+    await page.body?.cancel();
+    const chat = await fetch(`${url}/api/v1/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ message: "What is 17 * 23?" }),
+    });
+    assert.equal(chat.status, 200);
+    assert.match((await chat.json()).answer, /391/);
+    // Listening on loopback only: no other address of this machine answers.
+    await assert.rejects(fetch(url.replace("127.0.0.1", "[::1]")));
+  } finally {
+    child.kill("SIGTERM");
+    assert.equal((await child.status).code, 0, "a clean shutdown");
+    await db.close();
+  }
 });

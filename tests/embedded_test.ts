@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { postJson, startGlassbox, type TestServer } from "./support/server.ts";
 import { allMessages } from "./support/sse_client.ts";
+import { LOCAL_USER_ID } from "../db/users.ts";
 
 Deno.test("embedded PGlite: chat recorded; history survives a restart", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "glassbox-embedded-" });
@@ -13,10 +14,8 @@ Deno.test("embedded PGlite: chat recorded; history survives a restart", async ()
     gb = await startGlassbox({ GLASSBOX_DATA: dataDir });
     assert.equal(gb.glassbox.deps.db.embedded, true);
 
-    const res = await postJson(`${gb.url}/api/v1/chat`, {
-      message: "What is 17 * 23?",
-      user_id: "ada",
-    });
+    // No configuration on loopback: the quick start's single local user.
+    const res = await postJson(`${gb.url}/api/v1/chat`, { message: "What is 17 * 23?" });
     assert.equal(res.status, 200);
     const chat = await res.json();
     assert.equal(chat.status, "succeeded");
@@ -31,7 +30,7 @@ Deno.test("embedded PGlite: chat recorded; history survives a restart", async ()
       assert.equal(c.runId, chat.run_id);
       assert.equal(c.status, "ok");
       assert.equal(c.usageSource, "provider");
-      assert.equal(c.userId, "ada");
+      assert.equal(c.userId, LOCAL_USER_ID);
       assert.equal(c.requestModel, "glassbox-demo");
       assert.ok(c.inputTokens > 0 && c.outputTokens > 0);
     }

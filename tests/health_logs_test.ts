@@ -7,6 +7,7 @@ import denoConfig from "../deno.json" with { type: "json" };
 import { freshPostgres, skipWithoutPostgres } from "./support/db.ts";
 import { postJson, startGlassbox } from "./support/server.ts";
 import { connectSse, type SseMessage, sseMessages, takeMessages } from "./support/sse_client.ts";
+import { accountsOf } from "./support/users.ts";
 
 const ignore = await skipWithoutPostgres();
 
@@ -127,9 +128,15 @@ Deno.test({ name: "llm-calls pagination and filters; conversations", ignore }, a
   const gb = await startGlassbox({ DATABASE_URL: db.url });
   const api = `${gb.url}/api/v1`;
   try {
-    const a = await (await postJson(`${api}/chat`, { message: "What is 17 * 23?", user_id: "ada" }))
-      .json();
-    const b = await (await postJson(`${api}/chat`, { message: "Hello there", user_id: "bob" }))
+    const accounts = accountsOf(gb);
+    const [ada, bob] = [
+      await accounts.create("ada@example.com"),
+      await accounts.create("bob@x.io"),
+    ];
+    const a =
+      await (await postJson(`${api}/chat`, { message: "What is 17 * 23?" }, await ada.bearer()))
+        .json();
+    const b = await (await postJson(`${api}/chat`, { message: "Hello there" }, await bob.bearer()))
       .json();
     assert.equal(a.status, "succeeded");
     assert.equal(b.status, "succeeded");
@@ -162,7 +169,7 @@ Deno.test({ name: "llm-calls pagination and filters; conversations", ignore }, a
       walked.filter(pred).map((c) => c.id).sort();
     assert.deepEqual(await ids(`run_id=${a.run_id}`), idsOf((c) => c.runId === a.run_id));
     assert.equal((await ids(`run_id=${a.run_id}`)).length, 4);
-    assert.deepEqual(await ids("user_id=bob"), idsOf((c) => c.runId === b.run_id));
+    assert.deepEqual(await ids(`user_id=${bob.id}`), idsOf((c) => c.runId === b.run_id));
     assert.deepEqual(await ids("status=ok"), idsOf(() => true));
     assert.deepEqual(await ids("status=error"), []);
     assert.deepEqual(await ids("model=glassbox-demo"), idsOf(() => true));
@@ -181,10 +188,10 @@ Deno.test({ name: "llm-calls pagination and filters; conversations", ignore }, a
       b.conversation_id,
       a.conversation_id,
     ]);
-    const ada = await getJson(`${api}/conversations?user_id=ada`);
-    assert.deepEqual(ada.body.items.map((c: { id: string }) => c.id), [a.conversation_id]);
-    assert.equal(ada.body.items[0].messageCount, 2);
-    assert.equal(ada.body.items[0].title, "What is 17 * 23?");
+    const adas = await getJson(`${api}/conversations?user_id=${ada.id}`);
+    assert.deepEqual(adas.body.items.map((c: { id: string }) => c.id), [a.conversation_id]);
+    assert.equal(adas.body.items[0].messageCount, 2);
+    assert.equal(adas.body.items[0].title, "What is 17 * 23?");
     const msgs = await getJson(`${api}/conversations/${a.conversation_id}/messages`);
     assert.equal(msgs.status, 200);
     assert.equal(msgs.body.conversation.id, a.conversation_id);

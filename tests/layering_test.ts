@@ -61,6 +61,14 @@ const CASES = `
   agents/runtime/agent_loop.ts -> views/run/fold.ts  ✗ agents/
   main.ts -> db/client.ts  ✗ main.ts
   main.ts -> config.ts  ✓
+  main.ts -> cli/admin.ts  ✓
+  auth/sessions.ts -> routes/access.ts  ✗ auth imports
+  auth/viewer.ts -> views/common/chrome.tsx  ✗ auth imports
+  auth/sessions.ts -> db/sessions.ts  ✓
+  views/common/chrome.tsx -> auth/viewer.ts  ✗ views import only types
+  views/common/chrome.tsx -type-> auth/viewer.ts  ✓
+  agents/runs/run_manager.ts -type-> auth/viewer.ts  ✗ agents/ import nothing from auth
+  routes/access.ts -> auth/viewer.ts  ✓
   views/chat/fragments.tsx -> npm:/hono@4.13.19/html  ✗ hono/html
   # Tests may reach anything.
   agents/spine/event_writer_test.ts -> db/events.ts  ✓
@@ -120,8 +128,8 @@ Deno.test("layering: real forbidden imports in a module tree are found in deno's
         "db/forbidden.ts → agents/spine/events.ts: db imports only db/ and the types of agents/spine/events.ts",
         // `import { type X }` still loads the module at run time: not type-only.
         "db/inline_type.ts → agents/spine/events.ts: db imports only db/ and the types of agents/spine/events.ts",
-        "main.ts → db/allowed.ts: main.ts imports only app.ts and config.ts of ours",
-        "main.ts → routes/r.ts: main.ts imports only app.ts and config.ts of ours",
+        "main.ts → db/allowed.ts: main.ts imports only app.ts, config.ts and cli/ of ours",
+        "main.ts → routes/r.ts: main.ts imports only app.ts, config.ts and cli/ of ours",
         "main.ts → routes/r.ts: only app.ts imports routes/",
         "views/page.tsx → routes/r.ts: only app.ts imports routes/",
         "views/page.tsx → routes/r.ts: views import no routes/ and no values from db/",

@@ -15,6 +15,7 @@ import { denoScript, filesystemServer, startHttpFaults } from "./support/mcp/ser
 import { waitFor } from "./support/wait.ts";
 import { CUSTOM, type LogValue, type ProgressValue } from "../agents/spine/events.ts";
 import { truncate } from "../agents/spine/text.ts";
+import { LOCAL_USER_ID } from "../db/users.ts";
 
 const ignore = await skipWithoutPostgres();
 
@@ -247,7 +248,7 @@ Deno.test({
 }, async () => {
   const TOKEN = "tok-VERY-SECRET-77";
   const server = await startHttpFaults({ FAULTS_TOKEN: TOKEN });
-  await using llm = startScriptedLlm([call("w1", "whoami"), text("you are ada")]);
+  await using llm = startScriptedLlm([call("w1", "whoami"), text("you are you")]);
   await using t = await startTeam(
     `
 providers:
@@ -269,11 +270,12 @@ agents:
     { LLM_URL: llm.url, WEB_TOKEN: TOKEN },
   );
   try {
-    const run = await t.chat({ message: "who am I?", user_id: "ada" });
-    assert.equal(run.body.answer, "you are ada", JSON.stringify(run.body));
+    // Without sign-in configured, the caller is the local user.
+    const run = await t.chat({ message: "who am I?" });
+    assert.equal(run.body.answer, "you are you", JSON.stringify(run.body));
     const who = JSON.parse(toolResults(await t.events(run.body.run_id as string)).w1);
     assert.equal(who.authorization, `Bearer ${TOKEN}`);
-    assert.equal(who.meta["glassbox/user_id"], "ada");
+    assert.equal(who.meta["glassbox/user_id"], LOCAL_USER_ID);
     assert.equal(who.meta["glassbox/run_id"], run.body.run_id);
     // The model was told which tools are missing and why.
     const system = (llm.requests[0].body.messages as { role: string; content: string }[])

@@ -90,7 +90,7 @@ Deno.test({
     HOSTED_KEY: KEY,
     LOCAL_URL: local.url,
   });
-  const run = await t.chat({ message: "What is 6*7?", user_id: "ada" });
+  const run = await t.chat({ message: "What is 6*7?" });
   assert.equal(run.status, 200, JSON.stringify(run.body));
   assert.equal(run.body.answer, "It is 42.");
   assert.equal(run.body.agent, "boss");

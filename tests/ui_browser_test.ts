@@ -21,6 +21,7 @@ declare global {
   var __conn: string[];
   var __pwned: unknown;
   var __firstFragmentMs: number | undefined;
+  var __csp: string[];
 }
 
 /**
@@ -28,6 +29,11 @@ declare global {
  * (performance.now(), at the mutation) and every connection-indicator state seen.
  */
 function recorder() {
+  // Every Content-Security-Policy violation the page raises (blocked inline code, styles…).
+  const csp: string[] = (globalThis.__csp = []);
+  document.addEventListener("securitypolicyviolation", (e) => {
+    csp.push(`${e.effectiveDirective}: ${e.blockedURI} ${e.sample}`);
+  });
   const marks: Marks = (globalThis.__marks = {});
   const conn: string[] = (globalThis.__conn = []);
   const q = (sel: string) => document.querySelector(sel);
@@ -205,7 +211,7 @@ function contentSnapshot() {
   };
 }
 
-uiTest("a live run, from Enter to the answer", WATCHABLE, async ({ page }) => {
+uiTest("a live run, from Enter to the answer", WATCHABLE, async ({ page, gb }) => {
   const q = "What time is it, and how many tokens have I used today?";
   const firstFragmentMs = await askTimed(page, q);
   const live = await waitFor(page, liveState, "a live run with tree, log and a working agent");
@@ -246,6 +252,12 @@ uiTest("a live run, from Enter to the answer", WATCHABLE, async ({ page }) => {
   assert.ok(m.answerText < m.answerFinal, "the answer streamed before it was final");
 
   await screenshot(page, "ui-finished");
+  // The page worked under its CSP (no inline script, no style attributes) without a violation.
+  assert.match(
+    (await gb.glassbox.app.request("/")).headers.get("content-security-policy")!,
+    /script-src 'self'/,
+  );
+  assert.deepEqual(await page.evaluate(() => globalThis.__csp), [], "no CSP violation");
   await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "dark" }]);
   await screenshot(page, "ui-dark");
   await page.emulateMediaFeatures([]);
@@ -329,7 +341,14 @@ uiTest("hostile text stays text, nothing runs", QUICK, async ({ page }) => {
 
 uiTest("the log tail follows new rows, and stays put once scrolled up", SLOW, async ({ page }) => {
   // A short panel, so a few rows overflow it (the behaviour, not the panel's height, is tested).
-  await page.addStyleTag({ content: ".log-scroll { max-height: 60px !important; }" });
+  // Set through the CSSOM: the page's CSP refuses injected <style> tags.
+  await page.evaluate(() =>
+    document.querySelector<HTMLElement>(".log-scroll")!.style.setProperty(
+      "max-height",
+      "60px",
+      "important",
+    )
+  );
   await ask(page, "What time is it, and how many tokens have I used today?");
   const rows = () => document.querySelectorAll("#log-list .log-row").length;
   await waitFor(page, () => document.querySelectorAll("#log-list .log-row").length >= 5, "rows");

@@ -4,48 +4,11 @@ import { freshPostgres, skipWithoutPostgres } from "./support/db.ts";
 import { startScriptedLlm } from "./support/scripted_llm.ts";
 import { startGlassbox } from "./support/server.ts";
 import { listEvents } from "../db/events.ts";
+import { connectWs } from "./support/ws_client.ts";
 
 const ignore = await skipWithoutPostgres();
 
-type Msg = Record<string, unknown> & { type: string };
-
-/** A socket with a queue of received messages and a way to wait for one. */
-async function connect(url: string) {
-  const ws = new WebSocket(url.replace("http", "ws") + "/api/v1/ws");
-  const inbox: Msg[] = [];
-  let wake: (() => void) | null = null;
-  ws.onmessage = (e) => {
-    inbox.push(JSON.parse(e.data));
-    wake?.();
-  };
-  await new Promise((resolve, reject) => {
-    ws.onopen = resolve;
-    ws.onerror = reject;
-  });
-  return {
-    send: (m: unknown) => ws.send(JSON.stringify(m)),
-    raw: (text: string) => ws.send(text),
-    /** Resolves with the first message (removed from the inbox) that `pred` accepts. */
-    async next(pred: (m: Msg) => boolean = () => true, timeoutMs = 10_000): Promise<Msg> {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        const i = inbox.findIndex(pred);
-        if (i >= 0) return inbox.splice(i, 1)[0];
-        await new Promise<void>((r) => {
-          wake = r;
-          setTimeout(r, 50);
-        });
-      }
-      throw new Error(`no matching message; inbox: ${JSON.stringify(inbox).slice(0, 500)}`);
-    },
-    inbox,
-    close: async () => {
-      const closed = new Promise((r) => ws.onclose = r);
-      ws.close();
-      await closed;
-    },
-  };
-}
+const connect = (url: string) => connectWs(url);
 
 Deno.test({ name: "websocket: chat, follow with resume, ping, errors", ignore }, async () => {
   const db = await freshPostgres();
@@ -64,7 +27,10 @@ Deno.test({ name: "websocket: chat, follow with resume, ping, errors", ignore },
     ws.send({ type: "chat", message: "" });
     assert.equal((await ws.next((m) => m.type === "error")).code, "invalid_message");
 
+    // Who runs it is whoever opened the socket, never a field of the message.
     ws.send({ type: "chat", message: "What is 17 * 23?", user_id: "ws-user" });
+    assert.equal((await ws.next((m) => m.type === "error")).code, "invalid_message");
+    ws.send({ type: "chat", message: "What is 17 * 23?" });
     const started = await ws.next((m) => m.type === "run_started");
     const runId = started.run_id as string;
     const end = await ws.next((m) => m.type === "end");

@@ -21,6 +21,8 @@ import {
 import type { Database } from "../../db/client.ts";
 import { freshPglite, freshPostgres, skipWithoutPostgres } from "../../tests/support/db.ts";
 import { type Script, startScriptedLlm } from "../../tests/support/scripted_llm.ts";
+import { insertUser } from "../../tests/support/users.ts";
+import { ALL, EVERYONE } from "../../db/owner.ts";
 
 const noPostgres = await skipWithoutPostgres();
 const PRICES = { "test-model": { input: 2, output: 8, cachedInput: 0.5 } };
@@ -48,13 +50,14 @@ async function harness(scripts: Script[], opts: Options = {}) {
   });
   const conversationId = crypto.randomUUID();
   const runId = crypto.randomUUID();
-  await db.sql`INSERT INTO conversations (id, user_id) VALUES (${conversationId}, 'u1')`;
+  const userId = await insertUser(db.sql, "u1@example.com");
+  await db.sql`INSERT INTO conversations (id, user_id) VALUES (${conversationId}, ${userId})`;
   await db.sql`INSERT INTO runs (id, conversation_id, user_id, agent)
-               VALUES (${runId}, ${conversationId}, 'u1', 'tester')`;
+               VALUES (${runId}, ${conversationId}, ${userId}, 'tester')`;
   const scope = (over: Partial<LlmCallScope> = {}): LlmCallScope => ({
     runId,
     conversationId,
-    userId: "u1",
+    userId,
     agentName: "tester",
     operation: "chat",
     parentSpanId: "00f067aa0ba902b7",
@@ -67,6 +70,7 @@ async function harness(scripts: Script[], opts: Options = {}) {
     client,
     runId,
     conversationId,
+    userId,
     scope,
     rows: () => llmCallsForRun(db.sql, runId),
     async [Symbol.asyncDispose]() {
@@ -166,7 +170,7 @@ pgTest("stream: text is recorded with usage, cost, timings and content", async (
   assert.match(row.spanId, SPAN);
   assert.equal(row.parentSpanId, "00f067aa0ba902b7");
   assert.equal(row.conversationId, h.conversationId);
-  assert.equal(row.userId, "u1");
+  assert.equal(row.userId, h.userId);
   assert.equal(row.agentName, "tester");
   assert.equal(row.operation, "chat");
   assert.equal(row.provider, "scripted");
@@ -618,8 +622,10 @@ pgTest("listLlmCalls: filters and keyset pagination", async () => {
   await using h = await harness([]);
   const base = Date.parse("2026-11-01T12:00:00Z");
   const otherRun = crypto.randomUUID();
-  await h
-    .sql`INSERT INTO runs (id, conversation_id, agent) VALUES (${otherRun}, ${h.conversationId}, 'x')`;
+  await h.sql`INSERT INTO runs (id, conversation_id, user_id, agent)
+              VALUES (${otherRun}, ${h.conversationId}, ${h.userId}, 'x')`;
+  const alice = await insertUser(h.sql, "alice@example.com");
+  const bob = await insertUser(h.sql, "bob@example.com");
   const make = (i: number, over: Partial<LlmCallRow> = {}): LlmCallRow => ({
     ...SAMPLE_ROW,
     id: crypto.randomUUID(),
@@ -632,7 +638,7 @@ pgTest("listLlmCalls: filters and keyset pagination", async () => {
   // 9 rows; started_at shared by three rows at a time to exercise the id tie-break.
   const rows = Array.from({ length: 9 }, (_, i) =>
     make(i, {
-      userId: i % 2 ? "alice" : "bob",
+      userId: i % 2 ? alice : bob,
       requestModel: i < 6 ? "test-model" : "other-model",
       status: i === 4 ? "error" : "ok",
       runId: i === 8 ? otherRun : h.runId,
@@ -641,7 +647,10 @@ pgTest("listLlmCalls: filters and keyset pagination", async () => {
   for (const r of rows) await insertLlmCall(h.sql, r);
   // Two rows 1 µs apart within one millisecond, the later with the smallest id: a cursor kept in
   // milliseconds would skip the earlier one.
-  const us = [make(20, { id: "00000000-0000-4000-8000-000000000000" }), make(20)];
+  const us = [
+    make(20, { id: "00000000-0000-4000-8000-000000000000", userId: bob }),
+    make(20, { userId: bob }),
+  ];
   for (const r of us) await insertLlmCall(h.sql, r);
   await h.sql`UPDATE llm_calls SET started_at = started_at + interval '1 microsecond'
               WHERE id = ${us[0].id}`;
@@ -655,7 +664,7 @@ pgTest("listLlmCalls: filters and keyset pagination", async () => {
     let cursor: string | undefined;
     let pages = 0;
     do {
-      const page = await listLlmCalls(h.sql, { limit, cursor });
+      const page = await listLlmCalls(h.sql, { scope: ALL, limit, cursor });
       assert.ok(page.items.length <= limit);
       seen.push(...page.items.map((r) => r.id));
       cursor = page.nextCursor ?? undefined;
@@ -665,11 +674,18 @@ pgTest("listLlmCalls: filters and keyset pagination", async () => {
     assert.deepEqual(seen, ids, `pages of ${limit}: every row once, newest first, ties by id`);
   }
 
-  const ids$ = async (f: Parameters<typeof listLlmCalls>[1]) =>
-    (await listLlmCalls(h.sql, f)).items.map((r) => r.id).sort();
+  type Filters = Parameters<typeof listLlmCalls>[1];
+  const ids$ = async (f: Omit<Filters, "scope"> & Partial<Pick<Filters, "scope">>) =>
+    (await listLlmCalls(h.sql, { scope: ALL, ...f })).items.map((r) => r.id).sort();
   const idsOf = (pred: (r: LlmCallRow) => boolean) => all.filter(pred).map((r) => r.id).sort();
   assert.deepEqual(await ids$({ runId: otherRun }), [rows[8].id]);
-  assert.deepEqual(await ids$({ userId: "alice" }), idsOf((r) => r.userId === "alice"));
+  // Owner scopes: an admin's user filter, a member's own rows, and a member asking for another's.
+  const alices = idsOf((r) => r.userId === alice);
+  assert.deepEqual(await ids$({ scope: { owner: EVERYONE, user: alice } }), alices);
+  assert.deepEqual(await ids$({ scope: { owner: alice } }), alices);
+  assert.deepEqual(await ids$({ scope: { owner: alice, user: alice } }), alices);
+  assert.deepEqual(await ids$({ scope: { owner: alice, user: bob } }), []);
+  assert.deepEqual(await ids$({ scope: { owner: h.userId } }), []);
   assert.deepEqual(
     await ids$({ model: "other-model" }),
     idsOf((r) => r.requestModel === "other-model"),
@@ -681,24 +697,27 @@ pgTest("listLlmCalls: filters and keyset pagination", async () => {
     [rows[3].id, rows[4].id, rows[5].id].sort(),
   );
   assert.deepEqual(
-    await ids$({ userId: "bob", model: "test-model", status: "ok" }),
-    idsOf((r) => r.userId === "bob" && r.requestModel === "test-model" && r.status === "ok"),
+    await ids$({ scope: { owner: bob }, model: "test-model", status: "ok" }),
+    idsOf((r) => r.userId === bob && r.requestModel === "test-model" && r.status === "ok"),
   );
-  const first = (await listLlmCalls(h.sql, { runId: h.runId, status: "ok", model: "test-model" }))
-    .items.find((r) => r.id === rows[0].id);
+  const first = (await listLlmCalls(h.sql, {
+    scope: ALL,
+    runId: h.runId,
+    status: "ok",
+    model: "test-model",
+  })).items.find((r) => r.id === rows[0].id);
   assert.equal(first?.costUsd, 0.00012345);
   assert.equal(typeof first?.durationMs, "number");
   assert.equal(first?.inputTokens, 10);
   assert.ok(first?.startedAt instanceof Date);
   assert.equal("prompt" in (first ?? {}), false, "list entries leave the content out");
 
-  const small = await listLlmCalls(h.sql, {});
+  const small = await listLlmCalls(h.sql, { scope: ALL });
   assert.equal(small.items.length, all.length);
   assert.equal(small.nextCursor, null);
-  await assert.rejects(listLlmCalls(h.sql, { limit: 0 }), LlmCallQueryError);
-  await assert.rejects(listLlmCalls(h.sql, { limit: 501 }), LlmCallQueryError);
-  await assert.rejects(listLlmCalls(h.sql, { cursor: "not-a-cursor" }), LlmCallQueryError);
-  await assert.rejects(listLlmCalls(h.sql, { runId: "1; DROP TABLE x" }), LlmCallQueryError);
+  for (const bad of [{ limit: 0 }, { limit: 501 }, { cursor: "x" }, { runId: "1; DROP x" }]) {
+    await assert.rejects(listLlmCalls(h.sql, { scope: ALL, ...bad }), LlmCallQueryError);
+  }
 
   const forRun = await llmCallsForRun(h.sql, h.runId);
   assert.equal(forRun.length, all.length - 1);
@@ -766,7 +785,7 @@ const SAMPLE_ROW: LlmCallRow = {
   spanId: "0123456789abcdef",
   parentSpanId: null,
   conversationId: null,
-  userId: null,
+  userId: "", // set per row: a real user
   agentName: "tester",
   operation: "chat",
   provider: "scripted",

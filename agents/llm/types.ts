@@ -17,7 +17,8 @@ export interface LlmRequest {
 export interface LlmCallScope {
   runId: string | null;
   conversationId: string | null;
-  userId: string | null;
+  /** Whose call it is (a run's owner); every call has one. */
+  userId: string;
   agentName: string;
   /** OTel gen_ai.operation.name-like: "chat", "tool_selection", "summary"… */
   operation: string;

@@ -40,6 +40,8 @@ export interface LoggingOptions {
   lowestLevel?: LogLevel;
   /** Where formatted lines go (one call per record, without the trailing newline). Default: stdout. */
   write?: (line: string) => void;
+  /** Applied to every line before it is written (e.g. to cut secrets that slipped into a message). */
+  redact?: (line: string) => string;
 }
 
 /** The context that withRunContext installs. */
@@ -61,7 +63,9 @@ let forwardDepth = 0;
  */
 export async function setupLogging(opts: LoggingOptions): Promise<void> {
   const lowestLevel = opts.lowestLevel ?? "info";
-  const write = opts.write ?? writeStdout;
+  const out = opts.write ?? writeStdout;
+  const redact = opts.redact;
+  const write = redact ? (line: string) => out(redact(line)) : out;
   const mode = opts.stdout ?? "auto";
   const isTerminal = safeIsTerminal();
   const json = mode === "json" || (mode === "auto" && !isTerminal);

@@ -7,6 +7,7 @@
 import type { Sql } from "../../db/client.ts";
 import * as conversations from "../../db/conversations.ts";
 import { getRun, insertRun } from "../../db/runs.ts";
+import { ALL, type OwnerScope } from "../../db/owner.ts";
 import { type AgUiEvent, CUSTOM, custom, EventType } from "../spine/events.ts";
 import { clip } from "../spine/text.ts";
 import type { Journals } from "../spine/journal.ts";
@@ -17,6 +18,7 @@ import { executeRun, type RunOutcome } from "./execute_run.ts";
 import { listAgents } from "../runtime/agent_tree.ts";
 import { BadRequestError, ConflictError, NotFoundError } from "./errors.ts";
 import { usageCapability } from "./usage_capability.ts";
+import type { RunLimits } from "./run_limits.ts";
 import type { ChatMessage } from "../llm/types.ts";
 import type { Team } from "../team/team.ts";
 
@@ -30,7 +32,10 @@ export function conversationTitle(firstMessage: string): string {
 export interface StartRunInput {
   message: string;
   conversationId?: string;
-  userId?: string | null;
+  /** Who starts it, and so owns it (a conversation can only be continued by its owner). */
+  userId: string;
+  /** What that user may see: the most its tools may read (the usage tool's "all"). */
+  visible: OwnerScope;
   agent?: string;
   /** Create the conversation with this id when it does not exist (AG-UI threads). */
   createConversation?: boolean;
@@ -61,6 +66,8 @@ export interface RunManagerDeps {
   journals: Journals;
   /** The current team, held until released: a run keeps the team it started with. */
   teams: { acquire(): Team };
+  /** Per-user limits on starting runs. */
+  limits: RunLimits;
 }
 
 interface ActiveRun {
@@ -104,22 +111,30 @@ export class RunManager {
       throw new BadRequestError(`unknown agent "${input.agent}"; agents: ${names}`);
     }
     const provider = team.providerOf(agent);
-    const userId = input.userId ?? null;
+    const userId = input.userId;
     const conversationId = input.conversationId ?? crypto.randomUUID();
     const runId = input.runId ?? crypto.randomUUID();
     await this.#waitUntilFree(conversationId);
+    const release = this.deps.limits.admit(userId);
     this.#starting.add(conversationId);
     let history: ChatMessage[];
     const userMessageId = crypto.randomUUID();
     try {
-      if (input.runId && (await getRun(sql, input.runId))) {
+      if (input.runId && (await getRun(sql, input.runId, ALL))) {
         throw new BadRequestError(`run ${input.runId} already exists`);
       }
       history = await sql.begin(async (t) => {
         // A transaction takes the same tagged-template queries; only its type differs.
         const tx = t as unknown as Sql;
         let earlier: ChatMessage[] = input.history ?? [];
-        if (input.conversationId && (await conversations.conversationExists(tx, conversationId))) {
+        const owner = input.conversationId
+          ? await conversations.conversationOwner(tx, conversationId)
+          : null;
+        // Someone else's conversation is, to this user, one that does not exist.
+        if (owner !== null && owner !== userId) {
+          throw new NotFoundError(`conversation ${conversationId} not found`);
+        }
+        if (owner !== null) {
           earlier = (await conversations.listMessages(tx, conversationId))
             .map((m): ChatMessage => ({ role: m.role, content: m.content }));
         } else if (input.conversationId && !input.createConversation) {
@@ -145,6 +160,7 @@ export class RunManager {
         return earlier;
       });
     } catch (err) {
+      release();
       // Two requests racing for the same client-chosen run id: the loser is told, not a 500.
       if ((err as { code?: string }).code === "23505") {
         throw new BadRequestError(`run ${runId} already exists`);
@@ -155,11 +171,11 @@ export class RunManager {
     }
 
     const abort = new AbortController();
-    const journal = this.deps.journals.open(runId);
+    const journal = this.deps.journals.open(runId, userId);
     const emit = (ev: AgUiEvent) => journal.emit(ev);
     const scope = new RunScope(
       { runId, conversationId, userId },
-      { usage: usageCapability(sql, { conversationId, userId }) },
+      { usage: usageCapability(sql, { conversationId, userId, visible: input.visible }) },
       abort.signal,
       new ProgressTracker(
         2,
@@ -196,6 +212,7 @@ export class RunManager {
     this.#active.set(runId, { conversationId, abort, done, ended: () => journal.ended });
     done.finally(() => {
       this.#active.delete(runId);
+      release();
       team.release();
     });
     return {

@@ -52,7 +52,7 @@ export class RunScope {
   readonly #openSteps = new Map<string, string | undefined>();
 
   constructor(
-    readonly ids: { runId: string; conversationId: string; userId: string | null },
+    readonly ids: { runId: string; conversationId: string; userId: string },
     readonly deps: { usage: ToolContext["usage"] },
     readonly signal: AbortSignal,
     readonly progress: ProgressTracker,

@@ -24,7 +24,7 @@ export interface ToolContext {
   usage(query: UsageQuery): Promise<UsageReport>;
   runId: string;
   conversationId: string;
-  userId: string | null;
+  userId: string;
   agentName: string;
   signal: AbortSignal;
   /** A record in the run's log; may be called from any context (e.g. an MCP notification). */

@@ -3,6 +3,7 @@ import { freshPostgres, skipWithoutPostgres } from "../../tests/support/db.ts";
 import { EventWriter } from "./event_writer.ts";
 import { eventStore, listEvents } from "../../db/events.ts";
 import { EventType, type RunEvent } from "./events.ts";
+import { LOCAL_USER_ID as OWNER } from "../../db/users.ts";
 
 const ignore = await skipWithoutPostgres();
 
@@ -12,9 +13,9 @@ async function withRun(
   const db = await freshPostgres();
   const runId = crypto.randomUUID();
   const conversationId = crypto.randomUUID();
-  await db.sql`INSERT INTO conversations (id) VALUES (${conversationId})`;
-  await db
-    .sql`INSERT INTO runs (id, conversation_id, agent) VALUES (${runId}, ${conversationId}, 'a')`;
+  await db.sql`INSERT INTO conversations (id, user_id) VALUES (${conversationId}, ${OWNER})`;
+  await db.sql`INSERT INTO runs (id, conversation_id, user_id, agent)
+    VALUES (${runId}, ${conversationId}, ${OWNER}, 'a')`;
   try {
     await fn(db, runId);
   } finally {
@@ -61,8 +62,8 @@ Deno.test(
       assert.ok(errors.length >= 1, "the failure was reported");
       assert.equal(writer.pending, 5, "nothing was dropped");
       const conversation = (await db.sql`SELECT conversation_id FROM runs WHERE id = ${runId}`)[0];
-      await db
-        .sql`INSERT INTO runs (id, conversation_id, agent) VALUES (${orphanRun}, ${conversation.conversation_id}, 'a')`;
+      await db.sql`INSERT INTO runs (id, conversation_id, user_id, agent)
+        VALUES (${orphanRun}, ${conversation.conversation_id}, ${OWNER}, 'a')`;
       await writer.flush();
       assert.deepEqual((await listEvents(db.sql, orphanRun)).map((e) => e.seq), [1, 2, 3, 4, 5]);
     });

@@ -23,7 +23,14 @@ export interface Publisher {
 }
 
 export const runTopic = (runId: string) => `run:${runId}`;
+/** Every run's log records (for those who may see every run). */
 export const LOGS_TOPIC = "logs";
+/**
+ * The log records of one owner's runs. Each record is published once more here rather than
+ * filtered per subscriber: the hub sends the same bytes to a whole topic, so one extra publish
+ * (a map lookup when nobody follows that owner) is cheaper than a filter on every delivery.
+ */
+export const ownerLogsTopic = (owner: string) => `logs:${owner}`;
 
 interface JournalDeps {
   ids: EventIdPool;
@@ -52,7 +59,12 @@ export class RunJournal {
   #lastDeltaAt = -Infinity;
   #ended = false;
 
-  constructor(readonly runId: string, private readonly deps: JournalDeps) {}
+  /** `owner`: whose run it is (its log records also go to ownerLogsTopic(owner)). */
+  constructor(
+    readonly runId: string,
+    private readonly deps: JournalDeps,
+    readonly owner?: string,
+  ) {}
 
   get ended(): boolean {
     return this.#ended;
@@ -130,7 +142,10 @@ export class RunJournal {
     const runEvent: RunEvent = { id, runId: this.runId, seq: ++this.#seq, createdAt, event };
     this.events.push(runEvent);
     this.deps.hub.publish(runTopic(this.runId), runEvent);
-    if (customName(event) === CUSTOM.log) this.deps.hub.publish(LOGS_TOPIC, runEvent);
+    if (customName(event) === CUSTOM.log) {
+      this.deps.hub.publish(LOGS_TOPIC, runEvent);
+      if (this.owner !== undefined) this.deps.hub.publish(ownerLogsTopic(this.owner), runEvent);
+    }
     this.deps.writer.enqueue(runEvent);
   }
 
@@ -147,8 +162,8 @@ export class Journals {
 
   constructor(private readonly deps: JournalDeps) {}
 
-  open(runId: string): RunJournal {
-    const journal = new RunJournal(runId, this.deps);
+  open(runId: string, owner?: string): RunJournal {
+    const journal = new RunJournal(runId, this.deps, owner);
     this.#active.set(runId, journal);
     return journal;
   }

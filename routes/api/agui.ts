@@ -1,8 +1,10 @@
 /**
  * POST /api/v1/agui — the AG-UI protocol: takes a RunAgentInput, streams AG-UI events (SSE with
  * JSON data), so an AG-UI client such as @ag-ui/client's HttpAgent can drive Glassbox.
- * The thread is a Glassbox conversation (created on first use); the run id is the client's when
- * it is a fresh UUID. Ids we had to replace are written back into the run's start/finish events.
+ * The thread is a Glassbox conversation of the caller (created on first use; another user's
+ * thread is not found); the run id is the client's when it is a fresh UUID. Ids we had to replace
+ * are written back into the run's start/finish events. The user comes from the session or key,
+ * never from forwardedProps.
  */
 import { Hono } from "hono";
 import type { Message, RunAgentInput } from "@ag-ui/core";
@@ -11,7 +13,8 @@ import { EventType, type RunEvent } from "../../agents/spine/events.ts";
 import { encodeJsonEvent } from "../../agents/spine/sse.ts";
 import type { ChatMessage } from "../../agents/llm/types.ts";
 import type { AppDeps } from "../deps.ts";
-import { apiError, runStartRefusal } from "../errors.ts";
+import { apiError, refusalResponse, runStartRefusal } from "../errors.ts";
+import { runOwner, viewerOf } from "../access.ts";
 import { validJson } from "../validate.ts";
 import { UUID_RE } from "../../db/uuid.ts";
 import { openRunStream, sseResponse } from "../run_stream.ts";
@@ -26,12 +29,14 @@ function textOf(m: Message): string {
   return "";
 }
 
-/** A conversation id for any thread id: the thread id itself when it is a UUID. */
-async function conversationIdFor(threadId: string): Promise<string> {
+/**
+ * A conversation id for any thread id: the thread id itself when it is a UUID, else a name-based
+ * UUID of the user and the thread (two users' threads called "main" are two conversations).
+ */
+async function conversationIdFor(userId: string, threadId: string): Promise<string> {
   if (UUID_RE.test(threadId)) return threadId.toLowerCase();
-  const hash = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`agui-thread:${threadId}`)),
-  );
+  const name = new TextEncoder().encode(`agui-thread:${userId}:${threadId}`);
+  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", name));
   hash[6] = (hash[6] & 0x0f) | 0x50; // a name-based (v5-style) UUID
   hash[8] = (hash[8] & 0x3f) | 0x80;
   const hex = [...hash.slice(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -67,20 +72,21 @@ export function aguiApi(deps: AppDeps): Hono {
       .map((m): ChatMessage => ({ role: m.role as "user" | "assistant", content: textOf(m) }))
       .filter((m) => m.content);
     const forwarded = (input.forwardedProps ?? {}) as Record<string, unknown>;
+    const owner = runOwner(viewerOf(c));
     try {
       const handle = await deps.runs.start({
         message,
-        conversationId: await conversationIdFor(input.threadId),
+        conversationId: await conversationIdFor(owner.userId, input.threadId),
         createConversation: true,
         history,
         runId: UUID_RE.test(input.runId) ? input.runId.toLowerCase() : undefined,
-        userId: typeof forwarded.user_id === "string" ? forwarded.user_id : null,
         agent: typeof forwarded.agent === "string" ? forwarded.agent : undefined,
+        ...owner,
       });
       return sseResponse(await openRunStream(deps, handle.runId, aguiEncoder(input), 0));
     } catch (err) {
       const refusal = runStartRefusal(err);
-      if (refusal) return apiError(c, refusal.status, refusal.code, refusal.message);
+      if (refusal) return refusalResponse(c, refusal);
       throw err;
     }
   });

@@ -4,7 +4,8 @@ import { z } from "zod";
 import { encodeJsonEnvelope } from "../../agents/spine/sse.ts";
 import type { StartRunInput } from "../../agents/runs/run_manager.ts";
 import type { AppDeps } from "../deps.ts";
-import { apiError, runStartRefusal } from "../errors.ts";
+import { refusalResponse, runStartRefusal } from "../errors.ts";
+import { runOwner, viewerOf } from "../access.ts";
 import { validJson } from "../validate.ts";
 import { UUID_RE } from "../../db/uuid.ts";
 import { openRunStream, sseResponse } from "../run_stream.ts";
@@ -12,7 +13,6 @@ import { openRunStream, sseResponse } from "../run_stream.ts";
 export const ChatBody = z.object({
   message: z.string().trim().min(1, "must not be empty").max(32_000),
   conversation_id: z.string().regex(UUID_RE, "must be a UUID").optional(),
-  user_id: z.string().trim().min(1).max(200).optional(),
   agent: z.string().trim().min(1).max(100).optional(),
 }).strict();
 
@@ -24,14 +24,14 @@ export function chatApi(deps: AppDeps): Hono {
     const input: StartRunInput = {
       message: body.message,
       conversationId: body.conversation_id,
-      userId: body.user_id,
       agent: body.agent,
+      ...runOwner(viewerOf(c)),
     };
     try {
       return { handle: await deps.runs.start(input) };
     } catch (err) {
       const refusal = runStartRefusal(err);
-      if (refusal) return { response: apiError(c, refusal.status, refusal.code, refusal.message) };
+      if (refusal) return { response: refusalResponse(c, refusal) };
       throw err;
     }
   }

@@ -1,4 +1,7 @@
-/** Conversation history for programs: GET /api/v1/conversations and /:id/messages. */
+/**
+ * Conversation history for programs: GET /api/v1/conversations (the caller's; an admin's: all,
+ * or one user's with user_id) and /:id/messages (404 for a conversation the caller may not see).
+ */
 import { Hono } from "hono";
 import { z } from "zod";
 import { getConversation, listConversations, listMessages } from "../../db/conversations.ts";
@@ -6,11 +9,13 @@ import type { AppDeps } from "../deps.ts";
 import { apiError } from "../errors.ts";
 import { UUID_RE } from "../../db/uuid.ts";
 import { validQuery } from "../validate.ts";
+import { ownerScope } from "../../auth/viewer.ts";
+import { viewerOf } from "../access.ts";
 
 const LIMIT = "must be an integer from 1 to 200";
 const Query = z.object({
   limit: z.coerce.number({ message: LIMIT }).int(LIMIT).min(1, LIMIT).max(200, LIMIT).default(50),
-  user_id: z.string().optional(),
+  user_id: z.string().regex(UUID_RE, "must be a UUID").optional(),
 });
 
 export function conversationsApi(deps: AppDeps): Hono {
@@ -19,13 +24,15 @@ export function conversationsApi(deps: AppDeps): Hono {
 
   app.get("/conversations", validQuery(Query), async (c) => {
     const { limit, user_id: userId } = c.req.valid("query");
-    const items = await listConversations(sql, { userId, limit });
+    const items = await listConversations(sql, { scope: ownerScope(viewerOf(c), userId), limit });
     return c.json({ items });
   });
 
   app.get("/conversations/:id/messages", async (c) => {
     const id = c.req.param("id");
-    const conversation = UUID_RE.test(id) ? await getConversation(sql, id) : null;
+    const conversation = UUID_RE.test(id)
+      ? await getConversation(sql, id, ownerScope(viewerOf(c)))
+      : null;
     if (!conversation) return apiError(c, 404, "not_found", `conversation ${id} not found`);
     return c.json({ conversation, messages: await listMessages(sql, id) });
   });

@@ -1,4 +1,7 @@
-/** GET /api/v1/llm-calls — every recorded LLM call, filtered and paginated (newest first). */
+/**
+ * GET /api/v1/llm-calls — the recorded LLM calls the caller may see (their own; an admin's: all,
+ * or one user's with user_id), filtered and paginated (newest first).
+ */
 import { Hono } from "hono";
 import { z } from "zod";
 import { LLM_CALL_STATUSES } from "../../agents/spine/events.ts";
@@ -7,11 +10,13 @@ import type { AppDeps } from "../deps.ts";
 import { apiError } from "../errors.ts";
 import { validQuery } from "../validate.ts";
 import { UUID_RE } from "../../db/uuid.ts";
+import { ownerScope } from "../../auth/viewer.ts";
+import { viewerOf } from "../access.ts";
 
 const Query = z.object({
   run_id: z.string().regex(UUID_RE, "must be a UUID").optional(),
   conversation_id: z.string().regex(UUID_RE, "must be a UUID").optional(),
-  user_id: z.string().min(1).max(200).optional(),
+  user_id: z.string().regex(UUID_RE, "must be a UUID").optional(),
   model: z.string().min(1).max(200).optional(),
   status: z.enum(LLM_CALL_STATUSES).optional(),
   from: z.string().datetime({ offset: true }).optional(),
@@ -26,9 +31,9 @@ export function llmCallsApi(deps: AppDeps): Hono {
     const q = c.req.valid("query");
     try {
       const page = await listLlmCalls(deps.db.sql, {
+        scope: ownerScope(viewerOf(c), q.user_id),
         runId: q.run_id,
         conversationId: q.conversation_id,
-        userId: q.user_id,
         model: q.model,
         status: q.status,
         from: q.from ? new Date(q.from) : undefined,

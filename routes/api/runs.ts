@@ -5,7 +5,9 @@ import { getRun, runUsage } from "../../db/runs.ts";
 import type { AppDeps } from "../deps.ts";
 import { apiError } from "../errors.ts";
 import { UUID_RE } from "../../db/uuid.ts";
-import { openRunStream, resumeAfter, sseResponse } from "../run_stream.ts";
+import { ownerScope } from "../../auth/viewer.ts";
+import { viewerOf } from "../access.ts";
+import { openRunStream, resumeAfter, runVisible, sseResponse } from "../run_stream.ts";
 
 export function runsApi(deps: AppDeps): Hono {
   const app = new Hono();
@@ -19,7 +21,7 @@ export function runsApi(deps: AppDeps): Hono {
 
   app.get("/runs/:id", async (c) => {
     const id = c.req.param("id");
-    const run = await getRun(sql, id);
+    const run = await getRun(sql, id, ownerScope(viewerOf(c)));
     if (!run) return apiError(c, 404, "not_found", `run ${id} not found`);
     const usage = await runUsage(sql, id);
     return c.json({
@@ -48,7 +50,7 @@ export function runsApi(deps: AppDeps): Hono {
     if (after === null) {
       return apiError(c, 400, "invalid_last_event_id", "Last-Event-ID must be an event id");
     }
-    if (!deps.journals.get(id) && !(await getRun(sql, id))) {
+    if (!(await runVisible(deps, ownerScope(viewerOf(c)), id))) {
       return apiError(c, 404, "not_found", `run ${id} not found`);
     }
     return sseResponse(await openRunStream(deps, id, encodeJsonEnvelope, after));
@@ -56,9 +58,13 @@ export function runsApi(deps: AppDeps): Hono {
 
   app.post("/runs/:id/cancel", async (c) => {
     const id = c.req.param("id");
+    const scope = ownerScope(viewerOf(c));
+    if (!(await runVisible(deps, scope, id))) {
+      return apiError(c, 404, "not_found", `run ${id} not found`);
+    }
     const done = deps.runs.whenDone(id);
     if (!done) {
-      const run = await getRun(sql, id);
+      const run = await getRun(sql, id, scope);
       if (!run) return apiError(c, 404, "not_found", `run ${id} not found`);
       return apiError(c, 409, "not_running", `run ${id} already ended: ${run.status}`);
     }

@@ -1,4 +1,7 @@
-/** GET /api/v1/usage — cost and token analytics over llm_calls: totals, by model, by agent. */
+/**
+ * GET /api/v1/usage — cost and token analytics over the LLM calls the caller may see: totals, by
+ * model, by agent.
+ */
 import { Hono } from "hono";
 import { z } from "zod";
 import { periodStart, USAGE_PERIODS } from "../../agents/llm/usage_period.ts";
@@ -6,10 +9,12 @@ import { usageReport } from "../../db/usage.ts";
 import type { AppDeps } from "../deps.ts";
 import { validQuery } from "../validate.ts";
 import { UUID_RE } from "../../db/uuid.ts";
+import { ownerScope } from "../../auth/viewer.ts";
+import { viewerOf } from "../access.ts";
 
 const Query = z.object({
   period: z.enum(USAGE_PERIODS).default("all"),
-  user_id: z.string().min(1).max(200).optional(),
+  user_id: z.string().regex(UUID_RE, "must be a UUID").optional(),
   conversation_id: z.string().regex(UUID_RE, "must be a UUID").optional(),
 }).strict().refine((q) => !(q.user_id && q.conversation_id), {
   message: "give user_id or conversation_id, not both",
@@ -20,8 +25,8 @@ export function usageApi(deps: AppDeps): Hono {
   app.get("/usage", validQuery(Query), async (c) => {
     const q = c.req.valid("query");
     const report = await usageReport(deps.db.sql, {
+      scope: ownerScope(viewerOf(c), q.user_id),
       conversationId: q.conversation_id,
-      userId: q.user_id,
       since: periodStart(q.period, new Date()),
     });
     return c.json({ period: q.period, ...report });

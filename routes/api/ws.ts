@@ -1,12 +1,15 @@
 /**
  * GET /api/v1/ws — the same runs over one WebSocket, for programs that prefer it: start a chat,
- * follow any run (resuming after an event id), cancel, follow the log tail, ping/pong.
+ * follow a run (resuming after an event id), cancel, follow the log tail, ping/pong. The socket
+ * acts for whoever opened it (session, API key or the local user): it follows only runs and logs
+ * that viewer may see, and chat/cancel need the `chat` scope. A browser's handshake from another
+ * origin is refused before the upgrade.
  *
- *   → {"type":"chat","message":"…","conversation_id?":…,"user_id?":…,"agent?":…}
+ *   → {"type":"chat","message":"…","conversation_id?":…,"agent?":…}
  *   ← {"type":"run_started","run_id":…,"conversation_id":…}  then that run's events
  *   → {"type":"subscribe","run_id":…,"after?":<event id>}     ← {"type":"event",…} …
  *   → {"type":"cancel","run_id":…}                            ← {"type":"cancelled",…}
- *   → {"type":"logs","after?":<event id>}                     ← log events of every run
+ *   → {"type":"logs","after?":<event id>}                     ← log events of the runs it may see
  *   → {"type":"ping"}                                         ← {"type":"pong","time":…}
  *   ← {"type":"end","run_id":…,"complete":bool}  a followed stream ended; complete=false means
  *     this socket fell behind and was cut off: subscribe again with after = the last id seen.
@@ -18,15 +21,16 @@ import { upgradeWebSocket } from "hono/deno";
 import type { WSContext } from "hono/ws";
 import { z } from "zod";
 import { isTerminal, type RunEvent } from "../../agents/spine/events.ts";
-import { getRun } from "../../db/runs.ts";
+import { ownerScope } from "../../auth/viewer.ts";
 import { ChatBody } from "./chat.ts";
-import { logsBacklog } from "./logs.ts";
+import { followLogs } from "./logs.ts";
+import { runOwner, scopeError, viewerOf } from "../access.ts";
 import type { AppDeps } from "../deps.ts";
 import { runStartRefusal } from "../errors.ts";
+import { webSocketOrigin } from "../security.ts";
 import { check } from "../validate.ts";
 import { UUID_RE } from "../../db/uuid.ts";
-import { openRunStream } from "../run_stream.ts";
-import { LOGS_TOPIC } from "../../agents/spine/journal.ts";
+import { openRunStream, runVisible } from "../run_stream.ts";
 
 const After = z.number().int().min(0).default(0);
 const ClientMessage = z.discriminatedUnion("type", [
@@ -77,7 +81,10 @@ export function wsApi(deps: AppDeps): Hono {
   const app = new Hono();
   app.get(
     "/ws",
-    upgradeWebSocket(() => {
+    webSocketOrigin(deps.edge),
+    upgradeWebSocket((c) => {
+      const viewer = viewerOf(c);
+      const scope = ownerScope(viewer);
       const streams = new Set<ReadableStream<Uint8Array>>();
       const send = (ws: WSContext, msg: unknown) =>
         ws.readyState === 1 && ws.send(JSON.stringify(msg));
@@ -104,11 +111,13 @@ export function wsApi(deps: AppDeps): Hono {
               case "ping":
                 return send(ws, { type: "pong", time: Date.now() });
               case "chat": {
+                const denied = scopeError(viewer, "chat");
+                if (denied) return fail(ws, "insufficient_scope", denied);
                 const handle = await deps.runs.start({
                   message: msg.message,
                   conversationId: msg.conversation_id,
-                  userId: msg.user_id,
                   agent: msg.agent,
+                  ...runOwner(viewer),
                 });
                 send(ws, {
                   type: "run_started",
@@ -122,7 +131,7 @@ export function wsApi(deps: AppDeps): Hono {
                 );
               }
               case "subscribe": {
-                if (!deps.journals.get(msg.run_id) && !(await getRun(deps.db.sql, msg.run_id))) {
+                if (!(await runVisible(deps, scope, msg.run_id))) {
                   return fail(ws, "not_found", `run ${msg.run_id} not found`);
                 }
                 return follow(
@@ -132,6 +141,11 @@ export function wsApi(deps: AppDeps): Hono {
                 );
               }
               case "cancel": {
+                const denied = scopeError(viewer, "chat");
+                if (denied) return fail(ws, "insufficient_scope", denied);
+                if (!(await runVisible(deps, scope, msg.run_id))) {
+                  return fail(ws, "not_found", `run ${msg.run_id} not found`);
+                }
                 const done = deps.runs.whenDone(msg.run_id);
                 if (!done) return fail(ws, "not_running", `run ${msg.run_id} is not running`);
                 deps.runs.cancel(msg.run_id);
@@ -141,19 +155,8 @@ export function wsApi(deps: AppDeps): Hono {
                   status: (await done).status,
                 });
               }
-              case "logs": {
-                const history = await logsBacklog(deps, msg.after);
-                return follow(
-                  ws,
-                  deps.hub.subscribe({
-                    topic: LOGS_TOPIC,
-                    encoder: wsEncoder,
-                    history,
-                    afterId: msg.after,
-                  }),
-                  null,
-                );
-              }
+              case "logs":
+                return follow(ws, await followLogs(deps, scope, msg.after, wsEncoder), null);
             }
           } catch (err) {
             const refusal = runStartRefusal(err);

@@ -1,7 +1,8 @@
 /**
  * The LLM calls pages: GET /calls (usage for a period, by model and agent, and the filtered list
  * of calls, newest first, keyset-paginated) and GET /calls/:id (one call in full). Plain GET
- * forms and links, no JS. A bad query value is a 400 page, an unknown call a 404 page.
+ * forms and links, no JS. A bad query value is a 400 page, an unknown call — or one the viewer
+ * may not see — a 404 page. Members see their own calls; admins everyone's, with a user filter.
  */
 import { type Context, Hono } from "hono";
 import { z } from "zod";
@@ -14,8 +15,11 @@ import { type CallsFilterView, CallsProblemPage } from "../../views/calls/shell.
 import { CallsPage, callsUrl } from "../../views/calls/list.tsx";
 import { CallDetailPage } from "../../views/calls/detail.tsx";
 import type { AppDeps } from "../deps.ts";
-import { pageChrome } from "../page_chrome.ts";
 import { UUID_RE } from "../../db/uuid.ts";
+import { getUser, listUsers } from "../../db/users.ts";
+import { isAdmin, ownerScope } from "../../auth/viewer.ts";
+import { viewerOf } from "../access.ts";
+import { pageChrome } from "./chrome.ts";
 
 const KEYS = ["period", "status", "model", "user_id", "run_id", "limit", "cursor"] as const;
 
@@ -27,7 +31,7 @@ const Query = z.object({
     errorMap: () => ({ message: `must be one of ${LLM_CALL_STATUSES.join(", ")}` }),
   }).optional(),
   model: z.string().max(200, "must be at most 200 characters").optional(),
-  user_id: z.string().max(200, "must be at most 200 characters").optional(),
+  user_id: z.string().regex(UUID_RE, "must be a user id (a UUID)").optional(),
   run_id: z.string().regex(UUID_RE, "must be a run id (a UUID)").optional(),
   limit: z.string().regex(/^\d{1,3}$/, "must be a whole number from 1 to 500")
     .transform(Number)
@@ -39,9 +43,8 @@ const Query = z.object({
 export function callsPages(deps: AppDeps): Hono {
   const app = new Hono();
   const { sql } = deps.db;
-  const chrome = () => pageChrome(deps);
   const problem = (c: Context, status: 400 | 404, heading: string, message: string) =>
-    c.html(CallsProblemPage({ ...chrome(), heading, message }), status);
+    c.html(CallsProblemPage({ ...pageChrome(deps, c), heading, message }), status);
   const badQuery = (c: Context, message: string) =>
     problem(c, 400, "Can't show these calls", message);
 
@@ -79,12 +82,13 @@ export function callsPages(deps: AppDeps): Hono {
       runId: q.run_id ?? "",
       limit: q.limit ?? null,
     };
+    const scope = ownerScope(viewerOf(c), q.user_id);
     let page;
     try {
       page = await listLlmCalls(sql, {
+        scope,
         status: q.status,
         model: q.model,
-        userId: q.user_id,
         runId: q.run_id,
         from: periodStart(q.period, now) ?? undefined,
         limit: q.limit ?? 50,
@@ -96,13 +100,14 @@ export function callsPages(deps: AppDeps): Hono {
       }
       throw err;
     }
-    const report = await usageReport(sql, {
-      userId: q.user_id,
-      since: periodStart(q.period, now),
-    });
+    const report = await usageReport(sql, { scope, since: periodStart(q.period, now) });
+    const users = isAdmin(viewerOf(c))
+      ? (await listUsers(sql)).map((u) => ({ id: u.id, label: u.email ?? u.name }))
+      : null;
     return c.html(CallsPage({
-      ...chrome(),
+      ...pageChrome(deps, c),
       filters,
+      users,
       report,
       calls: page.items,
       olderUrl: page.nextCursor ? callsUrl({ ...filters, cursor: page.nextCursor }) : null,
@@ -113,16 +118,19 @@ export function callsPages(deps: AppDeps): Hono {
 
   app.get("/calls/:id", async (c) => {
     const id = c.req.param("id");
-    const call = UUID_RE.test(id) ? await getLlmCall(sql, id) : null;
+    const scope = ownerScope(viewerOf(c));
+    const call = UUID_RE.test(id) ? await getLlmCall(sql, id, scope) : null;
     if (!call) {
       return problem(c, 404, "Not found", "There is no recorded LLM call with this id.");
     }
     const runCalls = call.runId
-      ? (await listLlmCalls(sql, { runId: call.runId, limit: 500 })).items.toReversed()
+      ? (await listLlmCalls(sql, { scope, runId: call.runId, limit: 500 })).items.toReversed()
       : [];
+    const owner = await getUser(sql, call.userId);
     return c.html(CallDetailPage({
-      ...chrome(),
+      ...pageChrome(deps, c),
       call,
+      userLabel: owner?.email ?? owner?.name ?? call.userId,
       runCalls,
       contentLogging: deps.config.contentLogging,
     }));

@@ -1,7 +1,8 @@
 /**
  * The chat UI: GET / and /c/:id render the page; POST /chat starts a run and answers with a
  * text/event-stream of HTML fragments (htmx swaps each unnamed message); GET /runs/:id/events
- * re-attaches a reloaded page; POST /runs/:id/cancel is the Stop button.
+ * re-attaches a reloaded page; POST /runs/:id/cancel is the Stop button. Everything is the
+ * viewer's own (an admin sees everyone's conversations); anyone else's is not found.
  */
 import { type Context, Hono } from "hono";
 import { conversationTitle } from "../../agents/runs/run_manager.ts";
@@ -10,17 +11,19 @@ import { htmlEncoder } from "../../views/stream/html_encoder.tsx";
 import { chatErrorFragments, chatStartFragments } from "../../views/stream/chat_start.tsx";
 import { ChatPage, type TurnInput } from "../../views/chat/page.tsx";
 import { foldRun } from "../../views/run/fold.ts";
-import { Layout, renderDocument } from "../../views/common/layout.tsx";
-import { assetVersion } from "../../static/assets.ts";
 import { listAgents } from "../../agents/runtime/agent_tree.ts";
+import { PageShell } from "../../views/common/chrome.tsx";
+import { renderDocument } from "../../views/common/layout.tsx";
 import { getConversation, listConversations, listMessages } from "../../db/conversations.ts";
 import { listEventsOfRuns } from "../../db/events.ts";
-import { getRun, runsForConversation } from "../../db/runs.ts";
+import { runsForConversation } from "../../db/runs.ts";
+import { ownerScope } from "../../auth/viewer.ts";
+import { runOwner, viewerOf } from "../access.ts";
 import type { AppDeps } from "../deps.ts";
 import { runStartRefusal } from "../errors.ts";
-import { pageChrome } from "../page_chrome.ts";
 import { UUID_RE } from "../../db/uuid.ts";
-import { openRunStream, resumeAfter, sseResponse } from "../run_stream.ts";
+import { openRunStream, resumeAfter, runVisible, sseResponse } from "../run_stream.ts";
+import { pageChrome } from "./chrome.ts";
 
 const MAX_MESSAGE = 32_000;
 
@@ -28,11 +31,11 @@ export function pageRoutes(deps: AppDeps): Hono {
   const app = new Hono();
   const { sql } = deps.db;
   /** The header, and the agent picker with `agent` (the conversation's last) picked. */
-  const common = (agent?: string) => {
+  const common = (c: Context, agent?: string) => {
     const team = deps.teams.current();
     const picked = team.entry(agent) ?? team.entry()!;
     return {
-      ...pageChrome(deps),
+      ...pageChrome(deps, c),
       agents: team.entries.map((a) => ({
         name: a.name,
         title: a.title,
@@ -49,16 +52,18 @@ export function pageRoutes(deps: AppDeps): Hono {
   };
 
   app.get("/", async (c) => {
-    const conversations = await listConversations(sql, { limit: 50 });
-    return c.html(ChatPage({ ...common(), conversations }));
+    const scope = ownerScope(viewerOf(c));
+    const conversations = await listConversations(sql, { scope, limit: 50 });
+    return c.html(ChatPage({ ...common(c), conversations }));
   });
 
   app.get("/c/:id", async (c) => {
     const id = c.req.param("id");
-    const conversation = UUID_RE.test(id) ? await getConversation(sql, id) : null;
-    if (!conversation) return notFound(c, "This conversation does not exist (any more).");
+    const scope = ownerScope(viewerOf(c));
+    const conversation = UUID_RE.test(id) ? await getConversation(sql, id, scope) : null;
+    if (!conversation) return notFound(deps, c, "This conversation does not exist (any more).");
     const [conversations, messages, runs] = await Promise.all([
-      listConversations(sql, { limit: 50 }),
+      listConversations(sql, { scope, limit: 50 }),
       listMessages(sql, id),
       runsForConversation(sql, id),
     ]);
@@ -80,7 +85,7 @@ export function pageRoutes(deps: AppDeps): Hono {
       };
     });
     return c.html(ChatPage({
-      ...common(runs.at(-1)?.agent),
+      ...common(c, runs.at(-1)?.agent),
       conversations,
       current: { id, title: conversation.title, turns },
       activeRunId,
@@ -100,7 +105,12 @@ export function pageRoutes(deps: AppDeps): Hono {
     if (conversationId && !UUID_RE.test(conversationId)) return refuse("Unknown conversation.");
     let handle;
     try {
-      handle = await deps.runs.start({ message, conversationId, agent });
+      handle = await deps.runs.start({
+        message,
+        conversationId,
+        agent,
+        ...runOwner(viewerOf(c)),
+      });
     } catch (err) {
       const refusal = runStartRefusal(err);
       if (refusal) return refuse(refusal.message);
@@ -128,12 +138,15 @@ export function pageRoutes(deps: AppDeps): Hono {
     const id = c.req.param("id");
     const after = resumeAfter(c.req.header("last-event-id"), c.req.query("after"));
     if (!UUID_RE.test(id) || after === null) return c.text("bad run id or event id", 400);
-    if (!deps.journals.get(id) && !(await getRun(sql, id))) return c.text("no such run", 404);
+    if (!(await runVisible(deps, ownerScope(viewerOf(c)), id))) return c.text("no such run", 404);
     return sseResponse(await openRunStream(deps, id, htmlEncoder, after));
   });
 
-  app.post("/runs/:id/cancel", (c) => {
+  app.post("/runs/:id/cancel", async (c) => {
     const id = c.req.param("id");
+    if (!UUID_RE.test(id) || !(await runVisible(deps, ownerScope(viewerOf(c)), id))) {
+      return c.text("no such run", 404);
+    }
     // Stopping a run that already ended is not an error for the button: nothing to do.
     return c.body(null, deps.runs.cancel(id) ? 202 : 204);
   });
@@ -150,18 +163,18 @@ function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
   });
 }
 
-function notFound(c: Context, message: string) {
+function notFound(deps: AppDeps, c: Context, message: string) {
   return c.html(
     renderDocument(
-      <Layout title="Not found · Glassbox" assetVersion={assetVersion}>
-        <main class="not-found">
+      <PageShell {...pageChrome(deps, c)} title="Not found · Glassbox">
+        <div class="calls-problem">
           <h1>Not found</h1>
           <p>{message}</p>
           <p>
-            <a href="/">Start a new chat</a>
+            <a class="btn" href="/">Start a new chat</a>
           </p>
-        </main>
-      </Layout>,
+        </div>
+      </PageShell>,
     ),
     404,
   );

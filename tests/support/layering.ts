@@ -37,6 +37,7 @@ const team = under("agents/team");
 const demo = under("agents/demo");
 const mcp = under("agents/mcp");
 const runs = under("agents/runs");
+const auth = under("auth");
 
 export const RULES: Rule[] = [
   {
@@ -81,8 +82,22 @@ export const RULES: Rule[] = [
     breaks: (e) => agents(e.from) && (routes(e.to) || views(e.to)),
   },
   {
-    name: "main.ts imports only app.ts and config.ts of ours",
-    breaks: (e) => e.from === "main.ts" && ours(e.to) && !["app.ts", "config.ts"].includes(e.to),
+    name: "main.ts imports only app.ts, config.ts and cli/ of ours",
+    breaks: (e) =>
+      e.from === "main.ts" && ours(e.to) && !["app.ts", "config.ts"].includes(e.to) &&
+      !under("cli")(e.to),
+  },
+  {
+    name: "auth imports nothing from routes/ or views/",
+    breaks: (e) => auth(e.from) && (routes(e.to) || views(e.to)),
+  },
+  {
+    name: "views import only types from auth/",
+    breaks: (e) => views(e.from) && auth(e.to) && !e.typeOnly,
+  },
+  {
+    name: "agents/ import nothing from auth/",
+    breaks: (e) => agents(e.from) && auth(e.to),
   },
   {
     // hono/html's raw() inserts HTML unescaped: the Markdown renderer's output, nothing else.

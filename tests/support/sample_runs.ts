@@ -14,6 +14,14 @@ import {
   type RunEvent,
 } from "../../agents/spine/events.ts";
 
+/** The page chrome of a view test: the local user, no warning. */
+export const CHROME = {
+  assetVersion: "v",
+  demo: true,
+  model: "glassbox-demo",
+  viewer: { label: "Local user", role: "admin" as const, signedIn: false },
+  warning: null,
+};
 export const CONVERSATION_ID = "c0ffee00-0000-4000-8000-000000000001";
 export const T0 = Date.UTC(2026, 10, 21, 9, 30, 0);
 export const HOSTILE = `<script>alert("x")</script><img src=x onerror="alert(1)">&amp;`;
@@ -44,7 +52,7 @@ export function runStarted(runId: string, userMessage: string): AgUiEvent {
     metadata: {
       agent: "glassbox",
       agents: TEAM,
-      userId: "u-1",
+      userId: "00000000-0000-0000-0000-000000000001",
       model: "glassbox-demo",
       demo: true,
       userMessageId: `${runId}-user`,

@@ -1,6 +1,8 @@
 /**
  * Starts a whole Glassbox (real database, real HTTP) on a free loopback port for a test.
- * `env` is what the environment would hold; logs go nowhere unless GLASSBOX_TEST_LOGS is set.
+ * `env` is what the environment would hold — or a function of the server's URL, for settings
+ * that name it (an OpenID provider's redirect URI); logs go into `opts.logs` when given, else
+ * nowhere unless GLASSBOX_TEST_LOGS is set.
  */
 import { createGlassbox, type Glassbox } from "../../app.ts";
 import { loadConfig } from "../../config.ts";
@@ -14,30 +16,43 @@ export interface TestServer {
 }
 
 export async function startGlassbox(
-  env: Record<string, string>,
-  opts: { /** Every log line is added here (and then not printed). */ logs?: string[] } = {},
+  env:
+    | Record<string, string>
+    | ((url: string) => Record<string, string> | Promise<Record<string, string>>),
+  opts: { logs?: string[] } = {},
 ): Promise<TestServer> {
-  const config = loadConfig({ GLASSBOX_DEMO_DELAY_MS: "0", ...env, PORT: "0" });
-  const logs = opts.logs;
-  const glassbox = await createGlassbox(config, {
-    writeLog: logs
-      ? (line) => void logs.push(line)
-      : Deno.env.get("GLASSBOX_TEST_LOGS")
-      ? undefined
-      : () => {},
-  });
+  // Listen first (the URL is known), serve once Glassbox is built.
+  let app: ((req: Request, info: Deno.ServeHandlerInfo) => Response | Promise<Response>) | null =
+    null;
   const server = Deno.serve(
     { port: 0, hostname: "127.0.0.1", onListen: () => {} },
-    glassbox.app.fetch,
+    (req, info) => app ? app(req, info) : new Response("starting", { status: 503 }),
   );
-  return {
-    url: `http://127.0.0.1:${server.addr.port}`,
-    glassbox,
-    close: async () => {
-      await glassbox.close();
-      await server.shutdown();
-    },
-  };
+  const url = `http://127.0.0.1:${server.addr.port}`;
+  try {
+    const vars = typeof env === "function" ? await env(url) : env;
+    const config = loadConfig({ GLASSBOX_DEMO_DELAY_MS: "0", ...vars, PORT: "0" });
+    const logs = opts.logs;
+    const glassbox = await createGlassbox(config, {
+      writeLog: logs
+        ? (line) => logs.push(line)
+        : Deno.env.get("GLASSBOX_TEST_LOGS")
+        ? undefined
+        : () => {},
+    });
+    app = glassbox.app.fetch;
+    return {
+      url,
+      glassbox,
+      close: async () => {
+        await glassbox.close();
+        await server.shutdown();
+      },
+    };
+  } catch (err) {
+    await server.shutdown();
+    throw err;
+  }
 }
 
 /** POSTs JSON and returns the response. */

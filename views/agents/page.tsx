@@ -6,15 +6,11 @@
  */
 import type { AgentOverview, ProviderOverview, TeamOverview } from "../../agents/team/overview.ts";
 import type { McpServerState } from "../../agents/mcp/connection.ts";
-import { TeamBanner, type TeamErrorView, Topbar } from "../common/chrome.tsx";
+import { type PageChrome, PageShell } from "../common/chrome.tsx";
 import { formatAge } from "../common/format.ts";
-import { Layout, renderDocument } from "../common/layout.tsx";
+import { renderDocument } from "../common/layout.tsx";
 
-export interface AgentsPageProps {
-  assetVersion: string;
-  model: string;
-  demo: boolean;
-  teamError: TeamErrorView | null;
+export interface AgentsPageProps extends PageChrome {
   overview: TeamOverview;
   now?: number;
 }
@@ -23,44 +19,35 @@ export function AgentsPage(props: AgentsPageProps): string {
   const o = props.overview;
   const now = props.now ?? Date.now();
   return renderDocument(
-    <Layout title="Agents · Glassbox" assetVersion={props.assetVersion}>
-      <div class="calls-page agents-page">
-        <Topbar current="agents" model={props.model} demo={props.demo} />
-        <TeamBanner error={props.teamError} />
-        <main class="calls-main" id="main">
-          <h1>Agents</h1>
-          <p class="team-source">
-            Team <code>{o.status.source}</code>, version <code>{o.status.version}</code>, loaded
-            {" "}
-            {formatAge(o.status.loadedAt, now)}. Users can pick: {o.entry.join(", ")}.
-          </p>
-          <section aria-labelledby="h-agents">
-            <h2 id="h-agents">Agents</h2>
-            <ul class="agent-cards">
-              {o.agents.map((a) => (
-                <AgentCard key={a.name} agent={a} demo={isDemo(o.providers, a)} />
-              ))}
+    <PageShell {...props} title="Agents · Glassbox" current="agents">
+      <h1>Agents</h1>
+      <p class="team-source">
+        Team <code>{o.status.source}</code>, version <code>{o.status.version}</code>, loaded{" "}
+        {formatAge(o.status.loadedAt, now)}. Users can pick: {o.entry.join(", ")}.
+      </p>
+      <section aria-labelledby="h-agents">
+        <h2 id="h-agents">Agents</h2>
+        <ul class="agent-cards">
+          {o.agents.map((a) => <AgentCard key={a.name} agent={a} demo={isDemo(o.providers, a)} />)}
+        </ul>
+      </section>
+      <section aria-labelledby="h-mcp">
+        <h2 id="h-mcp">MCP servers</h2>
+        {o.mcpServers.length
+          ? (
+            <ul class="mcp-servers">
+              {o.mcpServers.map((s) => <McpServerRow key={s.name} server={s} now={now} />)}
             </ul>
-          </section>
-          <section aria-labelledby="h-mcp">
-            <h2 id="h-mcp">MCP servers</h2>
-            {o.mcpServers.length
-              ? (
-                <ul class="mcp-servers">
-                  {o.mcpServers.map((s) => <McpServerRow key={s.name} server={s} now={now} />)}
-                </ul>
-              )
-              : <p class="muted">The team file names no MCP servers.</p>}
-          </section>
-          <section aria-labelledby="h-providers">
-            <h2 id="h-providers">Providers</h2>
-            <ul class="providers">
-              {o.providers.map((p) => <ProviderRow key={p.name} provider={p} />)}
-            </ul>
-          </section>
-        </main>
-      </div>
-    </Layout>,
+          )
+          : <p class="muted">The team file names no MCP servers.</p>}
+      </section>
+      <section aria-labelledby="h-providers">
+        <h2 id="h-providers">Providers</h2>
+        <ul class="providers">
+          {o.providers.map((p) => <ProviderRow key={p.name} provider={p} />)}
+        </ul>
+      </section>
+    </PageShell>,
   );
 }
 

@@ -2,14 +2,19 @@
 import { PromptPanel, ToolDefinitionsPanel } from "./prompt.tsx";
 import type { Child } from "hono/jsx";
 import type { LlmCallRow, LlmCallSummary } from "../../db/llm_calls.ts";
-import { formatCost, formatDuration, formatInt, formatTokens } from "../common/format.ts";
+import {
+  formatCost,
+  formatDuration,
+  formatInt,
+  formatTokens,
+  formatWhen,
+} from "../common/format.ts";
 import { renderDocument } from "../common/layout.tsx";
 import { callsUrl } from "./list.tsx";
 import {
   type CallDetailProps,
   CallsShell,
   CostCell,
-  formatWhen,
   ModelName,
   parsedArgs,
   prettyJson,
@@ -121,7 +126,7 @@ function CallDetailBody(p: CallDetailProps) {
               {c.conversationId ? <a href={`/c/${c.conversationId}`}>{c.conversationId}</a> : "–"}
             </dd>
           </div>
-          <Fact name="user_id" label="User" value={c.userId ?? "(anonymous)"} mono />
+          <Fact name="user_id" label="User" value={p.userLabel} />
           <Fact name="agent_name" label="Agent" value={c.agentName ?? "(unnamed)"} />
         </FactsPanel>
       </div>

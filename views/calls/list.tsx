@@ -1,14 +1,13 @@
 /** GET /calls: usage totals for the period, breakdowns by model and agent, the filtered list. */
 import { BreakdownTable, FilterForm, UsageTotalsView } from "./usage.tsx";
 import type { LlmCallSummary } from "../../db/llm_calls.ts";
-import { formatCost, formatDuration, formatTokens } from "../common/format.ts";
+import { formatCost, formatDuration, formatTokens, formatWhen } from "../common/format.ts";
 import { renderDocument } from "../common/layout.tsx";
 import {
   type CallsFilterView,
   type CallsPageProps,
   CallsShell,
   CostCell,
-  formatWhen,
   ModelName,
   PERIOD_LABEL,
   StatusBadge,
@@ -38,11 +37,17 @@ function CallsListBody(p: CallsPageProps) {
           was sent and received.
         </p>
       </div>
-      <FilterForm filters={f} models={p.report.byModel.map((m) => m.model)} />
+      <FilterForm filters={f} models={p.report.byModel.map((m) => m.model)} users={p.users} />
       <section class="calls-usage" aria-labelledby="h-totals">
         <h2 id="h-totals" class="calls-h2">
           {PERIOD_LABEL[f.period]}
-          {f.userId ? <span class="muted">· user {f.userId}</span> : null}
+          {f.userId
+            ? (
+              <span class="muted">
+                · user {p.users?.find((u) => u.id === f.userId)?.label ?? f.userId}
+              </span>
+            )
+            : null}
         </h2>
         <UsageTotalsView report={p.report} />
         {narrowed

@@ -11,8 +11,8 @@ import type { LlmCallRow, LlmCallSummary } from "../../db/llm_calls.ts";
 import type { UsagePeriod } from "../../agents/llm/usage_period.ts";
 import type { UsageReport } from "../../db/usage.ts";
 import { formatCost } from "../common/format.ts";
-import { Layout, renderDocument } from "../common/layout.tsx";
-import { TeamBanner, type TeamErrorView, Topbar } from "../common/chrome.tsx";
+import { renderDocument } from "../common/layout.tsx";
+import { type PageChrome, PageShell } from "../common/chrome.tsx";
 
 export const PERIOD_LABEL: Record<UsagePeriod, string> = {
   today: "Today (UTC)",
@@ -32,16 +32,18 @@ export interface CallsFilterView {
   limit: number | null;
 }
 
-export interface Chrome {
-  assetVersion: string;
-  /** The default agent's model, shown in the header like on the chat page. */
-  model: string;
-  demo: boolean;
-  teamError?: TeamErrorView | null;
+export type Chrome = PageChrome;
+
+/** A user an admin can filter by. */
+export interface UserOption {
+  id: string;
+  label: string;
 }
 
 export interface CallsPageProps extends Chrome {
   filters: CallsFilterView;
+  /** Admins: everyone they can filter by; members (who see only their own): null. */
+  users: UserOption[] | null;
   report: UsageReport;
   calls: LlmCallSummary[];
   /** The next (older) page, or null on the last one. */
@@ -53,6 +55,8 @@ export interface CallsPageProps extends Chrome {
 
 export interface CallDetailProps extends Chrome {
   call: LlmCallRow;
+  /** Who the call was made for (email, or "Local user"). */
+  userLabel: string;
   /** Every call of the same run, oldest first (empty without a run). */
   runCalls: LlmCallSummary[];
   /** The current content-logging setting, to explain clipped or missing text. */
@@ -79,31 +83,13 @@ export function CallsProblemPage(
 }
 
 export function CallsShell(props: Chrome & { title: string; children?: Child }) {
-  return (
-    <Layout title={props.title} assetVersion={props.assetVersion}>
-      <div class="calls-page">
-        <Topbar current="calls" model={props.model} demo={props.demo} />
-        <TeamBanner error={props.teamError} />
-        <main class="calls-main" id="main">{props.children}</main>
-      </div>
-    </Layout>
-  );
+  return <PageShell {...props} current="calls" />;
 }
 
 // ---------- helpers ----------
 
 export function ttftMs(c: Pick<LlmCallSummary, "startedAt" | "firstChunkAt">): number | null {
   return c.firstChunkAt ? c.firstChunkAt.getTime() - c.startedAt.getTime() : null;
-}
-
-/** "14:03:07" for today (UTC), "2025-01-31 14:03" before; plus the ISO form. */
-export function formatWhen(date: Date, now: number): { text: string; iso: string } {
-  const iso = date.toISOString();
-  const today = new Date(now).toISOString().slice(0, 10);
-  return {
-    text: iso.startsWith(today) ? iso.slice(11, 19) : `${iso.slice(0, 10)} ${iso.slice(11, 16)}`,
-    iso,
-  };
 }
 
 /** Stored tool calls carry their arguments as a JSON string: show them parsed when they parse. */

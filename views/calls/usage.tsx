@@ -3,9 +3,15 @@ import type { UsagePeriod } from "../../agents/llm/usage_period.ts";
 import type { UsageGroup, UsageReport } from "../../db/usage.ts";
 import { formatCost, formatDuration, formatInt, formatTokens } from "../common/format.ts";
 import { LLM_CALL_STATUSES } from "../../agents/spine/events.ts";
-import { type CallsFilterView, CostCell, PERIOD_LABEL } from "./shell.tsx";
+import { type CallsFilterView, CostCell, PERIOD_LABEL, type UserOption } from "./shell.tsx";
 
-export function FilterForm({ filters: f, models }: { filters: CallsFilterView; models: string[] }) {
+export function FilterForm(
+  { filters: f, models, users }: {
+    filters: CallsFilterView;
+    models: string[];
+    users: UserOption[] | null;
+  },
+) {
   return (
     <form class="panel calls-filters" method="get" action="/calls" role="search">
       <label>
@@ -37,10 +43,19 @@ export function FilterForm({ filters: f, models }: { filters: CallsFilterView; m
           {models.map((m) => <Option key={m} value={m} />)}
         </datalist>
       </label>
-      <label>
-        <span>User id</span>
-        <input name="user_id" value={f.userId} placeholder="any" size={14} />
-      </label>
+      {users
+        ? (
+          <label>
+            <span>User</span>
+            <select name="user_id">
+              <option value="" selected={f.userId === ""}>Anyone</option>
+              {users.map((u) => (
+                <Option key={u.id} value={u.id} label={u.label} selected={u.id === f.userId} />
+              ))}
+            </select>
+          </label>
+        )
+        : null}
       <label class="f-run">
         <span>Run id</span>
         <input name="run_id" value={f.runId} placeholder="any run (uuid)" size={36} />

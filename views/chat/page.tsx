@@ -5,7 +5,8 @@
  */
 import { ids } from "../run/dom_ids.ts";
 import * as F from "./fragments.tsx";
-import { TeamBanner, type TeamErrorView, Topbar } from "../common/chrome.tsx";
+import { ModelBadge } from "../common/badges.tsx";
+import { type PageChrome, TeamBanner, TopNav, WhoAmI } from "../common/chrome.tsx";
 import { Layout, renderDocument } from "../common/layout.tsx";
 import type { AgentRowView, RunView } from "../run/run_view.ts";
 import { type ConversationItemView, ConversationList } from "./sidebar.tsx";
@@ -13,20 +14,16 @@ import { settle, type TurnInput, TurnView } from "./transcript.tsx";
 
 export type { TurnInput } from "./transcript.tsx";
 
-export interface ChatPageProps {
+export interface ChatPageProps extends PageChrome {
   conversations: ConversationItemView[];
   current?: { id: string; title: string; turns: TurnInput[] };
   activeRunId?: string;
-  assetVersion: string;
-  demo: boolean;
-  model: string;
   /** The agents users may pick (the team's entry agents); the picker shows when there are two. */
   agents?: { name: string; title: string; description: string }[];
   /** The one picked: the conversation's last, or the default. */
   agent?: string;
   /** The picked agent's team, shown idle in the agents panel before a run. */
   team?: AgentRowView[];
-  teamError?: TeamErrorView | null;
   /** For "5 min ago" labels; defaults to now. */
   now?: number;
 }
@@ -35,14 +32,6 @@ export interface ChatPageProps {
 export function ChatPage(props: ChatPageProps): string {
   return renderDocument(<ChatDocument {...props} />);
 }
-
-/** Enter sends (unless Shift, or an IME is composing); nothing while Send is disabled. */
-const ENTER_SENDS = "if(event.key==='Enter'&&!event.shiftKey&&!event.isComposing){" +
-  "event.preventDefault();if(!document.getElementById('send-button')?.disabled)this.form.requestSubmit()}";
-/** The request body is built before this event: clear the box for the next question. */
-const CLEAR_ON_SEND = "if(event.target===this)this.message.value=''";
-const setConnection = (state: string) =>
-  `document.getElementById('${ids.connection}')?.setAttribute('data-state','${state}')`;
 
 export function ChatDocument(props: ChatPageProps) {
   const turns = props.current?.turns ?? [];
@@ -53,12 +42,18 @@ export function ChatDocument(props: ChatPageProps) {
   const live = props.activeRunId !== undefined && panelRun?.runId === props.activeRunId;
   const title = props.current?.title || "New chat";
   return (
-    <Layout title={`${title} · Glassbox`} assetVersion={props.assetVersion}>
+    <Layout title={`${title} · Glassbox`} assetVersion={props.assetVersion} warning={props.warning}>
       <a class="skip-link" href="#message">Skip to the message box</a>
       <div class="app">
-        <Topbar current="chat" model={props.model} demo={props.demo} tagline>
+        <header class="topbar">
+          <a class="brand" href="/">
+            <span class="brand-mark" aria-hidden="true"></span>Glassbox
+          </a>
+          <TopNav current="chat" viewer={props.viewer} />
+          <ModelBadge model={props.model} demo={props.demo} />
           <F.ConnectionIndicator state={live ? "connecting" : panelRun ? "ended" : "idle"} />
-        </Topbar>
+          <WhoAmI viewer={props.viewer} current="chat" />
+        </header>
         <TeamBanner error={props.teamError} />
 
         <nav class="sidebar" aria-label="Conversations">
@@ -85,13 +80,8 @@ export function ChatDocument(props: ChatPageProps) {
               {turns.map((t, i) => <TurnView key={i} turn={t} activeRunId={props.activeRunId} />)}
             </div>
           </div>
-          <form
-            class="composer"
-            id="chat-form"
-            hx-post="/chat"
-            hx-swap="none"
-            {...{ "hx-on::before:request": CLEAR_ON_SEND }}
-          >
+          {/* static/app.js: Enter sends, the box clears on send. */}
+          <form class="composer" id="chat-form" hx-post="/chat" hx-swap="none">
             <label class="visually-hidden" for="message">Your question</label>
             <textarea
               id="message"
@@ -100,7 +90,6 @@ export function ChatDocument(props: ChatPageProps) {
               required
               placeholder="Ask about LLM usage and costs, the time, a calculation…"
               aria-describedby="composer-hint"
-              hx-on:keydown={ENTER_SENDS}
             >
             </textarea>
             <F.ConversationIdInput conversationId={props.current?.id ?? ""} />
@@ -115,10 +104,6 @@ export function ChatDocument(props: ChatPageProps) {
                 hx-sse:connect={streamUrl(props.activeRunId!, panelRun!.lastEventId)}
                 hx-sse:close="done"
                 hx-swap="none"
-                {...{
-                  "hx-on::sse:after:connection": setConnection("live"),
-                  "hx-on::sse:error": setConnection("reconnecting"),
-                }}
               >
               </div>
             )
@@ -149,7 +134,12 @@ function AgentPicker(
       <label for="agent-select">Agent</label>
       <select id="agent-select" name="agent">
         {props.agents.map((a) => (
-          <option value={a.name} selected={a.name === props.selected} title={a.description}>
+          <option
+            key={a.name}
+            value={a.name}
+            selected={a.name === props.selected}
+            title={a.description}
+          >
             {a.title}
           </option>
         ))}

@@ -38,14 +38,12 @@ export function AgentRowState(props: { name: string; status: AgentState; detail:
 
 /**
  * The log tail keeps the last LOG_LIMIT rows in the DOM: rows arrive by `beforeend` appends, and
- * htmx fires `htmx:before:settle` on the list after each append, where this one-line handler drops
- * the oldest rows. Without JS the CSS rule `.log > li:nth-last-child(n+201)` hides them instead.
+ * static/app.js drops the oldest after each swap (it reads the limit from data-keep). Without JS
+ * the CSS rule `.log > li:nth-last-child(n+201)` hides them instead.
  */
-export const TRIM_LOG = `while(this.childElementCount>${LOG_LIMIT})this.firstElementChild.remove()`;
-
 export function LogList({ logs }: { logs: LogView[] }) {
   return (
-    <ol class="log" id={ids.logList} {...{ "hx-on::before:settle": TRIM_LOG }}>
+    <ol class="log" id={ids.logList} data-keep={String(LOG_LIMIT)}>
       {logs.map((l, i) => <LogRow key={i} log={l} />)}
     </ol>
   );

@@ -18,17 +18,16 @@ export function ProgressBar({ progress }: { progress: ProgressValue | null }) {
         <span class="progress-step">{step}</span>
         <span class="progress-pct">{pct}%</span>
       </div>
-      <div
+      {/* A <progress>, not a styled div: the CSP forbids style attributes. */}
+      <progress
         class="progress-track"
-        role="progressbar"
+        max="100"
+        value={String(pct)}
         aria-label="Run progress"
-        aria-valuemin="0"
-        aria-valuemax="100"
-        aria-valuenow={String(pct)}
         aria-valuetext={`${pct}% · ${step}: ${message}`}
       >
-        <div class="progress-fill" style={`width:${pct}%`}></div>
-      </div>
+        {pct}%
+      </progress>
       <p class="progress-msg">{message}</p>
     </div>
   );

@@ -53,3 +53,13 @@ export function clampPercent(p: number | null | undefined): number {
   if (p === null || p === undefined || !Number.isFinite(p)) return 0;
   return Math.max(0, Math.min(100, Math.round(p)));
 }
+
+/** "14:03:07" for today (UTC), "2025-01-31 14:03" before; plus the ISO form. */
+export function formatWhen(date: Date, now: number): { text: string; iso: string } {
+  const iso = date.toISOString();
+  const today = new Date(now).toISOString().slice(0, 10);
+  return {
+    text: iso.startsWith(today) ? iso.slice(11, 19) : `${iso.slice(0, 10)} ${iso.slice(11, 16)}`,
+    iso,
+  };
+}

@@ -1,8 +1,13 @@
-/** The HTML document shell: versioned assets (htmx, its SSE extension, the stylesheet). */
+/**
+ * The HTML document shell: versioned assets (htmx, its SSE extension, the page script, the
+ * stylesheet) and, when Glassbox runs open (GLASSBOX_AUTH=off), the warning every page shows.
+ */
 import type { Child } from "hono/jsx";
 import { assetUrls } from "../../static/assets.ts";
 
-export function Layout(props: { title: string; assetVersion: string; children?: Child }) {
+export function Layout(
+  props: { title: string; assetVersion: string; warning?: string | null; children?: Child },
+) {
   const urls = assetUrls(props.assetVersion);
   return (
     <html lang="en">
@@ -14,8 +19,12 @@ export function Layout(props: { title: string; assetVersion: string; children?: 
         <link rel="stylesheet" href={urls.css} />
         <script src={urls.htmx} defer></script>
         <script src={urls.sse} defer></script>
+        <script src={urls.js} defer></script>
       </head>
-      <body>{props.children}</body>
+      <body>
+        {props.warning ? <p class="open-warning" role="alert">{props.warning}</p> : null}
+        {props.children}
+      </body>
     </html>
   );
 }

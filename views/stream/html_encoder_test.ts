@@ -97,8 +97,8 @@ Deno.test("in-place updates: heads, progress, agent rows use hx-swap-oob", () =>
   const prog = fragDoc(customOf("glassbox.progress", 2));
   const bar = prog.getElementById("progress");
   assert.equal(bar.getAttribute("hx-swap-oob"), "true");
-  const track = bar.querySelector("[role=progressbar]");
-  assert.equal(track.getAttribute("aria-valuenow"), "50");
+  const track = bar.querySelector("progress");
+  assert.equal(track.getAttribute("value"), "50");
   assert.match(bar.textContent, /Step 3\/6/);
   assert.equal(prog.getElementById("status-line").getAttribute("hx-swap-oob"), "innerHTML");
 
@@ -145,9 +145,7 @@ function pageProps(events: RunEvent[], activeRunId: string | undefined) {
     conversations: [],
     current: { id: td.CONVERSATION_ID, title: "t", turns: [{ userMessage: "q", run }] },
     activeRunId,
-    assetVersion: "v",
-    demo: true,
-    model: "glassbox-demo",
+    ...td.CHROME,
   };
 }
 
@@ -160,7 +158,7 @@ for (
   Deno.test(`${name}: page + chat start + every fragment == page rendered from the fold`, () => {
     const runId = run[0].runId;
     const doc = parseDoc(
-      ChatPage({ conversations: [], assetVersion: "v", demo: true, model: "m" }),
+      ChatPage({ conversations: [], ...td.CHROME }),
     );
     const applied = applyFragments(
       doc,

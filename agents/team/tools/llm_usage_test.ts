@@ -5,6 +5,8 @@ import { periodStart } from "../../llm/usage_period.ts";
 import { usageCapability } from "../../runs/usage_capability.ts";
 import { costPhrase, llmUsageTool } from "./llm_usage.ts";
 import type { ToolContext, UsageQuery } from "../../runtime/types.ts";
+import { EVERYONE, type OwnerScope } from "../../../db/owner.ts";
+import { insertUser } from "../../../tests/support/users.ts";
 
 const ignore = await skipWithoutPostgres();
 const NOW = new Date("2026-11-17T12:00:00Z");
@@ -12,9 +14,12 @@ const CONV_A = crypto.randomUUID();
 const CONV_B = crypto.randomUUID();
 const HOUR = 3_600_000;
 
+type UserName = "u1" | "u2" | "u3";
+type Users = Record<UserName, string>;
+
 interface CallRow {
   conv: string | null;
-  user: string | null;
+  user: UserName;
   agent: string | null;
   model: string;
   status?: "ok" | "error" | "timeout" | "cancelled";
@@ -25,21 +30,29 @@ interface CallRow {
   ago: number;
 }
 
-async function insertCall(sql: Sql, r: CallRow) {
+async function insertCall(sql: Sql, users: Users, r: CallRow) {
   const started = new Date(NOW.getTime() - r.ago);
   const tokens = r.tokens === undefined ? null : r.tokens;
   await sql`
     INSERT INTO llm_calls (id, span_id, conversation_id, user_id, agent_name, operation, provider,
       request_model, input_tokens, output_tokens, usage_source, cost_usd, started_at,
       first_chunk_at, ended_at, duration_ms, status)
-    VALUES (${crypto.randomUUID()}, ${crypto.randomUUID().slice(0, 16)}, ${r.conv}, ${r.user},
+    VALUES (${crypto.randomUUID()}, ${crypto.randomUUID().slice(0, 16)}, ${r.conv}, ${
+    users[r.user]
+  },
       ${r.agent}, 'chat', 'test', ${r.model}, ${tokens?.[0] ?? null}, ${tokens?.[1] ?? null},
       ${tokens ? "provider" : "none"}, ${r.cost}, ${started},
       ${r.ttftMs === null ? null : new Date(started.getTime() + r.ttftMs)},
       ${new Date(started.getTime() + r.durationMs)}, ${r.durationMs}, ${r.status ?? "ok"})`;
 }
 
-async function seed(sql: Sql) {
+/** Three users' calls; returns the users' ids by name. */
+async function seed(sql: Sql): Promise<Users> {
+  const users: Users = {
+    u1: await insertUser(sql, "u1@example.com"),
+    u2: await insertUser(sql, "u2@example.com"),
+    u3: await insertUser(sql, "u3@example.com"),
+  };
   const rows: CallRow[] = [
     {
       conv: CONV_A,
@@ -98,7 +111,7 @@ async function seed(sql: Sql) {
     },
     {
       conv: null,
-      user: null,
+      user: "u3",
       agent: null,
       model: "glassbox-demo",
       tokens: [10, 5],
@@ -108,23 +121,37 @@ async function seed(sql: Sql) {
       ago: 960 * HOUR,
     },
   ];
-  for (const r of rows) await insertCall(sql, r);
+  for (const r of rows) await insertCall(sql, users, r);
+  return users;
 }
 
-type Ask = Partial<UsageQuery & { conversationId: string; userId: string | null }>;
+type Ask = Partial<UsageQuery & { conversationId: string; user: UserName; admin: boolean }>;
 
-/** What a run's tools see (the run manager's capability), at NOW, for a run of user u1 in CONV_A. */
-function usageReport(sql: Sql, ask: Ask) {
-  const q = { scope: "all", period: "all", conversationId: CONV_A, userId: "u1", ...ask } as const;
-  return usageCapability(sql, q, () => NOW)({ scope: q.scope, period: q.period });
+/** What a run may read: an admin's everything, a member's their own. */
+const visible = (userId: string, admin: boolean): OwnerScope => ({
+  owner: admin ? EVERYONE : userId,
+});
+
+/**
+ * What a run's tools see (the run manager's capability), at NOW, for a run in CONV_A of u1, an
+ * admin unless told otherwise.
+ */
+function usageReport(sql: Sql, users: Users, ask: Ask) {
+  const q = { scope: "all", period: "all", conversationId: CONV_A, user: "u1", ...ask } as const;
+  const userId = users[q.user];
+  return usageCapability(sql, {
+    conversationId: q.conversationId,
+    userId,
+    visible: visible(userId, q.admin ?? true),
+  }, () => NOW)({ scope: q.scope, period: q.period });
 }
 
 /** The context of a tool running in `conversationId` for `userId`. */
-const toolContext = (sql: Sql, conversationId: string, userId: string | null) =>
+const toolContext = (sql: Sql, conversationId: string, userId: string, admin = true) =>
   ({
     conversationId,
     userId,
-    usage: usageCapability(sql, { conversationId, userId }),
+    usage: usageCapability(sql, { conversationId, userId, visible: visible(userId, admin) }),
   }) as ToolContext;
 
 Deno.test({
@@ -133,8 +160,8 @@ Deno.test({
   async fn() {
     const db = await freshPostgres();
     try {
-      await seed(db.sql);
-      const r = await usageReport(db.sql, {});
+      const users = await seed(db.sql);
+      const r = await usageReport(db.sql, users, {});
       const { costUsd, ...rest } = r.totals;
       assert.ok(Math.abs(costUsd! - 0.0001) < 1e-12, String(costUsd));
       assert.deepEqual(rest, {
@@ -173,17 +200,22 @@ Deno.test({
   async fn() {
     const db = await freshPostgres();
     try {
-      await seed(db.sql);
-      const calls = async (f: Ask) => (await usageReport(db.sql, f)).totals.calls;
+      const users = await seed(db.sql);
+      const calls = async (f: Ask) => (await usageReport(db.sql, users, f)).totals.calls;
       assert.equal(await calls({ scope: "conversation" }), 3);
-      assert.equal(await calls({ scope: "user", userId: "u2" }), 2);
-      assert.equal(await calls({ scope: "user", userId: null }), 1); // anonymous calls
+      assert.equal(await calls({ scope: "user", user: "u2" }), 2);
+      assert.equal(await calls({ scope: "user", user: "u3" }), 1);
+      // "all" is what the run's user may see: everything for an admin, their own for a member.
+      assert.equal(await calls({ scope: "all", user: "u2" }), 6);
+      assert.equal(await calls({ scope: "all", user: "u2", admin: false }), 2);
+      // Another user's conversation counts nothing for a member.
+      assert.equal(await calls({ scope: "conversation", user: "u2", admin: false }), 0);
       assert.equal(await calls({ period: "today" }), 3);
       assert.equal(await calls({ period: "7d" }), 4);
       assert.equal(await calls({ period: "30d" }), 5);
       assert.equal(await calls({ scope: "conversation", conversationId: crypto.randomUUID() }), 0);
       assert.equal(periodStart("today", NOW)?.toISOString(), "2026-11-17T00:00:00.000Z");
-      const u2 = await usageReport(db.sql, { scope: "user", userId: "u2" });
+      const u2 = await usageReport(db.sql, users, { scope: "user", user: "u2" });
       assert.equal(u2.totals.costUsd, null);
       assert.equal(u2.totals.p50LatencyMs, null); // no successful call
       assert.equal(costPhrase(u2.totals), "cost unknown");
@@ -199,15 +231,19 @@ Deno.test({
   async fn() {
     const db = await freshPostgres();
     try {
-      await seed(db.sql);
-      const ctx = toolContext(db.sql, CONV_A, "u2");
+      const users = await seed(db.sql);
+      const ctx = toolContext(db.sql, CONV_A, users.u2);
       const mine = await llmUsageTool.run({ scope: "user" }, ctx);
       assert.match(mine, /^LLM usage for your conversations since records began: \*\*2 calls\*\*/);
       assert.match(mine, /token counts unknown, cost unknown\./);
       assert.match(mine, /1 error, 1 timeout, 0 cancelled/);
       assert.doesNotMatch(mine, /\$0/);
 
-      const conv = await llmUsageTool.run({ scope: "conversation", period: "all" }, ctx);
+      // u1's run in u1's conversation CONV_A.
+      const conv = await llmUsageTool.run(
+        { scope: "conversation", period: "all" },
+        toolContext(db.sql, CONV_A, users.u1),
+      );
       assert.match(
         conv,
         /\*\*3 calls\*\*, 450 input \+ 80 output tokens, \$0\.000100 \(cost unknown for 1 call\)/,
@@ -228,7 +264,7 @@ Deno.test({
 
       const none = await llmUsageTool.run(
         { scope: "conversation" },
-        toolContext(db.sql, crypto.randomUUID(), "u2"),
+        toolContext(db.sql, crypto.randomUUID(), users.u2),
       );
       assert.equal(none, "No LLM calls are recorded for this conversation since records began.");
       await assert.rejects(llmUsageTool.run({ scope: "galaxy" }, ctx), /"scope" must be one of/);
