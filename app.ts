@@ -21,6 +21,8 @@ import { DEMO_BASE_URL, demoHandler } from "./agents/demo/handler.ts";
 import { inProcessFetch } from "./agents/demo/in_process_fetch.ts";
 import { getLogger, resetLogging, setupLogging } from "./agents/logging/logging.ts";
 import { McpServers } from "./agents/mcp/servers.ts";
+import { Gateway } from "./agents/gateway/gateway.ts";
+import { GatewaySessions } from "./agents/gateway/sessions.ts";
 import { RunManager } from "./agents/runs/run_manager.ts";
 import { RunLimits } from "./agents/runs/run_limits.ts";
 import { createAuth, ensureFirstAdmin } from "./auth/auth.ts";
@@ -31,6 +33,7 @@ import { type Database, openDatabase } from "./db/client.ts";
 import { eventStore } from "./db/events.ts";
 import { interruptStaleRuns } from "./db/runs.ts";
 import { agentsApi } from "./routes/api/agents.ts";
+import { GATEWAY_PATH, gatewayApi } from "./routes/api/gateway.ts";
 import { aguiApi } from "./routes/api/agui.ts";
 import { chatApi } from "./routes/api/chat.ts";
 import { conversationsApi } from "./routes/api/conversations.ts";
@@ -44,7 +47,12 @@ import { assetRoutes } from "./routes/assets.ts";
 import type { AppDeps } from "./routes/deps.ts";
 import { apiError } from "./routes/errors.ts";
 import { healthRoutes } from "./routes/health.ts";
-import { requireApiScope, requireViewer, resolveViewer } from "./routes/access.ts";
+import {
+  requireApiScope,
+  requireGatewayScope,
+  requireViewer,
+  resolveViewer,
+} from "./routes/access.ts";
 import { csrfGuard, type EdgeSettings, hostGuard, securityHeaders } from "./routes/security.ts";
 import { accountPages } from "./routes/pages/account.tsx";
 import { agentsPages } from "./routes/pages/agents.tsx";
@@ -57,6 +65,8 @@ export const VERSION: string = denoConfig.version;
 const SHUTDOWN_FLUSH_MS = 15_000;
 const ORPHAN_QUIET_MS = 10 * 60_000;
 const MAX_BODY_BYTES = 1024 * 1024;
+/** An app's prompts through the gateway may carry long contexts and images. */
+const MAX_GATEWAY_BODY_BYTES = 16 * 1024 * 1024;
 const log = getLogger("app");
 
 export interface Glassbox {
@@ -148,6 +158,13 @@ export async function createGlassbox(
     teams,
     limits: new RunLimits(config.runLimits),
   });
+  const gateway = new Gateway({
+    sql: db.sql,
+    contentLogging: config.contentLogging,
+    idleTimeoutMs: config.llmIdleTimeoutMs,
+    providers: () => teams.current().providers,
+    sessions: new GatewaySessions({ sql: db.sql, journals }),
+  });
   const edge: EdgeSettings = {
     trustProxy: config.auth.trustProxy,
     publicOrigin: config.auth.publicUrl,
@@ -161,6 +178,7 @@ export async function createGlassbox(
     runs,
     teams,
     mcp,
+    gateway,
     version: VERSION,
     auth,
     edge,
@@ -177,13 +195,17 @@ export async function createGlassbox(
   });
   app.use("*", hostGuard(edge), securityHeaders(edge));
   // Messages are capped at 32k characters; nothing legitimate needs a bigger body.
+  const limit = (maxSize: number) =>
+    bodyLimit({
+      maxSize,
+      onError: (c) => apiError(c, 413, "body_too_large", `bodies are limited to ${maxSize} bytes`),
+    });
+  const appLimit = limit(MAX_BODY_BYTES);
+  const gatewayLimit = limit(MAX_GATEWAY_BODY_BYTES);
   app.use(
     "*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) =>
-        apiError(c, 413, "body_too_large", `bodies are limited to ${MAX_BODY_BYTES} bytes`),
-    }),
+    (c, next) =>
+      c.req.path.startsWith(`${GATEWAY_PATH}/`) ? gatewayLimit(c, next) : appLimit(c, next),
   );
   app.use("*", csrfGuard(edge), resolveViewer(auth, edge));
   app.notFound((c) => apiError(c, 404, "not_found", `no route for ${c.req.method} ${c.req.path}`));
@@ -195,6 +217,7 @@ export async function createGlassbox(
   app.use("*", requireViewer);
   app.use("/api/v1/*", requireApiScope);
   app.use("/demo/v1/*", requireApiScope);
+  app.use(`${GATEWAY_PATH}/*`, requireGatewayScope);
   app.route("/", pageRoutes(deps));
   app.route("/", callsPages(deps));
   app.route("/", agentsPages(deps));
@@ -216,6 +239,7 @@ export async function createGlassbox(
   ) {
     app.route("/api/v1", api(deps));
   }
+  app.route(GATEWAY_PATH, gatewayApi(deps));
 
   return {
     app,

@@ -2,12 +2,13 @@
  * Who is asking, decided once per request, and the gates that use it.
  *
  * - `resolveViewer` sets the Viewer (auth/viewer.ts) on the context: from `Authorization: Bearer
- *   <API key>` on /api/v1 and /demo/v1 (cookies are then ignored; a bad key is a 401 at once),
+ *   <API key>` on /api/v1, /demo/v1 and /llm/v1 (cookies are then ignored; a bad key is a 401 at once),
  *   else from the session cookie (sign-in on), else the local user (nobody signs in).
  * - `requireViewer` is registered after the public routes in app.ts: everything registered after
  *   it needs a viewer, so a new route is closed until someone opens it on purpose. Pages send
  *   the signed-out browser to /sign-in; APIs answer 401.
- * - `requireScope` by method on the APIs: reading needs `read`, anything else `chat`.
+ * - `requireScope` by method on the APIs: reading needs `read`, anything else `chat`; the LLM
+ *   gateway needs `gateway`.
  * - `requireAdmin` for the admin pages.
  * Handlers read the viewer with `viewerOf(c)` and pass `ownerScope(viewer, …)` to db queries.
  */
@@ -46,7 +47,7 @@ export function clearSessionCookie(c: Context, s: EdgeSettings) {
 }
 
 /** Paths where programs authenticate with API keys. */
-const KEY_PATHS = /^\/(api|demo)\/v1(\/|$)/;
+const KEY_PATHS = /^\/(api|demo|llm)\/v1(\/|$)/;
 
 export function resolveViewer(auth: Auth, edge: EdgeSettings): MiddlewareHandler {
   return async (c, next) => {
@@ -110,6 +111,12 @@ export const requireApiScope: MiddlewareHandler = async (c, next) => {
   const needed: Scope = c.req.method === "GET" || c.req.method === "HEAD" ? "read" : "chat";
   if (hasScope(viewerOf(c), needed)) return await next();
   return apiError(c, 403, "insufficient_scope", `This API key lacks the scope ${needed}.`);
+};
+
+/** On the LLM gateway: every method needs `gateway`. */
+export const requireGatewayScope: MiddlewareHandler = async (c, next) => {
+  if (hasScope(viewerOf(c), "gateway")) return await next();
+  return apiError(c, 403, "insufficient_scope", "This API key lacks the scope gateway.");
 };
 
 /** A scope check inside a handler (the WebSocket's chat and cancel messages need `chat`). */

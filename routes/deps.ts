@@ -2,6 +2,7 @@
 import type { EventHub } from "../agents/spine/event_hub.ts";
 import type { Journals } from "../agents/spine/journal.ts";
 import type { RunManager } from "../agents/runs/run_manager.ts";
+import type { Gateway } from "../agents/gateway/gateway.ts";
 import type { McpServers } from "../agents/mcp/servers.ts";
 import type { TeamHolder } from "../agents/team/team_holder.ts";
 import type { Config } from "../config.ts";
@@ -18,6 +19,8 @@ export interface AppDeps {
   /** The team (reloaded when its file changes): agents, providers, MCP servers. */
   teams: TeamHolder;
   mcp: McpServers;
+  /** The recording LLM gateway (/llm/v1). */
+  gateway: Gateway;
   version: string;
   /** Accounts and access: sessions, keys, sign-in, users. */
   auth: Auth;

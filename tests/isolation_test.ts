@@ -67,6 +67,8 @@ const ACCESS: Record<string, Access> = {
   "GET /api/v1/ws": "owner",
   "GET /api/v1/usage": "owner",
   "GET /api/v1/agents": "signed-in",
+  "POST /llm/v1/chat/completions": "signed-in",
+  "GET /llm/v1/models": "signed-in",
 };
 
 /** The app's endpoints: routes with a handler (middleware takes `next` and is left out). */
@@ -414,6 +416,13 @@ Deno.test(
         400,
       );
       assert.equal(await status(await A.api("/demo/v1/models")), 200);
+      // The gateway wants a key with its own scope (A's has read and chat only).
+      assert.equal(await status(await A.api("/llm/v1/models")), 403);
+      const gatewayKey = await a.bearer(["gateway"]);
+      assert.equal(
+        await status(await fetch(`${gb.url}/llm/v1/models`, { headers: gatewayKey })),
+        200,
+      );
 
       // Owner routes: A sees, B does not, the admin does (or is refused where only A may act).
       const seen: Record<string, Record<string, boolean>> = {};

@@ -9,7 +9,7 @@
 import OpenAI from "openai";
 import { type Config, type ContentLogging, DEMO_MODEL, usesDemoModel } from "../../config.ts";
 import type { Sql } from "../../db/client.ts";
-import { Secret } from "../logging/secret.ts";
+import { redact, Secret } from "../logging/secret.ts";
 import type { PriceTable } from "./cost.ts";
 import { endpointProbe, type ProbeResult } from "./model_probe.ts";
 import { createOpenAi, RecordingLlmClient } from "./recording_client.ts";
@@ -46,6 +46,13 @@ export interface Provider {
   readonly openai: OpenAI;
   /** Every call through it becomes llm_calls rows with this provider's name and prices. */
   readonly llm: LlmClient;
+  /**
+   * Raw HTTP to the endpoint (`path` after the base URL) with the provider's key added, for the
+   * gateway, which forwards a client's request as it is and records it itself.
+   */
+  upstream(path: string, init: RequestInit): Promise<Response>;
+  /** Removes the provider's key from text the endpoint sent back (an echoed key). */
+  redact(text: string): string;
   /** Whether the endpoint answers (cached for 30 s). */
   probe(): Promise<ProbeResult>;
 }
@@ -101,6 +108,15 @@ function createProvider(spec: ProviderSpec, rt: ProviderRuntime): Provider {
       secrets: spec.apiKey ? [spec.apiKey] : [],
     }),
     probe: endpointProbe(spec.baseUrl, spec.apiKey, spec.demo),
+    upstream: (path, init) => {
+      const headers = new Headers(init.headers);
+      if (spec.apiKey) headers.set("authorization", `Bearer ${spec.apiKey.reveal()}`);
+      return (spec.demo ? rt.demoFetch : fetch)(spec.baseUrl.replace(/\/+$/, "") + path, {
+        ...init,
+        headers,
+      });
+    },
+    redact: (text) => redact(text, spec.apiKey ? [spec.apiKey] : []),
   };
 }
 

@@ -208,7 +208,8 @@ function requestBody(req: LlmRequest, streaming: boolean): RequestBody {
     : { ...base, stream: false };
 }
 
-function startedValue(
+/** The llm_call_started value of one attempt (the gateway's too). */
+export function startedValue(
   ids: { callId: string; spanId: string },
   provider: string,
   req: LlmRequest,
@@ -230,7 +231,7 @@ function startedValue(
 }
 
 /** 16 hex digits, an OpenTelemetry span id. */
-function spanId(): string {
+export function spanId(): string {
   const b = crypto.getRandomValues(new Uint8Array(8));
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }

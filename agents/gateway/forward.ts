@@ -1,0 +1,313 @@
+/**
+ * One gateway request: the client's chat-completion body forwarded to its provider as it is
+ * (only the model name changes, and usage is asked for), the answer passed back as it arrives,
+ * and the attempt recorded exactly like Glassbox's own calls — one llm_calls row, written with
+ * agents/llm's accumulator, row builder and idle watchdog, however it ends: ok, error (an
+ * upstream status, a malformed or cut stream), timeout (the upstream went quiet) or cancelled
+ * (the client went away; the upstream request is aborted with it).
+ *
+ * A stream is re-framed event by event (`data: …` as the upstream sent it), never collected: the
+ * only change is the usage Glassbox asked for on the client's behalf, which is taken out again.
+ */
+import { createParser, type EventSourceMessage } from "eventsource-parser";
+import type OpenAI from "openai";
+import type { ContentLogging } from "../../config.ts";
+import type { Sql } from "../../db/client.ts";
+import { insertLlmCall } from "../../db/llm_calls.ts";
+import type { Provider } from "../llm/providers.ts";
+import { buildRow, classifyFailure, type Failure, finishedValue } from "../llm/attempt_record.ts";
+import { spanId, startedValue } from "../llm/recording_client.ts";
+import { AttemptControl, ResponseAccumulator } from "../llm/stream.ts";
+import type { ChatMessage, ChatTool, LlmCallScope, LlmStreamObserver } from "../llm/types.ts";
+
+export interface ForwardDeps {
+  sql: Sql;
+  contentLogging: ContentLogging;
+  /** An upstream that sends nothing for this long is given up on: 'timeout'. */
+  idleTimeoutMs: number;
+  now?: () => number;
+}
+
+export interface ForwardInput {
+  provider: Provider;
+  /** The client's body with the model as the provider names it. */
+  body: Record<string, unknown>;
+  scope: LlmCallScope;
+  /** 1 + the client's own retry count (`x-stainless-retry-count`), when it tells. */
+  attempt: number;
+  observer: LlmStreamObserver;
+}
+
+/** Upstream headers a client may act on (rate limits, request ids); the rest stay here. */
+const PASSED_HEADERS = /^(retry-after(-ms)?|x-ratelimit-.*|x-request-id|openai-processing-ms)$/i;
+const enc = new TextEncoder();
+
+export async function forward(deps: ForwardDeps, input: ForwardInput): Promise<Response> {
+  const attempt = new GatewayAttempt(deps, input);
+  return await attempt.run();
+}
+
+class GatewayAttempt {
+  readonly ids = { callId: crypto.randomUUID(), spanId: spanId() };
+  readonly acc: ResponseAccumulator;
+  readonly streaming: boolean;
+  /** What is sent upstream: the client's body, with usage asked for when streaming. */
+  readonly sent: Record<string, unknown>;
+  /** The client asked for the usage chunk itself, so it is passed on. */
+  readonly clientWantsUsage: boolean;
+  readonly #gone = new AbortController();
+  readonly #control: AttemptControl;
+  readonly #now: () => number;
+  readonly #startedAt: number;
+  #recorded: Promise<void> | null = null;
+  /** A failure seen in the answer itself (an error event, a chunk that is not JSON). */
+  #answerFault: Failure | null = null;
+  /** How the attempt ended, once recorded. */
+  #fail: Failure | null = null;
+
+  constructor(private readonly deps: ForwardDeps, private readonly input: ForwardInput) {
+    this.#now = deps.now ?? (() => performance.timeOrigin + performance.now());
+    this.acc = new ResponseAccumulator(input.observer);
+    this.streaming = input.body.stream === true;
+    const options = input.body.stream_options;
+    this.clientWantsUsage = isObject(options) && options.include_usage === true;
+    this.sent = this.streaming && !this.clientWantsUsage
+      ? {
+        ...input.body,
+        stream_options: { ...(isObject(options) ? options : {}), include_usage: true },
+      }
+      : input.body;
+    this.#startedAt = this.#now();
+    input.observer.onCallStarted?.(
+      startedValue(
+        this.ids,
+        input.provider.name,
+        { model: String(input.body.model), messages: [] },
+        input.scope,
+        input.attempt,
+        this.#startedAt,
+      ),
+    );
+    this.#control = new AttemptControl(this.#gone.signal, deps.idleTimeoutMs);
+  }
+
+  async run(): Promise<Response> {
+    let res: Response;
+    try {
+      res = await this.input.provider.upstream("/chat/completions", {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: this.streaming ? "text/event-stream" : "application/json",
+        },
+        body: JSON.stringify(this.sent),
+        signal: this.#control.signal,
+      });
+    } catch (err) {
+      return await this.#refused(err);
+    }
+    this.#control.touch();
+    if (!res.ok) return await this.#upstreamError(res);
+    if (this.streaming && res.body) return this.#streamed(res);
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (err) {
+      return await this.#refused(err);
+    }
+    try {
+      this.acc.completion(JSON.parse(text) as OpenAI.Chat.ChatCompletion);
+    } catch {
+      this.#answerFault = {
+        status: "error",
+        errorType: "invalid_response",
+        message: "the upstream's answer is not a chat completion (not JSON)",
+      };
+    }
+    await this.#record(null);
+    return new Response(text, {
+      status: res.status,
+      headers: this.#headers(res.headers, res.headers.get("content-type") ?? "application/json"),
+    });
+  }
+
+  /** No answer came (unreachable, timed out before the headers, or the body broke). */
+  async #refused(err: unknown): Promise<Response> {
+    const fail = await this.#record(err);
+    const status = fail?.status === "timeout" ? 504 : 502;
+    const type = fail?.status === "timeout" ? "upstream_timeout" : "upstream_unreachable";
+    const message = `${this.input.provider.name}: ${fail?.message ?? "no answer"}`;
+    return Response.json({ error: { message, type, code: type } }, {
+      status,
+      headers: this.#headers(new Headers(), "application/json"),
+    });
+  }
+
+  /** An upstream status ≥ 400: passed on with its body (the key taken out) and recorded. */
+  async #upstreamError(res: Response): Promise<Response> {
+    let text = "";
+    try {
+      text = this.input.provider.redact(await res.text());
+    } catch (err) {
+      return await this.#refused(err);
+    }
+    this.#answerFault = {
+      status: "error",
+      errorType: `http_${res.status}`,
+      message: errorMessage(res.status, text),
+      headers: res.headers,
+    };
+    await this.#record(null);
+    return new Response(text, {
+      status: res.status,
+      headers: this.#headers(res.headers, res.headers.get("content-type") ?? "application/json"),
+    });
+  }
+
+  #streamed(res: Response): Response {
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let out = "";
+    const parser = createParser({ onEvent: (e) => out += this.#relay(e) });
+    const stream = new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        try {
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) {
+              parser.feed(decoder.decode());
+              if (out) controller.enqueue(enc.encode(out));
+              await this.#record(null);
+              controller.close();
+              return;
+            }
+            this.#control.touch();
+            parser.feed(decoder.decode(value, { stream: true }));
+            if (out) {
+              controller.enqueue(enc.encode(out));
+              out = "";
+              return;
+            }
+          }
+        } catch (err) {
+          const fail = await this.#record(err);
+          if (this.#gone.signal.aborted) return; // nobody to tell
+          // The status line is long gone: say what happened the way OpenAI's streams do.
+          const type = fail?.status === "timeout" ? "upstream_timeout" : "upstream_error";
+          const error = { message: `${this.input.provider.name}: ${fail?.message}`, type };
+          controller.enqueue(enc.encode(`data: ${JSON.stringify({ error })}\n\n`));
+          controller.close();
+        }
+      },
+      cancel: async () => {
+        this.#gone.abort(new Error("the client went away"));
+        await reader.cancel().catch(() => {});
+        await this.#record(null);
+      },
+    });
+    return new Response(stream, {
+      status: res.status,
+      headers: {
+        ...Object.fromEntries(this.#headers(res.headers, "text/event-stream; charset=utf-8")),
+        "cache-control": "no-cache, no-transform",
+        "x-accel-buffering": "no",
+      },
+    });
+  }
+
+  /** One upstream SSE event: into the accumulator, and re-framed for the client (or dropped). */
+  #relay(e: EventSourceMessage): string {
+    const frame = (data: string) => `${e.event ? `event: ${e.event}\n` : ""}data: ${data}\n\n`;
+    if (e.data === "[DONE]") return frame(e.data);
+    let chunk: Record<string, unknown>;
+    try {
+      chunk = JSON.parse(e.data);
+    } catch {
+      this.#answerFault ??= {
+        status: "error",
+        errorType: "invalid_response",
+        message: `the upstream sent a chunk that is not JSON: ${e.data.slice(0, 200)}`,
+      };
+      return frame(e.data); // passed on as it came: the client decides what to make of it
+    }
+    if (!isObject(chunk)) return frame(e.data);
+    if (isObject(chunk.error)) {
+      this.#answerFault ??= {
+        status: "error",
+        errorType: "provider_error",
+        message: this.input.provider.redact(String(chunk.error.message ?? e.data)),
+      };
+      return frame(e.data);
+    }
+    this.acc.chunk(chunk as unknown as OpenAI.Chat.ChatCompletionChunk, this.#now());
+    if (this.clientWantsUsage || !("usage" in chunk)) return frame(e.data);
+    // The usage only Glassbox asked for: its own chunk is dropped, a field on another removed.
+    if (Array.isArray(chunk.choices) && chunk.choices.length === 0) return "";
+    const { usage: _, ...rest } = chunk;
+    return frame(JSON.stringify(rest));
+  }
+
+  /** Writes the attempt's row once, however many ways it ends at once; returns its failure. */
+  async #record(err: unknown): Promise<Failure | null> {
+    this.#recorded ??= (async () => {
+      this.#control.release(err !== null);
+      const { provider, body, scope, attempt } = this.input;
+      const fail = this.#control.endedBy !== null || err !== null || !this.#answerFault
+        ? classifyFailure({
+          endedBy: this.#control.endedBy,
+          failure: err,
+          streaming: this.streaming,
+          acc: this.acc,
+          idleTimeoutMs: this.deps.idleTimeoutMs,
+          scope: { ...scope, signal: this.#gone.signal },
+        })
+        : this.#answerFault;
+      if (fail) fail.message = provider.redact(fail.message);
+      this.#fail = fail;
+      const endedAt = this.#now();
+      const row = buildRow({
+        provider: provider.name,
+        contentLogging: this.deps.contentLogging,
+        prices: provider.prices,
+        ids: this.ids,
+        req: {
+          model: String(body.model),
+          messages: Array.isArray(body.messages) ? body.messages as ChatMessage[] : [],
+          tools: Array.isArray(body.tools) ? body.tools as ChatTool[] : undefined,
+        },
+        scope,
+        body: this.sent,
+        attempt,
+        acc: this.acc,
+        fail,
+        startedAt: this.#startedAt,
+        endedAt,
+      });
+      await insertLlmCall(this.deps.sql, row);
+      const ttft = this.acc.firstChunkAt === null ? null : this.acc.firstChunkAt - this.#startedAt;
+      this.input.observer.onCallFinished?.(finishedValue(row, scope, ttft));
+    })();
+    await this.#recorded;
+    return this.#fail;
+  }
+
+  #headers(upstream: Headers, contentType: string): Headers {
+    const h = new Headers({ "content-type": contentType, "x-glassbox-call-id": this.ids.callId });
+    for (const [k, v] of upstream) if (PASSED_HEADERS.test(k)) h.set(k, v);
+    return h;
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** The upstream's own error message when its body is OpenAI-shaped, else the body's start. */
+function errorMessage(status: number, body: string): string {
+  try {
+    const parsed = JSON.parse(body);
+    const m = parsed?.error?.message ?? parsed?.message;
+    if (typeof m === "string" && m) return `HTTP ${status}: ${m}`;
+  } catch { /* not JSON */ }
+  return `HTTP ${status}${body ? `: ${body.slice(0, 500)}` : ""}`;
+}
