@@ -39,7 +39,7 @@ export interface ForwardInput {
 }
 
 /** Upstream headers a client may act on (rate limits, request ids); the rest stay here. */
-const PASSED_HEADERS = /^(retry-after(-ms)?|x-ratelimit-.*|x-request-id|openai-processing-ms)$/i;
+const PASSED_HEADERS = /^(retry-after(-ms)?|x-ratelimit-.*|openai-processing-ms)$/i;
 const enc = new TextEncoder();
 
 export async function forward(deps: ForwardDeps, input: ForwardInput): Promise<Response> {
