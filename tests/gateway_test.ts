@@ -4,49 +4,12 @@
  * checked on both sides: what the client got, what the upstream was sent, and the llm_calls row.
  */
 import assert from "node:assert/strict";
-import OpenAI from "openai";
-import { freshPostgres, skipWithoutPostgres } from "./support/db.ts";
-import { type Script, startScriptedLlm } from "./support/scripted_llm.ts";
-import { postJson, startGlassbox } from "./support/server.ts";
-import { accountsOf } from "./support/users.ts";
+import { skipWithoutPostgres } from "./support/db.ts";
+import { gatewayStack } from "./support/gateway.ts";
+import { postJson } from "./support/server.ts";
 import { waitFor } from "./support/wait.ts";
 
 const ignore = await skipWithoutPostgres();
-
-export async function gatewayStack(env: Record<string, string> = {}, scripts: Script[] = []) {
-  const db = await freshPostgres();
-  const llm = startScriptedLlm(scripts);
-  const gb = await startGlassbox({
-    DATABASE_URL: db.url,
-    GLASSBOX_ADMIN_EMAIL: "root@example.com",
-    GLASSBOX_ADMIN_PASSWORD: "correct horse battery staple",
-    OPENAI_BASE_URL: llm.url,
-    OPENAI_API_KEY: "upstream-secret-key",
-    GLASSBOX_PRICES: JSON.stringify({ "gpt-test": { input: 1, output: 2 } }),
-    ...env,
-  });
-  const user = await accountsOf(gb).create("app@example.com");
-  const headers = await user.bearer(["gateway"]);
-  const key = headers.authorization.slice("Bearer ".length);
-  return {
-    db,
-    llm,
-    gb,
-    user,
-    key,
-    headers,
-    base: `${gb.url}/llm/v1`,
-    openai: (defaultHeaders: Record<string, string> = {}) =>
-      new OpenAI({ baseURL: `${gb.url}/llm/v1`, apiKey: key, maxRetries: 0, defaultHeaders }),
-    /** The llm_calls rows, oldest first. */
-    rows: () => db.sql`SELECT * FROM llm_calls ORDER BY started_at`,
-    async [Symbol.asyncDispose]() {
-      await gb.close();
-      await llm.close();
-      await db.close();
-    },
-  };
-}
 
 Deno.test(
   { name: "gateway: a non-streamed call is forwarded as it is and recorded", ignore },

@@ -1,0 +1,48 @@
+/**
+ * A Glassbox with sign-in on in front of a scripted OpenAI-compatible upstream, and a member
+ * with a `gateway` key: what the gateway's tests share. `rows()` reads the llm_calls table.
+ */
+import OpenAI from "openai";
+import { freshPostgres } from "./db.ts";
+import { type Script, startScriptedLlm } from "./scripted_llm.ts";
+import { startGlassbox } from "./server.ts";
+import { accountsOf } from "./users.ts";
+
+export async function gatewayStack(env: Record<string, string> = {}, scripts: Script[] = []) {
+  const db = await freshPostgres();
+  const llm = startScriptedLlm(scripts);
+  const gb = await startGlassbox({
+    DATABASE_URL: db.url,
+    GLASSBOX_ADMIN_EMAIL: "root@example.com",
+    GLASSBOX_ADMIN_PASSWORD: "correct horse battery staple",
+    OPENAI_BASE_URL: llm.url,
+    OPENAI_API_KEY: "upstream-secret-key",
+    GLASSBOX_PRICES: JSON.stringify({ "gpt-test": { input: 1, output: 2 } }),
+    ...env,
+  }).catch(async (err) => {
+    await llm.close();
+    await db.close();
+    throw err;
+  });
+  const user = await accountsOf(gb).create("app@example.com");
+  const headers = await user.bearer(["gateway"]);
+  const key = headers.authorization.slice("Bearer ".length);
+  return {
+    db,
+    llm,
+    gb,
+    user,
+    key,
+    headers,
+    base: `${gb.url}/llm/v1`,
+    openai: (defaultHeaders: Record<string, string> = {}) =>
+      new OpenAI({ baseURL: `${gb.url}/llm/v1`, apiKey: key, maxRetries: 0, defaultHeaders }),
+    /** The llm_calls rows, oldest first. */
+    rows: () => db.sql`SELECT * FROM llm_calls ORDER BY started_at`,
+    async [Symbol.asyncDispose]() {
+      await gb.close();
+      await llm.close();
+      await db.close();
+    },
+  };
+}
