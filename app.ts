@@ -176,7 +176,11 @@ export async function createGlassbox(
     contentLogging: config.contentLogging,
     idleTimeoutMs: config.llmIdleTimeoutMs,
     providers: () => teams.current().providers,
-    sessions: new GatewaySessions({ sql: db.sql, journals }),
+    sessions: new GatewaySessions({
+      sql: db.sql,
+      journals,
+      idleMs: config.gatewaySessionIdleMs,
+    }),
   });
   const edge: EdgeSettings = {
     trustProxy: config.auth.trustProxy,
@@ -273,6 +277,7 @@ export async function createGlassbox(
       // Not bounded as a whole: a run records its end (events, then its status) before it counts
       // as finished, and that waits for the database however long it is away.
       await runs.shutdown();
+      await gateway.closeSessions();
       teams.close();
       await mcp.close();
       // Only this last flush is bounded, so events still queued cannot hold the exit forever.

@@ -66,6 +66,8 @@ export interface Config {
   demoChunkDelayMs: number;
   /** End a stream that sends nothing for this long. */
   llmIdleTimeoutMs: number;
+  /** A gateway session's run ends after this long without a call. */
+  gatewaySessionIdleMs: number;
   llmMaxAttempts: number;
   /** GLASSBOX_AGENTS: the team file; null: the built-in team. */
   teamFile: string | null;
@@ -121,6 +123,7 @@ export function loadConfig(
     prices: v.GLASSBOX_PRICES,
     demoChunkDelayMs: v.GLASSBOX_DEMO_DELAY_MS,
     llmIdleTimeoutMs: v.GLASSBOX_LLM_IDLE_TIMEOUT_MS,
+    gatewaySessionIdleMs: v.GLASSBOX_GATEWAY_SESSION_IDLE_MS,
     llmMaxAttempts: v.GLASSBOX_LLM_MAX_ATTEMPTS,
     teamFile: v.GLASSBOX_AGENTS ?? null,
     lookupEnv: (name) => Object.hasOwn(vars, name) ? vars[name] : undefined,
@@ -213,6 +216,12 @@ function envSchema(env: Record<string, string | undefined>) {
     }),
     GLASSBOX_DEMO_DELAY_MS: integer("GLASSBOX_DEMO_DELAY_MS", 25, 0, 10_000),
     GLASSBOX_LLM_IDLE_TIMEOUT_MS: integer("GLASSBOX_LLM_IDLE_TIMEOUT_MS", 30_000, 10, 3_600_000),
+    GLASSBOX_GATEWAY_SESSION_IDLE_MS: integer(
+      "GLASSBOX_GATEWAY_SESSION_IDLE_MS",
+      300_000,
+      100,
+      86_400_000,
+    ),
     GLASSBOX_LLM_MAX_ATTEMPTS: integer("GLASSBOX_LLM_MAX_ATTEMPTS", 3, 1, 10),
     GLASSBOX_AGENTS: z.string().optional(),
   });
@@ -370,6 +379,8 @@ Environment:
   GLASSBOX_PRICES          JSON price table, USD per 1M tokens: {"model":{"input":1,"output":2}}
   GLASSBOX_DEMO_DELAY_MS   delay between demo-model chunks (default 25)
   GLASSBOX_LLM_IDLE_TIMEOUT_MS  end a stalled LLM stream after this long (default 30000)
+  GLASSBOX_GATEWAY_SESSION_IDLE_MS  end a gateway session's run after this long without a call
+                           (default 300000)
   GLASSBOX_LLM_MAX_ATTEMPTS     attempts per LLM call on 429/5xx (default 3)
   GLASSBOX_AGENTS          your team file (YAML or JSON): providers, MCP servers, agents;
                            default: the built-in team. Reloaded on change and on SIGHUP

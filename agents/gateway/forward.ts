@@ -117,6 +117,7 @@ class GatewayAttempt {
     }
     try {
       this.acc.completion(JSON.parse(text) as OpenAI.Chat.ChatCompletion);
+      this.#tellWhole();
     } catch {
       this.#answerFault = {
         status: "error",
@@ -128,6 +129,16 @@ class GatewayAttempt {
     return new Response(text, {
       status: res.status,
       headers: this.#headers(res.headers, res.headers.get("content-type") ?? "application/json"),
+    });
+  }
+
+  /** A completion arrives whole: the observer hears its text and tool calls at once. */
+  #tellWhole(): void {
+    const o = this.input.observer;
+    if (this.acc.text) o.onTextDelta?.(this.acc.text);
+    this.acc.toolCalls.forEach((call, index) => {
+      o.onToolCallStart?.({ index, id: call.id, name: call.name });
+      if (call.arguments) o.onToolCallArgs?.(call.id, call.arguments);
     });
   }
 
@@ -292,7 +303,10 @@ class GatewayAttempt {
   }
 
   #headers(upstream: Headers, contentType: string): Headers {
+    const { runId, conversationId } = this.input.scope;
     const h = new Headers({ "content-type": contentType, "x-glassbox-call-id": this.ids.callId });
+    if (runId) h.set("x-glassbox-run-id", runId);
+    if (conversationId) h.set("x-glassbox-conversation-id", conversationId);
     for (const [k, v] of upstream) if (PASSED_HEADERS.test(k)) h.set(k, v);
     return h;
   }

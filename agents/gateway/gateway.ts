@@ -86,6 +86,16 @@ export class Gateway {
     });
   }
 
+  /** Whether a run is a gateway session still open here. */
+  isLive(runId: string): boolean {
+    return this.deps.sessions.isLive(runId);
+  }
+
+  /** Ends every open session's run (at shutdown). */
+  closeSessions(): Promise<void> {
+    return this.deps.sessions.close();
+  }
+
   /** What /llm/v1/models lists. */
   providers(): ProviderSource {
     return this.deps.providers();

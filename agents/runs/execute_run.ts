@@ -112,7 +112,8 @@ async function record(deps: FinishDeps, scope: RunScope, outcome: RunOutcome): P
   );
 }
 
-function runResult(scope: RunScope, answer: string, started: number): RunResult {
+/** The run's totals so far (a gateway session reports them after every call). */
+export function runResult(scope: RunScope, answer: string, started: number): RunResult {
   const u = scope.usage;
   return {
     answer,
@@ -125,7 +126,7 @@ function runResult(scope: RunScope, answer: string, started: number): RunResult 
 }
 
 /** Tokens per provider and model; unknown stays absent rather than a made-up 0. */
-function tokenUsage(scope: RunScope) {
+export function tokenUsage(scope: RunScope) {
   return [...scope.byModel.values()].map((m) => ({
     model: m.model,
     provider: m.provider,

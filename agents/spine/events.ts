@@ -27,6 +27,8 @@ export const CUSTOM = {
   llmCallStarted: "glassbox.llm_call_started",
   llmCallFinished: "glassbox.llm_call_finished",
   log: "glassbox.log",
+  /** A run's running totals (RunResult) while it works: a gateway session's after each call. */
+  usage: "glassbox.usage",
 } as const;
 export type CustomName = typeof CUSTOM[keyof typeof CUSTOM];
 

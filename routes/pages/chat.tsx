@@ -72,7 +72,8 @@ export function pageRoutes(deps: AppDeps): Hono {
       sql,
       runs.map((r) => r.id).filter((r) => !deps.journals.get(r)),
     );
-    const activeRunId = runs.find((r) => deps.runs.isActive(r.id))?.id;
+    const activeRunId = runs.find((r) => deps.runs.isActive(r.id) || deps.gateway.isLive(r.id))
+      ?.id;
     const turns: TurnInput[] = messages.filter((m) => m.role === "user").map((m) => {
       const run = runs.find((r) => r.id === m.runId);
       const answer = messages.find((a) => a.role === "assistant" && a.runId === m.runId);

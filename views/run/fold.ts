@@ -194,6 +194,9 @@ class Folder {
         }
         return;
       }
+      case CUSTOM.usage:
+        v.usage = { ...(value as RunResult) };
+        return;
       case CUSTOM.log: {
         const { level, timestamp, agent, category, message } = value as LogValue;
         v.logCount++;

@@ -20,6 +20,7 @@ import {
   EventType,
   isTerminal,
   type RunEvent,
+  type RunResult,
 } from "../../agents/spine/events.ts";
 import type { AgentStatusValue, LlmCallFinishedValue } from "../../agents/spine/events.ts";
 import type { LlmCallStartedValue, LogValue, ProgressValue } from "../../agents/spine/events.ts";
@@ -127,6 +128,8 @@ function customHtml(runId: string, name: string, value: unknown): string | null 
       return oob(<F.LlmHead call={convert.finishedCall(value as LlmCallFinishedValue)} />);
     case CUSTOM.log:
       return append(ids.logList, <F.LogRow log={value as LogValue} />);
+    case CUSTOM.usage:
+      return oob(<F.UsageSummary usage={value as RunResult} state="running" />);
     default:
       return null;
   }
