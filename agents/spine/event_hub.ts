@@ -37,6 +37,12 @@ export interface SubscribeOptions {
   /** Sent before anything else (e.g. `retry:` or an initial HTML fragment). */
   preamble?: Uint8Array;
   closeAfterTerminal?: boolean;
+  /**
+   * The history is the whole stream (the run has ended): the stream ends after it, with
+   * `epilogue` last when no terminal event was among what was sent (a resume at or after the end).
+   */
+  complete?: boolean;
+  epilogue?: Uint8Array;
   maxQueuedBytes?: number;
 }
 
@@ -112,6 +118,10 @@ export class EventHub {
       const bytes = this.#encode(o.encoder, ev);
       if (bytes) parts.push(bytes);
       if ((ended = o.closeAfterTerminal === true && isTerminal(ev.event))) break;
+    }
+    if (!ended && o.complete) {
+      ended = true;
+      if (o.epilogue) parts.push(o.epilogue);
     }
     if (parts.length > 0) ctrl.enqueue(concat(parts));
     if (ended) {

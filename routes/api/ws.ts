@@ -91,6 +91,10 @@ async function pump(
       while ((nl = buffered.indexOf("\n")) >= 0) {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
+        if (line === RESUMED_AT_END) {
+          complete = true;
+          continue;
+        }
         if (line.startsWith('{"type":"event","terminal":true')) complete = true;
         // SSE keep-alive comments and blank separators are not messages.
         if (line.startsWith("{") && ws.readyState === 1) ws.send(line);
@@ -102,6 +106,10 @@ async function pump(
   }
   if (ws.readyState === 1) ws.send(JSON.stringify({ type: "end", ...target, complete }));
 }
+
+/** The epilogue of a run stream resumed at or after its end: not sent, it means complete. */
+const RESUMED_AT_END = '{"type":"resumed_at_end"}';
+const RESUMED_AT_END_BYTES = utf8.encode(RESUMED_AT_END + "\n");
 
 /** What an `end` message names: the followed run, or the log tail. */
 type EndTarget = { run_id: string } | { logs: true };
@@ -166,7 +174,9 @@ export function wsApi(deps: AppDeps): Hono {
                 }
                 return follow(
                   ws,
-                  await openRunStream(deps, msg.run_id, wsEncoder, msg.after),
+                  await openRunStream(deps, msg.run_id, wsEncoder, msg.after, {
+                    epilogue: RESUMED_AT_END_BYTES,
+                  }),
                   { run_id: msg.run_id },
                 );
               }
