@@ -7,13 +7,13 @@
  * run in its recording phase.
  */
 import assert from "node:assert/strict";
-import postgres from "postgres";
 import { skipWithoutPostgres } from "./support/db.ts";
 import { postJson, withDemoGlassbox } from "./support/server.ts";
 import { allMessages, connectSse, parseSse } from "./support/sse_client.ts";
 import { connectWs } from "./support/ws_client.ts";
 import { waitFor } from "./support/wait.ts";
 import type { TestServer } from "./support/server.ts";
+import { holdEventWriter } from "./support/hold_writer.ts";
 
 const ignore = await skipWithoutPostgres();
 
@@ -78,35 +78,15 @@ Deno.test({
 }, async () => {
   await withDemoGlassbox(async (gb) => {
     const { journals } = gb.glassbox.deps;
-    // Hold the writer: its inserts wait for this lock, so the finished run keeps recording.
-    const locker = postgres(databaseUrlOf(gb), { max: 1, onnotice: () => {} });
-    let unlock!: () => void;
-    const released = new Promise<void>((r) => unlock = r);
-    let locked!: () => void;
-    const isLocked = new Promise<void>((r) => locked = r);
-    const holding = locker.begin(async (tx) => {
-      await tx`LOCK TABLE events IN ACCESS EXCLUSIVE MODE`;
-      locked();
-      await released;
-    });
+    const held = await holdEventWriter(gb);
     try {
-      await isLocked;
       const res = await postJson(`${gb.url}/api/v1/chat/stream`, { message: "What is 3 + 4?" });
       const runId = res.headers.get("x-run-id")!;
       const events = await allMessages(res.body!);
       assert.ok(journals.get(runId)?.ended, "the run ended and is still recording");
       await resumesAtEndEnd(gb, runId, Number(events.at(-1)!.id));
     } finally {
-      unlock();
-      await holding;
-      await locker.end();
+      await held.release();
     }
   });
 });
-
-/** The test database's URL: withDemoGlassbox made it, the server's config holds it. */
-function databaseUrlOf(gb: TestServer): string {
-  const url = gb.glassbox.deps.config.databaseUrl;
-  assert.ok(url, "an external Postgres");
-  return url;
-}
