@@ -115,19 +115,12 @@ export class EventHub {
       cancel: () => ref.sub && this.#drop(ref.sub),
     }, { highWaterMark: 0, size: (chunk) => chunk.byteLength });
 
-    const parts = o.preamble ? [o.preamble] : [];
     const afterId = o.afterId ?? -Infinity;
-    let floor = afterId;
-    let ended = this.#closed;
-    for (const ev of ended ? [] : o.history ?? []) {
-      if (ev.id <= afterId) continue;
-      floor = Math.max(floor, ev.id);
-      const bytes = this.#encode(o.encoder, ev);
-      if (bytes) parts.push(bytes);
-      if ((ended = o.closeAfterTerminal === true && isTerminal(ev.event))) break;
-    }
-    if (parts.length > 0) ctrl.enqueue(concat(parts));
-    if (ended) {
+    const known = this.#topics.get(o.topic)?.get(o.encoder);
+    const past = this.#closed ? undefined : this.#encodeHistory(o, afterId, known);
+    if (o.preamble) ctrl.enqueue(o.preamble);
+    if (past?.bytes) ctrl.enqueue(past.bytes);
+    if (!past || past.ended) {
       ctrl.close();
       return stream;
     }
@@ -139,6 +132,8 @@ export class EventHub {
       group = new SubscriberGroup(o.topic, o.encoder, this.#sink, this.#clock);
       groups.set(o.encoder, group);
     }
+    if (past.cache) group.history = past.cache;
+    const floor = past.floor;
     ref.sub = {
       ctrl,
       group,
@@ -271,8 +266,8 @@ export class EventHub {
   #write(s: Sub, bytes: Uint8Array): boolean {
     if (bytes.byteLength === 0) return true;
     if (bytes.byteLength - (s.ctrl.desiredSize ?? 0) <= s.maxQueuedBytes) {
+      s.waiting = false; // before: a reader inside enqueue may ask again at once
       s.ctrl.enqueue(bytes);
-      s.waiting = false;
       return true;
     }
     this.#cutOff++;
@@ -322,6 +317,38 @@ export class EventHub {
       }
     }
   };
+
+  /**
+   * A new subscriber's history in its encoding. The whole history of a live topic (1,000 viewers
+   * joining a run) is encoded ONCE per group and the same bytes are handed to every joiner: the
+   * group keeps them, and a later joiner encodes only the events published since.
+   */
+  #encodeHistory(o: SubscribeOptions, afterId: number, group?: SubscriberGroup) {
+    const history = o.history ?? [];
+    const whole = history.length > 0 && history[0].id > afterId;
+    const cached = whole ? group?.history : undefined;
+    const reuse = cached !== undefined && cached.firstId === history[0].id &&
+      history[cached.count - 1]?.id === cached.lastId;
+    const parts = reuse ? [cached.bytes] : [];
+    let floor = reuse ? cached.lastId : afterId;
+    let terminal = false;
+    let ended = false;
+    for (let i = reuse ? cached.count : 0; i < history.length && !ended; i++) {
+      const ev = history[i];
+      if (ev.id <= afterId) continue;
+      floor = Math.max(floor, ev.id);
+      const bytes = this.#encode(o.encoder, ev);
+      if (bytes) parts.push(bytes);
+      terminal ||= isTerminal(ev.event);
+      ended = o.closeAfterTerminal === true && terminal;
+    }
+    const bytes = parts.length > 0 ? concat(parts) : undefined;
+    // Only a prefix without a terminal event is kept: every kind of subscriber may reuse it.
+    const cache = whole && !terminal && bytes && (!reuse || history.length > cached.count)
+      ? { firstId: history[0].id, lastId: floor, count: history.length, bytes }
+      : undefined;
+    return { bytes, floor, ended, cache };
+  }
 
   #encode(encoder: Encoder, ev: RunEvent): Uint8Array | null {
     try {

@@ -79,6 +79,29 @@ Deno.test("history then live: no duplicate, no gap; afterId filters both", async
   assert.deepEqual(ids(await text(liveOnly)), [7, 8]);
 });
 
+Deno.test("a live topic's history is encoded once per encoding for all joiners; later ones add only what is new", async () => {
+  using hub = new EventHub();
+  let calls = 0;
+  const counting: Encoder = (e) => (calls++, encodeJsonEvent(e));
+  const history = range(1, 50).map((i) => ev(i));
+  const joiners = Array.from(
+    { length: 100 },
+    () => hub.subscribe({ topic: "t", encoder: counting, history }),
+  );
+  assert.equal(calls, 50, "50 events, encoded once for 100 joiners");
+  history.push(ev(51));
+  hub.publish("t", ev(51)); // live: once more
+  const late = hub.subscribe({ topic: "t", encoder: counting, history });
+  assert.equal(calls, 52, "the late joiner's history: only event 51 encoded again");
+  const resumed = hub.subscribe({ topic: "t", encoder: counting, history, afterId: 40 });
+  assert.equal(calls, 63, "a resume from an id is its own (short) range");
+  const other = hub.subscribe({ topic: "t", encoder: encodeJsonEnvelope, history });
+  hub.close();
+  for (const s of [...joiners, late]) assert.deepEqual(ids(await text(s)), range(1, 51));
+  assert.deepEqual(ids(await text(resumed)), range(41, 51));
+  assert.deepEqual(JSON.parse(parseSse(await text(other))[50].data), { ...ev(51) });
+});
+
 Deno.test("joining while events wait for the flush: no duplicate of history, nothing earlier", async () => {
   using hub = new EventHub({ minWaitMs: 1000, maxWaitMs: 1000 });
   const a = hub.subscribe({ topic: "t", encoder: encodeJsonEvent });

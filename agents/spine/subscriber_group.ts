@@ -48,6 +48,14 @@ interface Pending {
   terminal: boolean;
 }
 
+/** A topic's history as sent to new subscribers in this encoding (events 0..count-1 of it). */
+export interface EncodedHistory {
+  firstId: number;
+  lastId: number;
+  count: number;
+  bytes: Uint8Array;
+}
+
 export interface Clocking {
   minWaitMs: number;
   maxWaitMs: number;
@@ -55,6 +63,8 @@ export interface Clocking {
 
 export class SubscriberGroup {
   readonly subs = new Set<Sub>();
+  /** The history the latest joiner got, for the next one (event_hub.ts #encodeHistory). */
+  history: EncodedHistory | undefined;
   /** Events waiting for the flush, in publish order. */
   #pending: Pending[] = [];
   /** Number of the latest write; subscribers counted in it carry it in `inWrite`. */
@@ -153,14 +163,13 @@ export class SubscriberGroup {
       const bytes = start === 0 && end === pending.length && s.floor < minId
         ? all ??= concat(pending.map((p) => p.bytes))
         : concat(pending.slice(start, end).filter((p) => p.id > s.floor).map((p) => p.bytes));
-      const waiting = s.waiting && bytes.byteLength > 0;
-      if (!this.sink.write(s, bytes)) continue;
-      if (term >= 0) this.sink.end(s);
-      else if (waiting) {
+      if (s.waiting && bytes.byteLength > 0 && term < 0) {
         // Its reader takes these bytes now; the write has landed for it when it asks again.
+        // Counted before the enqueue: Deno's response body may read (and ask again) inside it.
         s.inWrite = write;
         this.#outstanding++;
       }
+      if (this.sink.write(s, bytes) && term >= 0) this.sink.end(s);
     }
   }
 }
