@@ -18,9 +18,12 @@
  *   is closed (the client gets what was queued, a clean end, and resumes with Last-Event-ID). If
  *   it still has not drained a keep-alive interval later it is errored, which aborts the
  *   connection and frees the queue (Deno prints the reason) — an SSE client that never reads
- *   cannot pin memory forever. The bound is on this stream only: a reader that drains it at once
- *   into a buffer of its own (routes/api/ws.ts hands every line to ws.send, which does not wait
- *   for the socket) is never cut off, and that buffer is not bounded here.
+ *   cannot pin memory forever. The bound is on this stream only: a reader that drains it into a
+ *   buffer of its own must stop reading while that buffer is full (routes/api/ws.ts waits for the
+ *   socket's send buffer), or it is never cut off.
+ * - A subscriber may vanish at any moment, even inside `enqueue` (Deno's response body reads
+ *   there and cancels the stream when the client is gone): writes and ends check that it is
+ *   still subscribed and never throw, since they run in the hub's timers.
  */
 import { isTerminal, type RunEvent } from "./events.ts";
 import {
@@ -44,6 +47,12 @@ export interface SubscribeOptions {
   /** Sent before anything else (e.g. `retry:` or an initial HTML fragment). */
   preamble?: Uint8Array;
   closeAfterTerminal?: boolean;
+  /**
+   * The history is the whole stream (the run has ended): the stream ends after it, with
+   * `epilogue` last when no terminal event was among what was sent (a resume at or after the end).
+   */
+  complete?: boolean;
+  epilogue?: Uint8Array;
   maxQueuedBytes?: number;
 }
 
@@ -120,7 +129,8 @@ export class EventHub {
     const past = this.#closed ? undefined : this.#encodeHistory(o, afterId, known);
     if (o.preamble) ctrl.enqueue(o.preamble);
     if (past?.bytes) ctrl.enqueue(past.bytes);
-    if (!past || past.ended) {
+    if (past && !past.ended && o.complete && o.epilogue) ctrl.enqueue(o.epilogue);
+    if (!past || past.ended || o.complete) {
       ctrl.close();
       return stream;
     }
@@ -262,13 +272,25 @@ export class EventHub {
     if (!this.#closed && this.#busy.has(g)) this.#tick([g]);
   }
 
-  /** Enqueues unless that would exceed the subscriber's cap; then cuts it off and returns false. */
+  /**
+   * Enqueues unless that would exceed the subscriber's cap; then cuts it off. False: the
+   * subscriber is gone (cut off, or its stream was cancelled or closed meanwhile).
+   */
   #write(s: Sub, bytes: Uint8Array): boolean {
+    if (!s.group.subs.has(s)) return false;
     if (bytes.byteLength === 0) return true;
     if (bytes.byteLength - (s.ctrl.desiredSize ?? 0) <= s.maxQueuedBytes) {
       s.waiting = false; // before: a reader inside enqueue may ask again at once
-      s.ctrl.enqueue(bytes);
-      return true;
+      try {
+        s.ctrl.enqueue(bytes);
+      } catch {
+        // Closed or errored under us: nobody reads it any more.
+        this.#drop(s);
+        return false;
+      }
+      // Deno's response body reads inside enqueue; a client found gone cancels the stream right
+      // there (its cancel drops the subscriber), so the sub must still be here to count as sent.
+      return s.group.subs.has(s);
     }
     this.#cutOff++;
     s.cutAt = performance.now();
@@ -278,8 +300,15 @@ export class EventHub {
     return false;
   }
 
+  /** Closes the subscriber's stream unless it is already gone; never throws (timers call it). */
   #end(s: Sub): void {
-    s.ctrl.close();
+    if (s.group.subs.has(s)) {
+      try {
+        s.ctrl.close();
+      } catch {
+        // Cancelled or errored meanwhile: there is nothing left to close.
+      }
+    }
     this.#drop(s);
   }
 
@@ -312,7 +341,11 @@ export class EventHub {
       // desiredSize is 0 once a closed stream has been drained.
       if (s.ctrl.desiredSize === 0) this.#drop(s);
       else if (now - s.cutAt >= this.#keepAliveMs) {
-        s.ctrl.error("EventHub: subscriber too slow, connection aborted");
+        try {
+          s.ctrl.error("EventHub: subscriber too slow, connection aborted");
+        } catch {
+          // Already errored.
+        }
         this.#drop(s);
       }
     }
