@@ -81,6 +81,11 @@ export interface HubStats {
 }
 
 const EMPTY = new Uint8Array(0);
+/** One queuing strategy for every stream (not a closure per subscriber): queued bytes count. */
+const BYTES_QUEUED: QueuingStrategy<Uint8Array> = {
+  highWaterMark: 0,
+  size: (chunk) => chunk.byteLength,
+};
 
 export class EventHub {
   #topics = new Map<string, Map<Encoder, SubscriberGroup>>();
@@ -106,9 +111,10 @@ export class EventHub {
 
   constructor(opts: HubOptions = {}) {
     const maxWaitMs = opts.maxWaitMs ?? 250;
-    this.#clock = { maxWaitMs, minWaitMs: Math.min(opts.minWaitMs ?? 1, maxWaitMs) };
-    this.#keepAliveMs = opts.keepAliveMs ?? 15_000;
+    const minWaitMs = Math.min(opts.minWaitMs ?? 1, maxWaitMs);
     this.#maxQueuedBytes = opts.maxQueuedBytes ?? 1 << 20;
+    this.#clock = { maxWaitMs, minWaitMs, maxPendingBytes: this.#maxQueuedBytes };
+    this.#keepAliveMs = opts.keepAliveMs ?? 15_000;
     this.#onEncodeError = opts.onEncodeError ??
       ((e, ev) => console.error(`EventHub: encoder failed on event ${ev.id}`, e));
   }
@@ -122,7 +128,7 @@ export class EventHub {
       // Deno.serve's reader took everything queued and asks for more.
       pull: () => void (ref.sub && this.#pulled(ref.sub)),
       cancel: () => ref.sub && this.#drop(ref.sub),
-    }, { highWaterMark: 0, size: (chunk) => chunk.byteLength });
+    }, BYTES_QUEUED);
 
     const afterId = o.afterId ?? -Infinity;
     const known = this.#topics.get(o.topic)?.get(o.encoder);

@@ -59,6 +59,9 @@ export interface EncodedHistory {
 export interface Clocking {
   minWaitMs: number;
   maxWaitMs: number;
+  /** What waits goes out once it is this large, landed or not (a subscriber's cap: waiting
+   * longer could only let a stuck one pile up more before the cap cuts it off). */
+  maxPendingBytes: number;
 }
 
 export class SubscriberGroup {
@@ -67,6 +70,7 @@ export class SubscriberGroup {
   history: EncodedHistory | undefined;
   /** Events waiting for the flush, in publish order. */
   #pending: Pending[] = [];
+  #pendingBytes = 0;
   /** Number of the latest write; subscribers counted in it carry it in `inWrite`. */
   #write = 0;
   /** Subscribers of the latest write that have not come back for more. */
@@ -99,7 +103,9 @@ export class SubscriberGroup {
   /** With nothing in flight (and minWaitMs since the last write) an event goes out at once. */
   deliver(id: number, bytes: Uint8Array, terminal: boolean, now: number): void {
     this.#pending.push({ id, bytes, terminal });
-    if (this.#outstanding === 0 && now - this.#writeAt >= this.clock.minWaitMs) this.flush(now);
+    this.#pendingBytes += bytes.byteLength;
+    const free = this.#outstanding === 0 && now - this.#writeAt >= this.clock.minWaitMs;
+    if (free || this.#pendingBytes >= this.clock.maxPendingBytes) this.flush(now);
   }
 
   /**
@@ -122,6 +128,7 @@ export class SubscriberGroup {
   tick(now: number): number | null {
     if (this.subs.size === 0) {
       this.#pending = [];
+      this.#pendingBytes = 0;
       this.#outstanding = 0;
       this.#writeAt = -Infinity;
       return null;
@@ -143,6 +150,7 @@ export class SubscriberGroup {
   flush(now = performance.now()): void {
     const pending = this.#pending;
     this.#pending = [];
+    this.#pendingBytes = 0;
     if (pending.length === 0) return;
     const write = ++this.#write;
     this.#outstanding = 0;
