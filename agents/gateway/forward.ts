@@ -67,7 +67,7 @@ class GatewayAttempt {
 
   constructor(private readonly deps: ForwardDeps, private readonly input: ForwardInput) {
     this.#now = deps.now ?? (() => performance.timeOrigin + performance.now());
-    this.acc = new ResponseAccumulator(input.observer);
+    this.acc = new ResponseAccumulator(input.observer, input.provider.cacheAccounting);
     this.streaming = input.body.stream === true;
     const options = input.body.stream_options;
     this.clientWantsUsage = isObject(options) && options.include_usage === true;
