@@ -18,10 +18,13 @@ CREATE TABLE log_records (
   message          text NOT NULL,
   properties       jsonb NOT NULL DEFAULT '{}',
   request_id       text,
-  -- 'simple': log text is identifiers, paths and codes more than English prose, so no stemming.
+  -- The words of the message and the properties (keys and values). 'simple': log text is
+  -- identifiers, paths and codes more than English prose, so no stemming. / . : = @ split words
+  -- (the parser would keep /api/v1/runs or a@b.c as one token); queries get the same treatment
+  -- (db/log_records.ts SEARCH_SPLIT).
   search           tsvector GENERATED ALWAYS AS (
-                     to_tsvector('simple', message) ||
-                     jsonb_to_tsvector('simple', properties, '["string", "numeric"]')) STORED
+                     to_tsvector('simple',
+                       translate(message || ' ' || properties::text, '/.:=@', '     '))) STORED
 );
 CREATE INDEX log_records_at ON log_records (at DESC, id DESC);
 CREATE INDEX log_records_user ON log_records (user_id, at DESC, id DESC);
