@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { freshPglite, freshPostgres, skipWithoutPostgres } from "./support/db.ts";
-import { postJson, startGlassbox } from "./support/server.ts";
+import { postJson, startGlassbox, withDemoGlassbox } from "./support/server.ts";
 import { accountsOf } from "./support/users.ts";
 import { waitFor } from "./support/wait.ts";
 import type { Sql } from "../db/client.ts";
@@ -234,3 +234,32 @@ Deno.test("logs on embedded PGlite: full-text search with its GIN index, filters
     await db.close();
   }
 });
+
+Deno.test(
+  { name: "logs page: a bad filter is a 400 page naming it; hostile text escaped", ignore },
+  () =>
+    withDemoGlassbox(async (gb) => {
+      for (
+        const [query, words] of [
+          ["level=loud", /level: must be one of/],
+          ["from=yesterday", /from: must be a date and time/],
+          ["cursor=nope", /invalid cursor/],
+          ["colour=red", /Unrecognized key/],
+        ] as const
+      ) {
+        const res = await fetch(`${gb.url}/logs?${query}`);
+        assert.equal(res.status, 400, query);
+        assert.match(await res.text(), words, query);
+      }
+      const evil = "<script>alert(1)</script>";
+      await gb.glassbox.deps.db.sql`
+      INSERT INTO log_records (at, kind, level, user_id, category, message)
+      VALUES (now(), 'run', 'info', '00000000-0000-0000-0000-000000000001', 'x', ${evil})`;
+      const page = await fetch(`${gb.url}/logs?q=${encodeURIComponent(evil)}`);
+      assert.equal(page.status, 200);
+      const html = await page.text();
+      assert.ok(!html.includes(evil) && html.includes("&lt;script&gt;alert(1)&lt;/script&gt;"));
+      const plain = await fetch(`${gb.url}/logs?kind=http&to=2020-01-01T00:00`);
+      assert.match(await plain.text(), /History only/, "no live tail for a range that ended");
+    }),
+);

@@ -108,7 +108,7 @@ export function LogsPage(props: LogsPageProps): string {
                 <th scope="col">Level</th>
                 <th scope="col">Source</th>
                 <th scope="col">Message</th>
-                <th scope="col">Run / request</th>
+                <th scope="col">Links</th>
               </tr>
             </thead>
             <tbody id="log-live" data-keep="1000"></tbody>
