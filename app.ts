@@ -22,6 +22,7 @@ import { inProcessFetch } from "./agents/demo/in_process_fetch.ts";
 import { getLogger, resetLogging, setupLogging } from "./agents/logging/logging.ts";
 import { McpServers } from "./agents/mcp/servers.ts";
 import { RecordBuffer } from "./agents/logging/record_buffer.ts";
+import { Retention } from "./agents/logging/retention.ts";
 import { RunManager } from "./agents/runs/run_manager.ts";
 import { RunLimits } from "./agents/runs/run_limits.ts";
 import { createAuth, ensureFirstAdmin } from "./auth/auth.ts";
@@ -107,6 +108,7 @@ export async function createGlassbox(
         error: String(err),
       }),
   });
+  const retention = new Retention(db.sql, config.retention, getLogger("retention"));
   const ids = new EventIdPool(store);
   await ids.ready();
   const journals = new Journals({ ids, writer, hub, coalesceMs: 30 });
@@ -162,6 +164,7 @@ export async function createGlassbox(
     teams,
     limits: new RunLimits(config.runLimits),
   });
+  retention.start();
   const edge: EdgeSettings = {
     trustProxy: config.auth.trustProxy,
     publicOrigin: config.auth.publicUrl,
@@ -252,6 +255,7 @@ export async function createGlassbox(
       // Not bounded as a whole: a run records its end (events, then its status) before it counts
       // as finished, and that waits for the database however long it is away.
       await runs.shutdown();
+      await retention.close();
       teams.close();
       await mcp.close();
       // Only this last flush is bounded, so events still queued cannot hold the exit forever.

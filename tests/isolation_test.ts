@@ -66,6 +66,7 @@ const ACCESS: Record<string, Access> = {
   "GET /api/v1/conversations/:id/messages": "owner",
   "GET /api/v1/logs/stream": "owner",
   "GET /api/v1/logs": "owner",
+  "POST /api/v1/logs/clear": "admin",
   "GET /api/v1/runs/:id/logs": "owner",
   "GET /api/v1/exports/logs": "owner",
   "GET /api/v1/exports/llm-calls": "owner",

@@ -34,6 +34,11 @@ CREATE INDEX log_records_request ON log_records (request_id) WHERE request_id IS
 CREATE INDEX log_records_problems ON log_records (level, at DESC, id DESC)
   WHERE level IN ('warning', 'error', 'fatal');
 CREATE INDEX log_records_search ON log_records USING gin (search);
+-- Retention finds the calls whose prompt or response is still kept, oldest first.
+CREATE INDEX llm_calls_prompt_kept ON llm_calls (started_at)
+  WHERE prompt IS NOT NULL OR tool_definitions IS NOT NULL;
+CREATE INDEX llm_calls_response_kept ON llm_calls (started_at)
+  WHERE response IS NOT NULL OR tool_calls IS NOT NULL;
 
 -- The log records already in the spine.
 INSERT INTO log_records (id, at, kind, level, user_id, run_id, conversation_id, agent, category,

@@ -4,14 +4,19 @@
  * - GET /api/v1/logs — the stored history, newest first, filtered (routes/log_query.ts) and
  *   cursor-paginated;
  * - GET /api/v1/runs/:id/logs — one run's records (404 for a run the caller may not see);
- * - GET /api/v1/logs/stream — the live tail (SSE, resumable), with the same filters.
+ * - GET /api/v1/logs/stream — the live tail (SSE, resumable), with the same filters;
+ * - POST /api/v1/logs/clear — an admin clears a run's records, a conversation's, or everything
+ *   older than a date (audited).
  */
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { CUSTOM, customName, type RunEvent } from "../../agents/spine/events.ts";
 import { LOGS_TOPIC, ownerLogsTopic } from "../../agents/spine/journal.ts";
 import { encodeJsonEnvelope } from "../../agents/spine/sse.ts";
-import { ownerScope } from "../../auth/viewer.ts";
+import { audit } from "../../auth/audit.ts";
+import { isAdmin, ownerScope } from "../../auth/viewer.ts";
+import { deleteLogBatch, type LogTarget } from "../../db/retention.ts";
+import { clientIp } from "../security.ts";
 import { recentLogEvents } from "../../db/events.ts";
 import {
   listLogRecords,
@@ -33,6 +38,15 @@ const BACKLOG = 200;
 const NOBODYS_LOGS = "logs:nobody";
 const StreamQuery = z.object({ ...LOG_FILTER_FIELDS, after: z.string().optional() }).strict();
 const RunLogsQuery = LogListQuery.omit({ run_id: true, user_id: true });
+const CLEAR_BATCH = 5000;
+const ClearBody = z.object({
+  run_id: LOG_FILTER_FIELDS.run_id,
+  conversation_id: LOG_FILTER_FIELDS.conversation_id,
+  before: LOG_FILTER_FIELDS.from,
+}).strict().refine(
+  (b) => [b.run_id, b.conversation_id, b.before].filter((v) => v !== undefined).length === 1,
+  "give exactly one of run_id, conversation_id, before",
+);
 
 export function logsApi(deps: AppDeps): Hono {
   const app = new Hono();
@@ -71,6 +85,47 @@ export function logsApi(deps: AppDeps): Hono {
     }
     const filter = logFilter(q, ownerScope(viewerOf(c), q.user_id));
     return sseResponse(await followLogs(deps, filter, after, encodeJsonEnvelope));
+  });
+  // Admins only, audited: a run's records, a conversation's, or everything older than a date.
+  // The body is JSON, or a form (the same fields).
+  app.post("/logs/clear", async (c) => {
+    const viewer = viewerOf(c);
+    if (!isAdmin(viewer)) return apiError(c, 403, "forbidden", "Only an admin may clear logs.");
+    const type = c.req.header("content-type") ?? "";
+    let body: unknown;
+    try {
+      body = type.includes("application/json") ? await c.req.json() : await c.req.parseBody();
+    } catch {
+      return apiError(c, 400, "invalid_json", "the body is not valid JSON");
+    }
+    const checked = check(ClearBody, body);
+    if (!checked.ok) return apiError(c, 400, "invalid_body", checked.message);
+    const b = checked.value;
+    const target: LogTarget = b.run_id !== undefined
+      ? { runId: b.run_id }
+      : b.conversation_id !== undefined
+      ? { conversationId: b.conversation_id }
+      : { olderThan: b.before! };
+    let deleted = 0;
+    for (;;) {
+      const n = await deleteLogBatch(sql, target, CLEAR_BATCH);
+      deleted += n;
+      if (n < CLEAR_BATCH) break;
+    }
+    const what = b.run_id ?? b.conversation_id ?? `before ${b.before!.toISOString()}`;
+    await audit(
+      sql,
+      { userId: viewer.userId, email: viewer.email, ip: clientIp(c, deps.edge) },
+      "logs_cleared",
+      what,
+      {
+        deleted,
+        ...(b.run_id !== undefined && { run_id: b.run_id }),
+        ...(b.conversation_id !== undefined && { conversation_id: b.conversation_id }),
+        ...(b.before !== undefined && { before: b.before.toISOString() }),
+      },
+    );
+    return c.json({ deleted });
   });
   return app;
 }
