@@ -22,6 +22,7 @@ import { inProcessFetch } from "./agents/demo/in_process_fetch.ts";
 import { getLogger, resetLogging, setupLogging } from "./agents/logging/logging.ts";
 import { McpServers } from "./agents/mcp/servers.ts";
 import { RecordBuffer } from "./agents/logging/record_buffer.ts";
+import { Retention } from "./agents/logging/retention.ts";
 import { RunManager } from "./agents/runs/run_manager.ts";
 import { RunLimits } from "./agents/runs/run_limits.ts";
 import { createAuth, ensureFirstAdmin } from "./auth/auth.ts";
@@ -38,6 +39,7 @@ import { chatApi } from "./routes/api/chat.ts";
 import { conversationsApi } from "./routes/api/conversations.ts";
 import { demoRoutes } from "./routes/api/demo.ts";
 import { llmCallsApi } from "./routes/api/llm_calls.ts";
+import { exportsApi } from "./routes/api/exports.ts";
 import { logsApi } from "./routes/api/logs.ts";
 import { runsApi } from "./routes/api/runs.ts";
 import { usageApi } from "./routes/api/usage.ts";
@@ -54,6 +56,7 @@ import { agentsPages } from "./routes/pages/agents.tsx";
 import { adminPages } from "./routes/pages/admin.tsx";
 import { authPages } from "./routes/pages/auth.tsx";
 import { callsPages } from "./routes/pages/calls.tsx";
+import { logsPages } from "./routes/pages/logs.tsx";
 import { pageRoutes } from "./routes/pages/chat.tsx";
 
 export const VERSION: string = denoConfig.version;
@@ -105,6 +108,7 @@ export async function createGlassbox(
         error: String(err),
       }),
   });
+  const retention = new Retention(db.sql, config.retention, getLogger("retention"));
   const ids = new EventIdPool(store);
   await ids.ready();
   const journals = new Journals({ ids, writer, hub, coalesceMs: 30 });
@@ -160,6 +164,7 @@ export async function createGlassbox(
     teams,
     limits: new RunLimits(config.runLimits),
   });
+  retention.start();
   const edge: EdgeSettings = {
     trustProxy: config.auth.trustProxy,
     publicOrigin: config.auth.publicUrl,
@@ -226,6 +231,7 @@ export async function createGlassbox(
   app.route("/", pageRoutes(deps));
   app.route("/", callsPages(deps));
   app.route("/", agentsPages(deps));
+  app.route("/", logsPages(deps));
   app.route("/", accountPages(deps));
   app.route("/", adminPages(deps));
   app.route(
@@ -239,6 +245,7 @@ export async function createGlassbox(
       llmCallsApi,
       conversationsApi,
       logsApi,
+      exportsApi,
       aguiApi,
       wsApi,
       usageApi,
@@ -255,6 +262,7 @@ export async function createGlassbox(
       // Not bounded as a whole: a run records its end (events, then its status) before it counts
       // as finished, and that waits for the database however long it is away.
       await runs.shutdown();
+      await retention.close();
       teams.close();
       await mcp.close();
       // Only this last flush is bounded, so events still queued cannot hold the exit forever.
