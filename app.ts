@@ -24,6 +24,7 @@ import { McpServers } from "./agents/mcp/servers.ts";
 import { Gateway } from "./agents/gateway/gateway.ts";
 import { GatewaySessions } from "./agents/gateway/sessions.ts";
 import { RecordBuffer } from "./agents/logging/record_buffer.ts";
+import { Retention } from "./agents/logging/retention.ts";
 import { RunManager } from "./agents/runs/run_manager.ts";
 import { RunLimits } from "./agents/runs/run_limits.ts";
 import { createAuth, ensureFirstAdmin } from "./auth/auth.ts";
@@ -41,13 +42,14 @@ import { chatApi } from "./routes/api/chat.ts";
 import { conversationsApi } from "./routes/api/conversations.ts";
 import { demoRoutes } from "./routes/api/demo.ts";
 import { llmCallsApi } from "./routes/api/llm_calls.ts";
+import { exportsApi } from "./routes/api/exports.ts";
 import { logsApi } from "./routes/api/logs.ts";
 import { runsApi } from "./routes/api/runs.ts";
 import { usageApi } from "./routes/api/usage.ts";
 import { wsApi } from "./routes/api/ws.ts";
 import { assetRoutes } from "./routes/assets.ts";
 import type { AppDeps } from "./routes/deps.ts";
-import { apiError } from "./routes/errors.ts";
+import { apiError, errorResponse, isUnstorableText, UNSTORABLE_MESSAGE } from "./routes/errors.ts";
 import { healthRoutes } from "./routes/health.ts";
 import {
   maybeViewer,
@@ -63,6 +65,7 @@ import { agentsPages } from "./routes/pages/agents.tsx";
 import { adminPages } from "./routes/pages/admin.tsx";
 import { authPages } from "./routes/pages/auth.tsx";
 import { callsPages } from "./routes/pages/calls.tsx";
+import { logsPages } from "./routes/pages/logs.tsx";
 import { pageRoutes } from "./routes/pages/chat.tsx";
 
 export const VERSION: string = denoConfig.version;
@@ -116,6 +119,7 @@ export async function createGlassbox(
         error: String(err),
       }),
   });
+  const retention = new Retention(db.sql, config.retention, getLogger("retention"));
   const ids = new EventIdPool(store);
   await ids.ready();
   const journals = new Journals({ ids, writer, hub, coalesceMs: 30 });
@@ -171,6 +175,7 @@ export async function createGlassbox(
     teams,
     limits: new RunLimits(config.runLimits),
   });
+  retention.start();
   const gateway = new Gateway({
     sql: db.sql,
     contentLogging: config.contentLogging,
@@ -207,12 +212,16 @@ export async function createGlassbox(
     if (err instanceof HTTPException && err.status === 403) {
       return apiError(c, 403, "forbidden", "Cross-site request refused.");
     }
+    if (isUnstorableText(err)) {
+      return errorResponse(c, 400, "invalid_body", `${UNSTORABLE_MESSAGE}.`);
+    }
     log.error("Unhandled error on {path}: {error}", {
       path: c.req.path,
       error: String(err),
+      stack: err.stack ?? null,
       requestId: requestIdOf(c),
     });
-    return apiError(c, 500, "internal", "something went wrong on our side; it was logged");
+    return errorResponse(c, 500, "internal", "something went wrong on our side; it was logged");
   });
   app.use(
     "*",
@@ -250,9 +259,13 @@ export async function createGlassbox(
   app.route("/", pageRoutes(deps));
   app.route("/", callsPages(deps));
   app.route("/", agentsPages(deps));
+  app.route("/", logsPages(deps));
   app.route("/", accountPages(deps));
   app.route("/", adminPages(deps));
-  app.route("/", demoRoutes(demoModel));
+  app.route(
+    "/",
+    demoRoutes(demoModel, () => teams.current().usedProviders().some((p) => p.demo)),
+  );
   for (
     const api of [
       chatApi,
@@ -260,6 +273,7 @@ export async function createGlassbox(
       llmCallsApi,
       conversationsApi,
       logsApi,
+      exportsApi,
       aguiApi,
       wsApi,
       usageApi,
@@ -278,6 +292,7 @@ export async function createGlassbox(
       // as finished, and that waits for the database however long it is away.
       await runs.shutdown();
       await gateway.closeSessions();
+      await retention.close();
       teams.close();
       await mcp.close();
       // Only this last flush is bounded, so events still queued cannot hold the exit forever.
