@@ -5,15 +5,26 @@
 import { EventType } from "@ag-ui/core";
 import type { JSONValue } from "postgres";
 import type { Sql } from "./client.ts";
+import { insertRunLogs } from "./log_records.ts";
 import { ownedBy, type OwnerScope } from "./owner.ts";
 import type { AgUiEvent, RunEvent } from "../agents/spine/events.ts";
 
-/** Ids from events_id_seq and batched inserts into events: what the journal needs of storage. */
+/**
+ * Ids from events_id_seq and batched inserts into events: what the journal needs of storage. The
+ * batch's log records also go into log_records (the logs explorer's history); both inserts are
+ * idempotent, so a retried batch neither fails nor repeats.
+ */
 export function eventStore(sql: Sql): {
   allocate(n: number): Promise<number[]>;
   store(batch: RunEvent[]): Promise<void>;
 } {
-  return { allocate: (n) => allocateEventIds(sql, n), store: (batch) => insertEvents(sql, batch) };
+  return {
+    allocate: (n) => allocateEventIds(sql, n),
+    store: async (batch) => {
+      await insertEvents(sql, batch);
+      await insertRunLogs(sql, batch);
+    },
+  };
 }
 
 /** Reserves `n` ids from events_id_seq so events can carry their SSE id before they are stored. */
@@ -56,6 +67,20 @@ export async function listEvents(sql: Sql, runId: string, afterId = 0): Promise<
     SELECT id, run_id, seq, payload, created_at FROM events
     WHERE run_id = ${runId} AND id > ${afterId} ORDER BY seq`;
   return rows.map(toRunEvent);
+}
+
+/**
+ * Whether a run not active in this process has ended: its terminal event is stored, or its row
+ * has a final status (a run marked interrupted may have no terminal event). Its journal is
+ * dropped once its events are stored, a moment before the status is written.
+ */
+export async function runEnded(sql: Sql, runId: string): Promise<boolean> {
+  const [row] = await sql`
+    SELECT EXISTS (
+      SELECT 1 FROM events WHERE run_id = ${runId}
+        AND type IN (${EventType.RUN_FINISHED}, ${EventType.RUN_ERROR})
+    ) OR EXISTS (SELECT 1 FROM runs WHERE id = ${runId} AND status <> 'running') AS ended`;
+  return row.ended === true;
 }
 
 /**
