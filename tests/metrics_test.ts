@@ -145,7 +145,9 @@ Deno.test({ name: "metrics: access, and values that move with runs", ignore }, a
     const during = await scrape();
     assert.equal(during.value("glassbox_runs_active"), 1);
     assert.ok(during.value("glassbox_hub_subscribers") >= 1);
+    const done = gb.glassbox.deps.runs.whenDone(runId);
     gb.glassbox.deps.runs.cancel(runId);
+    await done;
     await stream.text();
     await waitFor(
       async () => (await scrape()).value("glassbox_runs_total", { outcome: "cancelled" }) === 1,
