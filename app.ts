@@ -16,7 +16,7 @@ import { EventHub } from "./agents/spine/event_hub.ts";
 import { EventIdPool } from "./agents/spine/event_id_pool.ts";
 import { EventWriter } from "./agents/spine/event_writer.ts";
 import { CUSTOM, custom, type LogValue, type RunEvent } from "./agents/spine/events.ts";
-import { Journals, runTopic } from "./agents/spine/journal.ts";
+import { Journals, type Publisher, runTopic } from "./agents/spine/journal.ts";
 import { Metrics } from "./agents/metrics/metrics.ts";
 import { DEMO_BASE_URL, demoHandler } from "./agents/demo/handler.ts";
 import { inProcessFetch } from "./agents/demo/in_process_fetch.ts";
@@ -117,11 +117,12 @@ export async function createGlassbox(
   const ids = new EventIdPool(store);
   await ids.ready();
   // Metrics read runs and LLM calls off the spine: each event of a run's topic, once.
-  const observed = {
+  const observed: Publisher = {
     publish(topic: string, ev: RunEvent) {
       hub.publish(topic, ev);
       if (topic === runTopic(ev.runId)) metrics.observe(ev);
     },
+    sending: (topic) => hub.sending(topic),
   };
   const journals = new Journals({ ids, writer, hub: observed, coalesceMs: 30 });
   await setupLogging({
