@@ -12,6 +12,7 @@ import type { Journals } from "../spine/journal.ts";
 import { getLogger } from "../logging/logging.ts";
 import type { RunScope } from "../runtime/run_scope.ts";
 import { runAgent } from "../runtime/agent_loop.ts";
+import { runRemoteAgent } from "../remote/agui_remote.ts";
 import type { ChatMessage } from "../llm/types.ts";
 import type { AgentDef } from "../runtime/types.ts";
 
@@ -39,7 +40,9 @@ export async function executeRun(
   let outcome: RunOutcome;
   scope.agentStatus(agent.name, "starting");
   try {
-    answer = await runAgent(agent, messages, scope, { parentSpanId: null });
+    answer = agent.remote
+      ? await runRemoteAgent(agent.name, agent.remote, messages, scope)
+      : await runAgent(agent, messages, scope, { parentSpanId: null });
     outcome = { status: "succeeded", answer, result: runResult(scope, answer, started) };
     // Logged before the terminal event: nothing is added to a run's stream after it.
     log.info("Run succeeded: {calls} LLM calls", { calls: scope.usage.llmCalls });

@@ -3,6 +3,13 @@ import type { UsageReport } from "../../db/usage.ts";
 import type { LlmClient } from "../llm/types.ts";
 import type { UsagePeriod } from "../llm/usage_period.ts";
 import type { LogLevel } from "../spine/events.ts";
+import type { Secret } from "../logging/secret.ts";
+
+/** A remote AG-UI agent's endpoint (team file `kind: agui`). */
+export interface RemoteAgui {
+  url: string;
+  headers: Record<string, Secret>;
+}
 
 export type { UsageGroup, UsageReport } from "../../db/usage.ts";
 
@@ -75,4 +82,6 @@ export interface AgentDef {
   llm: LlmClient;
   model: string;
   temperature?: number;
+  /** Set for a remote AG-UI agent: it runs there, and `llm` and `model` are not used. */
+  remote?: RemoteAgui;
 }

@@ -66,6 +66,10 @@ export function crossReferenceIssues(raw: unknown, ctx: CheckContext): Issue[] {
 
   for (const [name, agent] of agents) {
     const at = ["agents", name];
+    if (field(agent, "kind") === "agui") {
+      refs(field(agent, "url"), [...at, "url"], true);
+      for (const [k, v] of entries(field(agent, "headers"))) refs(v, [...at, "headers", k]);
+    }
     const model = str(field(agent, "model"));
     const provider = model?.includes("/") ? model.slice(0, model.indexOf("/")) : undefined;
     if (provider !== undefined && !providers.has(provider)) {
@@ -81,6 +85,11 @@ export function crossReferenceIssues(raw: unknown, ctx: CheckContext): Issue[] {
     list(field(agent, "sub_agents")).forEach((sub, i) => {
       if (typeof sub === "string" && !agents.has(sub)) {
         add([...at, "sub_agents", i], `unknown agent "${sub}"`);
+      } else if (typeof sub === "string" && field(agents.get(sub), "kind") === "agui") {
+        add(
+          [...at, "sub_agents", i],
+          `"${sub}" is a remote (agui) agent: it cannot be a sub-agent`,
+        );
       }
     });
     // Without MCP servers the agent's tools are all known here: a message for another name is

@@ -11,7 +11,7 @@ import type { TeamStatus } from "./team_holder.ts";
 
 export interface AgentOverview {
   name: string;
-  kind: "llm";
+  kind: "llm" | "agui";
   title: string;
   description: string;
   provider: string;

@@ -101,13 +101,28 @@ const LlmAgent = z.object({
   progress: z.record(text(200), text(200)).default({}),
 }).strict();
 
+/**
+ * An agent that runs elsewhere and speaks AG-UI over HTTP: Glassbox sends it the conversation
+ * and relays its events (agents/remote). It has no model, tools or sub-agents of ours.
+ */
+const AguiAgent = z.object({
+  kind: z.literal("agui"),
+  title: text(80).optional(),
+  description: text(4_000),
+  /** Its AG-UI endpoint; `${NAME}` references allowed. */
+  url: text(),
+  /** Sent with every request (e.g. its own auth); values may be `${NAME}` references. */
+  headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, "is not a header name"), z.string())
+    .optional(),
+}).strict();
+
 /** `kind` may be left out: it is an LLM agent. */
 const Agent = z.preprocess(
   (v) =>
     v !== null && typeof v === "object" && !Array.isArray(v) && !("kind" in v)
       ? { kind: "llm", ...v }
       : v,
-  z.discriminatedUnion("kind", [LlmAgent]),
+  z.discriminatedUnion("kind", [LlmAgent, AguiAgent]),
 );
 
 export const TeamFile = z.object({

@@ -102,6 +102,7 @@ export class Team {
       llm: provider.llm,
       model: a.model.model,
       ...(a.temperature !== undefined && { temperature: a.temperature }),
+      ...(a.remote && { remote: a.remote }),
     };
   }
 }

@@ -10,6 +10,7 @@ import { Secret } from "../logging/secret.ts";
 import type { ModelRef, ProviderSpec } from "../llm/providers.ts";
 import type { McpServerSpec } from "../mcp/config.ts";
 import type { BuiltinToolName } from "./builtin_tools.ts";
+import type { RemoteAgui } from "../runtime/types.ts";
 import { type CheckContext, crossReferenceIssues } from "./checks.ts";
 import { substitute } from "./env_refs.ts";
 import { Placer, TeamFileError } from "./positions.ts";
@@ -18,7 +19,7 @@ import { type AgentData, type McpServerData, TeamFile, type TeamFileData } from 
 export { TeamFileError };
 
 export interface AgentSpec {
-  kind: "llm";
+  kind: "llm" | "agui";
   name: string;
   title: string;
   description: string;
@@ -32,6 +33,8 @@ export interface AgentSpec {
   subAgents: string[];
   /** Progress message per tool name. */
   progress: Record<string, string>;
+  /** An agui agent's endpoint (it has no model of ours: `model` is the environment's, unused). */
+  remote?: RemoteAgui;
 }
 
 export interface TeamSpec {
@@ -120,7 +123,7 @@ function resolve(data: TeamFileData, r: Resolver, defaultModel: ModelRef) {
     demo: false,
   }));
   const mcpServers = Object.entries(data.mcp_servers).map(([name, s]) => mcpServer(name, s, r));
-  const agents = Object.entries(data.agents).map(([name, a]) => agent(name, a, defaultModel));
+  const agents = Object.entries(data.agents).map(([name, a]) => agent(name, a, defaultModel, r));
   return { providers, mcpServers, agents, entry: data.entry ?? [agents[0].name] };
 }
 
@@ -146,7 +149,23 @@ function mcpServer(name: string, s: McpServerData, r: Resolver): McpServerSpec {
   };
 }
 
-function agent(name: string, a: AgentData, defaultModel: ModelRef): AgentSpec {
+function agent(name: string, a: AgentData, defaultModel: ModelRef, r: Resolver): AgentSpec {
+  if (a.kind === "agui") {
+    return {
+      kind: a.kind,
+      name,
+      title: a.title ?? name,
+      description: a.description,
+      instructions: "",
+      model: defaultModel,
+      maxSteps: 1,
+      tools: [],
+      mcp: [],
+      subAgents: [],
+      progress: {},
+      remote: { url: r.text(a.url), headers: r.secrets(a.headers) },
+    };
+  }
   const slash = a.model?.indexOf("/") ?? -1;
   return {
     kind: a.kind,
