@@ -7,10 +7,12 @@
  *   deno task bench            the full run
  *   deno task bench --quick    smaller counts, for checking the harness
  *   deno task bench --only=1,3 only these sections (1 latency, 2 persistence, 3 LLM, 4 start-up,
- *                              5 sign-in, 6 MCP and team reloads, 7 viewers joining a run)
+ *                              5 sign-in, 6 MCP and team reloads, 7 viewers joining a run,
+ *                              8 the LLM gateway)
  */
 import denoConfig from "../deno.json" with { type: "json" };
 import { joinBench } from "./join.ts";
+import { gatewayOverhead } from "./gateway.ts";
 import { llmOverhead } from "./llm_wrapper.ts";
 import { mcpBench } from "./mcp.ts";
 import { persistence } from "./persist.ts";
@@ -156,6 +158,12 @@ try {
     "7. Viewers joining a live run (history encoded once per encoding)",
     30_000,
     () => Promise.resolve(joinBench({ viewers: quick ? 200 : 1000, deltas: quick ? 50 : 400 })),
+  );
+
+  await section(
+    "8. LLM gateway overhead (recording on)",
+    90_000,
+    () => gatewayOverhead(cleanup, { calls: quick ? 40 : 200, warmUp: quick ? 5 : 20 }),
   );
 } finally {
   await cleanup.all();
