@@ -15,8 +15,9 @@ import { type Config, ConfigError, isLoopbackHost } from "./config.ts";
 import { EventHub } from "./agents/spine/event_hub.ts";
 import { EventIdPool } from "./agents/spine/event_id_pool.ts";
 import { EventWriter } from "./agents/spine/event_writer.ts";
-import { CUSTOM, custom, type LogValue } from "./agents/spine/events.ts";
-import { Journals } from "./agents/spine/journal.ts";
+import { CUSTOM, custom, type LogValue, type RunEvent } from "./agents/spine/events.ts";
+import { Journals, type Publisher, runTopic } from "./agents/spine/journal.ts";
+import { Metrics } from "./agents/metrics/metrics.ts";
 import { DEMO_BASE_URL, demoHandler } from "./agents/demo/handler.ts";
 import { inProcessFetch } from "./agents/demo/in_process_fetch.ts";
 import { getLogger, resetLogging, setupLogging } from "./agents/logging/logging.ts";
@@ -46,8 +47,9 @@ import { usageApi } from "./routes/api/usage.ts";
 import { wsApi } from "./routes/api/ws.ts";
 import { assetRoutes } from "./routes/assets.ts";
 import type { AppDeps } from "./routes/deps.ts";
-import { apiError } from "./routes/errors.ts";
+import { apiError, errorResponse, isUnstorableText, UNSTORABLE_MESSAGE } from "./routes/errors.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { metricsByToken, metricsRoutes } from "./routes/metrics.ts";
 import { maybeViewer, requireApiScope, requireViewer, resolveViewer } from "./routes/access.ts";
 import { requestIdOf, requestLog } from "./routes/request_log.ts";
 import { csrfGuard, type EdgeSettings, hostGuard, securityHeaders } from "./routes/security.ts";
@@ -92,7 +94,14 @@ export async function createGlassbox(
   const db: Database = await openDatabase(config);
   const hub = new EventHub();
   const store = eventStore(db.sql);
-  const writer = new EventWriter(store, {
+  const metrics: Metrics = new Metrics({
+    hub: () => hub.stats(),
+    writerPending: () => writer.pending,
+    eventsWritten: () => writer.written,
+    activeRuns: () => runs.activeRuns,
+    pingDatabase: () => db.sql`SELECT 1`,
+  });
+  const writer: EventWriter = new EventWriter(metrics.timedSink(store), {
     onError: (err, pending) =>
       log.error("Storing events failed ({pending} waiting): {error}", {
         pending,
@@ -111,7 +120,15 @@ export async function createGlassbox(
   const retention = new Retention(db.sql, config.retention, getLogger("retention"));
   const ids = new EventIdPool(store);
   await ids.ready();
-  const journals = new Journals({ ids, writer, hub, coalesceMs: 30 });
+  // Metrics read runs and LLM calls off the spine: each event of a run's topic, once.
+  const observed: Publisher = {
+    publish(topic: string, ev: RunEvent) {
+      hub.publish(topic, ev);
+      if (topic === runTopic(ev.runId)) metrics.observe(ev);
+    },
+    sending: (topic) => hub.sending(topic),
+  };
+  const journals = new Journals({ ids, writer, hub: observed, coalesceMs: 30 });
   await setupLogging({
     stdout: opts.stdout ?? "auto",
     lowestLevel: opts.lowestLevel ?? "info",
@@ -181,6 +198,7 @@ export async function createGlassbox(
     version: VERSION,
     auth,
     edge,
+    metrics,
   };
 
   const app = new Hono();
@@ -189,12 +207,16 @@ export async function createGlassbox(
     if (err instanceof HTTPException && err.status === 403) {
       return apiError(c, 403, "forbidden", "Cross-site request refused.");
     }
+    if (isUnstorableText(err)) {
+      return errorResponse(c, 400, "invalid_body", `${UNSTORABLE_MESSAGE}.`);
+    }
     log.error("Unhandled error on {path}: {error}", {
       path: c.req.path,
       error: String(err),
+      stack: err.stack ?? null,
       requestId: requestIdOf(c),
     });
-    return apiError(c, 500, "internal", "something went wrong on our side; it was logged");
+    return errorResponse(c, 500, "internal", "something went wrong on our side; it was logged");
   });
   app.use(
     "*",
@@ -214,6 +236,8 @@ export async function createGlassbox(
         apiError(c, 413, "body_too_large", `bodies are limited to ${MAX_BODY_BYTES} bytes`),
     }),
   );
+  // Before sign-in is looked at: the scraper's token is no API key.
+  app.route("/", metricsByToken(deps));
   app.use("*", csrfGuard(edge), resolveViewer(auth, edge));
   app.notFound((c) => apiError(c, 404, "not_found", `no route for ${c.req.method} ${c.req.path}`));
   // Public: what a signed-out browser needs.
@@ -230,7 +254,11 @@ export async function createGlassbox(
   app.route("/", logsPages(deps));
   app.route("/", accountPages(deps));
   app.route("/", adminPages(deps));
-  app.route("/", demoRoutes(demoModel));
+  app.route("/", metricsRoutes(deps));
+  app.route(
+    "/",
+    demoRoutes(demoModel, () => teams.current().usedProviders().some((p) => p.demo)),
+  );
   for (
     const api of [
       chatApi,
