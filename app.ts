@@ -24,6 +24,8 @@ import { McpServers } from "./agents/mcp/servers.ts";
 import { RecordBuffer } from "./agents/logging/record_buffer.ts";
 import { RunManager } from "./agents/runs/run_manager.ts";
 import { RunLimits } from "./agents/runs/run_limits.ts";
+import { BudgetChecker } from "./agents/budgets/checker.ts";
+import { configuredBudget } from "./agents/budgets/budget.ts";
 import { createAuth, ensureFirstAdmin } from "./auth/auth.ts";
 import { redactSecrets } from "./auth/tokens.ts";
 import { TeamHolder } from "./agents/team/team_holder.ts";
@@ -33,6 +35,7 @@ import { eventStore } from "./db/events.ts";
 import { type HttpRecord, insertHttpRecords } from "./db/log_records.ts";
 import { interruptStaleRuns } from "./db/runs.ts";
 import { agentsApi } from "./routes/api/agents.ts";
+import { budgetsApi } from "./routes/api/budgets.ts";
 import { aguiApi } from "./routes/api/agui.ts";
 import { chatApi } from "./routes/api/chat.ts";
 import { conversationsApi } from "./routes/api/conversations.ts";
@@ -52,6 +55,7 @@ import { csrfGuard, type EdgeSettings, hostGuard, securityHeaders } from "./rout
 import { accountPages } from "./routes/pages/account.tsx";
 import { agentsPages } from "./routes/pages/agents.tsx";
 import { adminPages } from "./routes/pages/admin.tsx";
+import { budgetsPages } from "./routes/pages/budgets.tsx";
 import { authPages } from "./routes/pages/auth.tsx";
 import { callsPages } from "./routes/pages/calls.tsx";
 import { pageRoutes } from "./routes/pages/chat.tsx";
@@ -154,11 +158,17 @@ export async function createGlassbox(
     mcp,
     log: getLogger("team"),
   });
+  const budgets = new BudgetChecker(db.sql, {
+    configured: config.cost.budgets.map(configuredBudget),
+    unpriced: config.cost.unpriced,
+    assumedMaxOutput: config.cost.assumedMaxOutput,
+  });
   const runs = new RunManager({
     sql: db.sql,
     journals,
     teams,
     limits: new RunLimits(config.runLimits),
+    cost: { budgets, guards: config.cost.guards },
   });
   const edge: EdgeSettings = {
     trustProxy: config.auth.trustProxy,
@@ -176,6 +186,7 @@ export async function createGlassbox(
     version: VERSION,
     auth,
     edge,
+    budgets,
   };
 
   const app = new Hono();
@@ -224,6 +235,7 @@ export async function createGlassbox(
   app.route("/", agentsPages(deps));
   app.route("/", accountPages(deps));
   app.route("/", adminPages(deps));
+  app.route("/", budgetsPages(deps));
   app.route("/", demoRoutes(demoModel));
   for (
     const api of [
@@ -236,6 +248,7 @@ export async function createGlassbox(
       wsApi,
       usageApi,
       agentsApi,
+      budgetsApi,
     ]
   ) {
     app.route("/api/v1", api(deps));
