@@ -70,6 +70,8 @@ export interface Config {
   model: string;
   dataDir: string;
   contentLogging: ContentLogging;
+  /** Days log records, prompts and responses are kept (0: forever). */
+  retention: { logDays: number; promptDays: number; responseDays: number };
   /** The environment's provider's prices (USD per million tokens); other models cost NULL. */
   prices: PriceTable;
   /** Delay between demo-model chunks, so a person can watch the demo run. */
@@ -139,6 +141,11 @@ export function loadConfig(
     model: v.GLASSBOX_MODEL ?? (usesDemo ? DEMO_MODEL : "gpt-4o-mini"),
     dataDir: v.GLASSBOX_DATA ?? ".glassbox",
     contentLogging: v.GLASSBOX_LOG_CONTENT,
+    retention: {
+      logDays: v.GLASSBOX_RETENTION_DAYS,
+      promptDays: v.GLASSBOX_RETENTION_PROMPT_DAYS,
+      responseDays: v.GLASSBOX_RETENTION_RESPONSE_DAYS,
+    },
     prices: v.GLASSBOX_PRICES,
     demoChunkDelayMs: v.GLASSBOX_DEMO_DELAY_MS,
     llmIdleTimeoutMs: v.GLASSBOX_LLM_IDLE_TIMEOUT_MS,
@@ -238,6 +245,9 @@ function envSchema(env: Record<string, string | undefined>) {
     GLASSBOX_RUN_MAX_SUBAGENTS: integer("GLASSBOX_RUN_MAX_SUBAGENTS", 16, 0, 100_000),
     GLASSBOX_RUN_MAX_SECONDS: integer("GLASSBOX_RUN_MAX_SECONDS", 900, 0, 7 * 24 * 3600),
     GLASSBOX_RUN_MAX_REPEATS: integer("GLASSBOX_RUN_MAX_REPEATS", 3, 0, 1000),
+    GLASSBOX_RETENTION_DAYS: integer("GLASSBOX_RETENTION_DAYS", 0, 0, 36_500),
+    GLASSBOX_RETENTION_PROMPT_DAYS: integer("GLASSBOX_RETENTION_PROMPT_DAYS", 0, 0, 36_500),
+    GLASSBOX_RETENTION_RESPONSE_DAYS: integer("GLASSBOX_RETENTION_RESPONSE_DAYS", 0, 0, 36_500),
     DATABASE_URL: url("DATABASE_URL", ["postgres:", "postgresql:"]),
     OPENAI_BASE_URL: url("OPENAI_BASE_URL", ["http:", "https:"]),
     OPENAI_API_KEY: z.string().optional(),
@@ -456,4 +466,9 @@ Cost control:
                            (default 4096)
   GLASSBOX_RUN_MAX_LLM_CALLS / _MAX_SUBAGENTS / _MAX_SECONDS / _MAX_REPEATS  runaway guards
                            per run (default 40 / 16 / 900 / 3; 0: off)
+
+Logs:
+  GLASSBOX_RETENTION_DAYS  delete log records older than this many days (default 0: keep)
+  GLASSBOX_RETENTION_PROMPT_DAYS / GLASSBOX_RETENTION_RESPONSE_DAYS  remove LLM calls' prompts /
+                           responses older than this (default 0: keep)
 `;

@@ -19,6 +19,7 @@ export const AUDIT_ACTIONS = [
   "budget_set",
   "budget_removed",
   "cost_setting_changed",
+  "logs_cleared",
 ] as const;
 export type AuditAction = typeof AUDIT_ACTIONS[number];
 

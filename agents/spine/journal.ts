@@ -3,9 +3,14 @@
  * memory while the run is active (so a late subscriber replays without touching the database),
  * publishes each one once on the hub, and hands it to the batched writer.
  *
- * Streamed deltas (answer text, tool-call arguments) are coalesced per run: the first delta after
- * a quiet spell is published at once, later ones within `coalesceMs` are joined into one event.
- * The stream and the table then hold the same events, so resuming by id is exact.
+ * Streamed deltas (answer text, tool-call arguments) are coalesced per run: a delta is published
+ * once the run's earlier events have landed (the hub's sending(): its writes were taken by every
+ * waiting viewer's stream) AND `coalesceMs` have passed since then (or since the last delta);
+ * until then later deltas of the same message join it. So reading the model never waits for the
+ * fan-out, and gets a quiet spell after each one: the model's connection is read one chunk per
+ * turn of the event loop, and a turn that carries a fan-out to 5,000 viewers is long, so
+ * publishing as soon as a fan-out lands would leave room for one chunk per event. The stream
+ * and the table hold the same events, so resuming by id is exact.
  */
 import {
   type AgUiEvent,
@@ -20,6 +25,8 @@ import type { EventWriter } from "./event_writer.ts";
 
 export interface Publisher {
   publish(topic: string, ev: RunEvent): void;
+  /** While the topic's events are still on their way: resolves once they have landed. */
+  sending(topic: string): Promise<void> | undefined;
 }
 
 export const runTopic = (runId: string) => `run:${runId}`;
@@ -57,6 +64,10 @@ export class RunJournal {
   #buffered: { key: string; ev: DeltaEvent } | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #lastDeltaAt = -Infinity;
+  /** The buffered delta waits for the run's earlier events to land (hub.sending()). */
+  #awaitingLanding = false;
+  /** performance.now() when they last landed while a delta waited. */
+  #landedAt = -Infinity;
   #ended = false;
 
   /** `owner`: whose run it is (its log records also go to ownerLogsTopic(owner)). */
@@ -88,16 +99,31 @@ export class RunJournal {
       return;
     }
     this.#flushDelta();
-    const now = performance.now();
-    if (now - this.#lastDeltaAt >= this.deps.coalesceMs) {
-      this.#lastDeltaAt = now;
-      this.#append(ev);
-    } else {
-      this.#buffered = { key, ev: delta };
-      this.#timer = setTimeout(
-        () => this.#flushDelta(),
-        this.deps.coalesceMs - (now - this.#lastDeltaAt),
-      );
+    this.#buffered = { key, ev: delta };
+    this.#release();
+  }
+
+  /** Publishes the buffered delta when both conditions hold; else tries again when one changes. */
+  #release(): void {
+    if (!this.#buffered || this.#awaitingLanding) return;
+    const landing = this.deps.hub.sending(runTopic(this.runId));
+    if (landing) {
+      this.#awaitingLanding = true;
+      landing.then(() => {
+        this.#awaitingLanding = false;
+        this.#landedAt = performance.now();
+        this.#release();
+      });
+      return;
+    }
+    const since = Math.max(this.#lastDeltaAt, this.#landedAt);
+    const wait = this.deps.coalesceMs - (performance.now() - since);
+    if (wait <= 0) this.#flushDelta();
+    else {
+      this.#timer ??= setTimeout(() => {
+        this.#timer = undefined;
+        this.#release();
+      }, wait);
     }
   }
 
