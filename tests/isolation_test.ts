@@ -23,6 +23,7 @@ type Access = "public" | "signed-in" | "owner" | "admin";
 const ACCESS: Record<string, Access> = {
   "GET /health": "public",
   "GET /assets/:file": "public",
+  "GET /favicon.ico": "public",
   "GET /sign-in": "public",
   "POST /sign-in": "public",
   "POST /sign-out": "public",
@@ -63,6 +64,7 @@ const ACCESS: Record<string, Access> = {
   "POST /api/v1/admin/budgets": "admin",
   "POST /api/v1/admin/budgets/:id/delete": "admin",
   "POST /api/v1/admin/cost-settings": "admin",
+  "GET /metrics": "admin",
   "ALL /demo/v1/*": "signed-in",
   "POST /api/v1/chat": "owner",
   "POST /api/v1/chat/stream": "owner",
