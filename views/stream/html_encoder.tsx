@@ -24,6 +24,7 @@ import {
 } from "../../agents/spine/events.ts";
 import type { AgentStatusValue, LlmCallFinishedValue } from "../../agents/spine/events.ts";
 import type { LlmCallStartedValue, LogValue, ProgressValue } from "../../agents/spine/events.ts";
+import type { BudgetWarningValue, RunCostValue } from "../../agents/spine/events.ts";
 import * as convert from "../run/convert.ts";
 import { foldRun } from "../run/fold.ts";
 import * as F from "../chat/fragments.tsx";
@@ -137,6 +138,10 @@ function customHtml(runId: string, name: string, value: unknown): string | null 
       return append(ids.logList, <F.LogRow log={value as LogValue} />);
     case CUSTOM.usage:
       return oob(<F.UsageSummary usage={value as RunResult} state="running" />);
+    case CUSTOM.runCost:
+      return oob(<F.LiveCost cost={value as RunCostValue} />);
+    case CUSTOM.budgetWarning:
+      return oob(<F.BudgetBanner warning={value as BudgetWarningValue} />);
     default:
       return null;
   }
