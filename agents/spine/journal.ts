@@ -3,8 +3,11 @@
  * memory while the run is active (so a late subscriber replays without touching the database),
  * publishes each one once on the hub, and hands it to the batched writer.
  *
- * Streamed deltas (answer text, tool-call arguments) are coalesced per run: the first delta after
- * a quiet spell is published at once, later ones within `coalesceMs` are joined into one event.
+ * Streamed deltas (answer text, tool-call arguments) are coalesced per message or tool call, so
+ * two sub-agents streaming at once are each joined (one buffer per run collapsed into an event
+ * per delta as soon as two streams interleaved): the first delta of a stream after a quiet spell
+ * is published at once, later ones within `coalesceMs` are joined into one event. Any other event
+ * first publishes what is buffered, so order holds within each stream and around other events.
  * The stream and the table then hold the same events, so resuming by id is exact.
  */
 import {
@@ -50,13 +53,25 @@ function deltaKey(ev: AgUiEvent): string | null {
   return null;
 }
 
+/** The delta stream an event closes (its message's or tool call's end). */
+function endedKey(ev: AgUiEvent): string | null {
+  if (ev.type === EventType.TEXT_MESSAGE_END) return `m:${ev.messageId}`;
+  if (ev.type === EventType.TOOL_CALL_END) return `t:${ev.toolCallId}`;
+  return null;
+}
+
+interface DeltaStream {
+  lastAt: number;
+  buffered?: DeltaEvent;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
 export class RunJournal {
   readonly events: RunEvent[] = [];
   #seq = 0;
   #waiting: AgUiEvent[] = [];
-  #buffered: { key: string; ev: DeltaEvent } | null = null;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #lastDeltaAt = -Infinity;
+  /** Per message or tool call: when its last delta went out, and what waits to go. */
+  #streams = new Map<string, DeltaStream>();
   #ended = false;
 
   /** `owner`: whose run it is (its log records also go to ownerLogsTopic(owner)). */
@@ -74,41 +89,47 @@ export class RunJournal {
     if (this.#ended) return; // nothing follows a terminal event
     const key = deltaKey(ev);
     if (key === null) {
-      this.#flushDelta();
+      this.#flushDeltas();
+      const ended = endedKey(ev);
+      if (ended) this.#streams.delete(ended);
       if (isTerminal(ev)) this.#ended = true;
       this.#append(ev);
       return;
     }
     const delta = ev as DeltaEvent;
-    if (this.#buffered?.key === key) {
-      this.#buffered.ev = {
-        ...this.#buffered.ev,
-        delta: (this.#buffered.ev.delta ?? "") + (delta.delta ?? ""),
+    let stream = this.#streams.get(key);
+    if (!stream) this.#streams.set(key, stream = { lastAt: -Infinity });
+    if (stream.buffered) {
+      stream.buffered = {
+        ...stream.buffered,
+        delta: (stream.buffered.delta ?? "") + (delta.delta ?? ""),
       };
       return;
     }
-    this.#flushDelta();
     const now = performance.now();
-    if (now - this.#lastDeltaAt >= this.deps.coalesceMs) {
-      this.#lastDeltaAt = now;
+    if (now - stream.lastAt >= this.deps.coalesceMs) {
+      stream.lastAt = now;
       this.#append(ev);
-    } else {
-      this.#buffered = { key, ev: delta };
-      this.#timer = setTimeout(
-        () => this.#flushDelta(),
-        this.deps.coalesceMs - (now - this.#lastDeltaAt),
-      );
+      return;
     }
+    stream.buffered = delta;
+    const s = stream;
+    s.timer = setTimeout(() => this.#flushDelta(s), this.deps.coalesceMs - (now - s.lastAt));
   }
 
-  #flushDelta(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (!this.#buffered) return;
-    const { ev } = this.#buffered;
-    this.#buffered = null;
-    this.#lastDeltaAt = performance.now();
+  #flushDelta(stream: DeltaStream): void {
+    clearTimeout(stream.timer);
+    stream.timer = undefined;
+    const ev = stream.buffered;
+    if (!ev) return;
+    stream.buffered = undefined;
+    stream.lastAt = performance.now();
     this.#append(ev);
+  }
+
+  /** Every buffered delta (streams are independent: each keeps its own order). */
+  #flushDeltas(): void {
+    for (const stream of this.#streams.values()) this.#flushDelta(stream);
   }
 
   #append(ev: AgUiEvent): void {
@@ -151,7 +172,7 @@ export class RunJournal {
 
   /** Resolves when every emitted event has its id (and so is queued for writing). */
   async settled(): Promise<void> {
-    this.#flushDelta();
+    this.#flushDeltas();
     while (this.#waiting.length > 0) await this.deps.ids.ready();
   }
 }
