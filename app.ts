@@ -15,13 +15,15 @@ import { type Config, ConfigError, isLoopbackHost } from "./config.ts";
 import { EventHub } from "./agents/spine/event_hub.ts";
 import { EventIdPool } from "./agents/spine/event_id_pool.ts";
 import { EventWriter } from "./agents/spine/event_writer.ts";
-import { CUSTOM, custom, type LogValue } from "./agents/spine/events.ts";
-import { Journals } from "./agents/spine/journal.ts";
+import { CUSTOM, custom, type LogValue, type RunEvent } from "./agents/spine/events.ts";
+import { Journals, type Publisher, runTopic } from "./agents/spine/journal.ts";
+import { Metrics } from "./agents/metrics/metrics.ts";
 import { DEMO_BASE_URL, demoHandler } from "./agents/demo/handler.ts";
 import { inProcessFetch } from "./agents/demo/in_process_fetch.ts";
 import { getLogger, resetLogging, setupLogging } from "./agents/logging/logging.ts";
 import { McpServers } from "./agents/mcp/servers.ts";
 import { RecordBuffer } from "./agents/logging/record_buffer.ts";
+import { Retention } from "./agents/logging/retention.ts";
 import { RunManager } from "./agents/runs/run_manager.ts";
 import { RunLimits } from "./agents/runs/run_limits.ts";
 import { createAuth, ensureFirstAdmin } from "./auth/auth.ts";
@@ -38,6 +40,7 @@ import { chatApi } from "./routes/api/chat.ts";
 import { conversationsApi } from "./routes/api/conversations.ts";
 import { demoRoutes } from "./routes/api/demo.ts";
 import { llmCallsApi } from "./routes/api/llm_calls.ts";
+import { exportsApi } from "./routes/api/exports.ts";
 import { logsApi } from "./routes/api/logs.ts";
 import { runsApi } from "./routes/api/runs.ts";
 import { usageApi } from "./routes/api/usage.ts";
@@ -46,6 +49,7 @@ import { assetRoutes } from "./routes/assets.ts";
 import type { AppDeps } from "./routes/deps.ts";
 import { apiError, errorResponse, isUnstorableText, UNSTORABLE_MESSAGE } from "./routes/errors.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { metricsByToken, metricsRoutes } from "./routes/metrics.ts";
 import { maybeViewer, requireApiScope, requireViewer, resolveViewer } from "./routes/access.ts";
 import { requestIdOf, requestLog } from "./routes/request_log.ts";
 import { csrfGuard, type EdgeSettings, hostGuard, securityHeaders } from "./routes/security.ts";
@@ -54,6 +58,7 @@ import { agentsPages } from "./routes/pages/agents.tsx";
 import { adminPages } from "./routes/pages/admin.tsx";
 import { authPages } from "./routes/pages/auth.tsx";
 import { callsPages } from "./routes/pages/calls.tsx";
+import { logsPages } from "./routes/pages/logs.tsx";
 import { pageRoutes } from "./routes/pages/chat.tsx";
 
 export const VERSION: string = denoConfig.version;
@@ -89,7 +94,14 @@ export async function createGlassbox(
   const db: Database = await openDatabase(config);
   const hub = new EventHub();
   const store = eventStore(db.sql);
-  const writer = new EventWriter(store, {
+  const metrics: Metrics = new Metrics({
+    hub: () => hub.stats(),
+    writerPending: () => writer.pending,
+    eventsWritten: () => writer.written,
+    activeRuns: () => runs.activeRuns,
+    pingDatabase: () => db.sql`SELECT 1`,
+  });
+  const writer: EventWriter = new EventWriter(metrics.timedSink(store), {
     onError: (err, pending) =>
       log.error("Storing events failed ({pending} waiting): {error}", {
         pending,
@@ -105,9 +117,18 @@ export async function createGlassbox(
         error: String(err),
       }),
   });
+  const retention = new Retention(db.sql, config.retention, getLogger("retention"));
   const ids = new EventIdPool(store);
   await ids.ready();
-  const journals = new Journals({ ids, writer, hub, coalesceMs: 30 });
+  // Metrics read runs and LLM calls off the spine: each event of a run's topic, once.
+  const observed: Publisher = {
+    publish(topic: string, ev: RunEvent) {
+      hub.publish(topic, ev);
+      if (topic === runTopic(ev.runId)) metrics.observe(ev);
+    },
+    sending: (topic) => hub.sending(topic),
+  };
+  const journals = new Journals({ ids, writer, hub: observed, coalesceMs: 30 });
   await setupLogging({
     stdout: opts.stdout ?? "auto",
     lowestLevel: opts.lowestLevel ?? "info",
@@ -160,6 +181,7 @@ export async function createGlassbox(
     teams,
     limits: new RunLimits(config.runLimits),
   });
+  retention.start();
   const edge: EdgeSettings = {
     trustProxy: config.auth.trustProxy,
     publicOrigin: config.auth.publicUrl,
@@ -176,6 +198,7 @@ export async function createGlassbox(
     version: VERSION,
     auth,
     edge,
+    metrics,
   };
 
   const app = new Hono();
@@ -213,6 +236,8 @@ export async function createGlassbox(
         apiError(c, 413, "body_too_large", `bodies are limited to ${MAX_BODY_BYTES} bytes`),
     }),
   );
+  // Before sign-in is looked at: the scraper's token is no API key.
+  app.route("/", metricsByToken(deps));
   app.use("*", csrfGuard(edge), resolveViewer(auth, edge));
   app.notFound((c) => apiError(c, 404, "not_found", `no route for ${c.req.method} ${c.req.path}`));
   // Public: what a signed-out browser needs.
@@ -226,8 +251,10 @@ export async function createGlassbox(
   app.route("/", pageRoutes(deps));
   app.route("/", callsPages(deps));
   app.route("/", agentsPages(deps));
+  app.route("/", logsPages(deps));
   app.route("/", accountPages(deps));
   app.route("/", adminPages(deps));
+  app.route("/", metricsRoutes(deps));
   app.route(
     "/",
     demoRoutes(demoModel, () => teams.current().usedProviders().some((p) => p.demo)),
@@ -239,6 +266,7 @@ export async function createGlassbox(
       llmCallsApi,
       conversationsApi,
       logsApi,
+      exportsApi,
       aguiApi,
       wsApi,
       usageApi,
@@ -255,6 +283,7 @@ export async function createGlassbox(
       // Not bounded as a whole: a run records its end (events, then its status) before it counts
       // as finished, and that waits for the database however long it is away.
       await runs.shutdown();
+      await retention.close();
       teams.close();
       await mcp.close();
       // Only this last flush is bounded, so events still queued cannot hold the exit forever.

@@ -3,12 +3,16 @@
  * memory while the run is active (so a late subscriber replays without touching the database),
  * publishes each one once on the hub, and hands it to the batched writer.
  *
- * Streamed deltas (answer text, tool-call arguments) are coalesced per message or tool call, so
- * two sub-agents streaming at once are each joined (one buffer per run collapsed into an event
- * per delta as soon as two streams interleaved): the first delta of a stream after a quiet spell
- * is published at once, later ones within `coalesceMs` are joined into one event. Any other event
- * first publishes what is buffered, so order holds within each stream and around other events.
- * The stream and the table then hold the same events, so resuming by id is exact.
+ * Streamed deltas (answer text, tool-call arguments) are coalesced per message or tool call (one
+ * buffer per run collapsed as soon as two sub-agents streamed at once: each delta flushed the
+ * other's): a stream's delta is published once the run's earlier events have landed (the hub's
+ * sending(): its writes were taken by every waiting viewer's stream) AND `coalesceMs` have passed
+ * since then (or since that stream's last delta); until then its later deltas join it. Any other
+ * event first publishes what is buffered, so order holds within each stream and around others. So reading the model never waits for the
+ * fan-out, and gets a quiet spell after each one: the model's connection is read one chunk per
+ * turn of the event loop, and a turn that carries a fan-out to 5,000 viewers is long, so
+ * publishing as soon as a fan-out lands would leave room for one chunk per event. The stream
+ * and the table hold the same events, so resuming by id is exact.
  */
 import {
   type AgUiEvent,
@@ -23,6 +27,8 @@ import type { EventWriter } from "./event_writer.ts";
 
 export interface Publisher {
   publish(topic: string, ev: RunEvent): void;
+  /** While the topic's events are still on their way: resolves once they have landed. */
+  sending(topic: string): Promise<void> | undefined;
 }
 
 export const runTopic = (runId: string) => `run:${runId}`;
@@ -63,7 +69,6 @@ function endedKey(ev: AgUiEvent): string | null {
 interface DeltaStream {
   lastAt: number;
   buffered?: DeltaEvent;
-  timer?: ReturnType<typeof setTimeout>;
 }
 
 export class RunJournal {
@@ -72,6 +77,11 @@ export class RunJournal {
   #waiting: AgUiEvent[] = [];
   /** Per message or tool call: when its last delta went out, and what waits to go. */
   #streams = new Map<string, DeltaStream>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Buffered deltas wait for the run's earlier events to land (hub.sending()). */
+  #awaitingLanding = false;
+  /** performance.now() when they last landed while a delta waited. */
+  #landedAt = -Infinity;
   #ended = false;
 
   /** `owner`: whose run it is (its log records also go to ownerLogsTopic(owner)). */
@@ -106,20 +116,40 @@ export class RunJournal {
       };
       return;
     }
-    const now = performance.now();
-    if (now - stream.lastAt >= this.deps.coalesceMs) {
-      stream.lastAt = now;
-      this.#append(ev);
+    stream.buffered = delta;
+    this.#release();
+  }
+
+  /** Publishes each buffered delta whose conditions hold; else tries again when one changes. */
+  #release(): void {
+    if (this.#awaitingLanding) return;
+    const landing = this.deps.hub.sending(runTopic(this.runId));
+    if (landing) {
+      this.#awaitingLanding = true;
+      landing.then(() => {
+        this.#awaitingLanding = false;
+        this.#landedAt = performance.now();
+        this.#release();
+      });
       return;
     }
-    stream.buffered = delta;
-    const s = stream;
-    s.timer = setTimeout(() => this.#flushDelta(s), this.deps.coalesceMs - (now - s.lastAt));
+    const now = performance.now();
+    let next = Infinity;
+    for (const stream of this.#streams.values()) {
+      if (!stream.buffered) continue;
+      const wait = this.deps.coalesceMs - (now - Math.max(stream.lastAt, this.#landedAt));
+      if (wait <= 0) this.#flushDelta(stream);
+      else next = Math.min(next, wait);
+    }
+    if (next < Infinity) {
+      this.#timer ??= setTimeout(() => {
+        this.#timer = undefined;
+        this.#release();
+      }, next);
+    }
   }
 
   #flushDelta(stream: DeltaStream): void {
-    clearTimeout(stream.timer);
-    stream.timer = undefined;
     const ev = stream.buffered;
     if (!ev) return;
     stream.buffered = undefined;
@@ -129,6 +159,8 @@ export class RunJournal {
 
   /** Every buffered delta (streams are independent: each keeps its own order). */
   #flushDeltas(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     for (const stream of this.#streams.values()) this.#flushDelta(stream);
   }
 

@@ -14,12 +14,12 @@ import { RunJournal } from "./journal.ts";
 function journalInMemory() {
   let next = 1;
   const stored: RunEvent[] = [];
-  const store = {
-    allocate: (n: number) => Promise.resolve(Array.from({ length: n }, () => next++)),
-    store: (batch: RunEvent[]) => (stored.push(...batch), Promise.resolve()),
-  };
-  const ids = new EventIdPool(store);
-  const writer = new EventWriter(store, { flushMs: 1 });
+  const ids = new EventIdPool({
+    allocate: (n) => Promise.resolve(Array.from({ length: n }, () => next++)),
+  });
+  const writer = new EventWriter({
+    store: (batch) => (stored.push(...batch), Promise.resolve()),
+  });
   const hub = new EventHub();
   const journal = new RunJournal("r1", { ids, writer, hub, coalesceMs: 30 });
   return { ids, writer, hub, journal, stored };
