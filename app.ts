@@ -52,6 +52,7 @@ import { adminPages } from "./routes/pages/admin.tsx";
 import { authPages } from "./routes/pages/auth.tsx";
 import { callsPages } from "./routes/pages/calls.tsx";
 import { pageRoutes } from "./routes/pages/chat.tsx";
+import { usagePages } from "./routes/pages/usage.tsx";
 
 export const VERSION: string = denoConfig.version;
 const SHUTDOWN_FLUSH_MS = 15_000;
@@ -197,6 +198,7 @@ export async function createGlassbox(
   app.use("/demo/v1/*", requireApiScope);
   app.route("/", pageRoutes(deps));
   app.route("/", callsPages(deps));
+  app.route("/", usagePages(deps));
   app.route("/", agentsPages(deps));
   app.route("/", accountPages(deps));
   app.route("/", adminPages(deps));

@@ -43,6 +43,7 @@ export interface TeamErrorView {
 export type NavItem =
   | "chat"
   | "calls"
+  | "usage"
   | "agents"
   | "keys"
   | "account"
@@ -53,6 +54,7 @@ export type NavItem =
 const NAV: { items: NavItem[]; href: string; label: string; admin?: true }[] = [
   { items: ["chat"], href: "/", label: "Chat" },
   { items: ["calls"], href: "/calls", label: "LLM calls" },
+  { items: ["usage"], href: "/usage", label: "Usage" },
   { items: ["agents"], href: "/agents", label: "Agents" },
   { items: ["keys"], href: "/keys", label: "API keys" },
   { items: ["users", "sign-ins", "audit"], href: "/admin/users", label: "Admin", admin: true },
