@@ -35,6 +35,7 @@ const ACCESS: Record<string, Access> = {
   "POST /runs/:id/cancel": "owner",
   "GET /calls": "owner",
   "GET /calls/:id": "owner",
+  "GET /usage": "owner",
   "GET /agents": "signed-in",
   "GET /account": "signed-in",
   "POST /account/password": "signed-in",
@@ -152,6 +153,12 @@ const PROBES: Record<string, { probe: Probe; admin: boolean }> = {
   "GET /calls/:id": {
     admin: true,
     probe: async (who, w) => (await status(await who.page(`/calls/${w.ended.call}`))) === 200,
+  },
+  "GET /usage": {
+    admin: true,
+    // The top conversations link to their calls by id.
+    probe: async (who, w) =>
+      (await text(await who.page("/usage"))).includes(`conversation_id=${w.ended.conversation}`),
   },
   "POST /account/sessions/end": {
     // Admins end others' sessions on /admin/sign-ins; here one ends one's own.

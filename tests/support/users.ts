@@ -13,6 +13,7 @@ import { CookieJar } from "./cookie_jar.ts";
 export const PAGES = [
   "/",
   "/calls",
+  "/usage",
   "/agents",
   "/keys",
   "/account",
