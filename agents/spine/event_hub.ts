@@ -15,9 +15,12 @@
  *   is closed (the client gets what was queued, a clean end, and resumes with Last-Event-ID). If
  *   it still has not drained a keep-alive interval later it is errored, which aborts the
  *   connection and frees the queue (Deno prints the reason) — an SSE client that never reads
- *   cannot pin memory forever. The bound is on this stream only: a reader that drains it at once
- *   into a buffer of its own (routes/api/ws.ts hands every line to ws.send, which does not wait
- *   for the socket) is never cut off, and that buffer is not bounded here.
+ *   cannot pin memory forever. The bound is on this stream only: a reader that drains it into a
+ *   buffer of its own must stop reading while that buffer is full (routes/api/ws.ts waits for the
+ *   socket's send buffer), or it is never cut off.
+ * - A subscriber may vanish at any moment, even inside `enqueue` (Deno's response body reads
+ *   there and cancels the stream when the client is gone): writes and ends check that it is
+ *   still subscribed and never throw, since they run in the hub's timers.
  */
 import { isTerminal, type RunEvent } from "./events.ts";
 import { concat, type Encoder, type Sink, type Sub, SubscriberGroup } from "./subscriber_group.ts";
@@ -34,6 +37,12 @@ export interface SubscribeOptions {
   /** Sent before anything else (e.g. `retry:` or an initial HTML fragment). */
   preamble?: Uint8Array;
   closeAfterTerminal?: boolean;
+  /**
+   * The history is the whole stream (the run has ended): the stream ends after it, with
+   * `epilogue` last when no terminal event was among what was sent (a resume at or after the end).
+   */
+  complete?: boolean;
+  epilogue?: Uint8Array;
   maxQueuedBytes?: number;
 }
 
@@ -109,6 +118,10 @@ export class EventHub {
       const bytes = this.#encode(o.encoder, ev);
       if (bytes) parts.push(bytes);
       if ((ended = o.closeAfterTerminal === true && isTerminal(ev.event))) break;
+    }
+    if (!ended && o.complete) {
+      ended = true;
+      if (o.epilogue) parts.push(o.epilogue);
     }
     if (parts.length > 0) ctrl.enqueue(concat(parts));
     if (ended) {
@@ -192,12 +205,24 @@ export class EventHub {
     if (this.#busy.size > 0) this.#flushTimer = setTimeout(this.#flush, this.#window());
   };
 
-  /** Enqueues unless that would exceed the subscriber's cap; then cuts it off and returns false. */
+  /**
+   * Enqueues unless that would exceed the subscriber's cap; then cuts it off. False: the
+   * subscriber is gone (cut off, or its stream was cancelled or closed meanwhile).
+   */
   #write(s: Sub, bytes: Uint8Array): boolean {
+    if (!s.group.subs.has(s)) return false;
     if (bytes.byteLength === 0) return true;
     if (bytes.byteLength - (s.ctrl.desiredSize ?? 0) <= s.maxQueuedBytes) {
-      s.ctrl.enqueue(bytes);
-      return true;
+      try {
+        s.ctrl.enqueue(bytes);
+      } catch {
+        // Closed or errored under us: nobody reads it any more.
+        this.#drop(s);
+        return false;
+      }
+      // Deno's response body reads inside enqueue; a client found gone cancels the stream right
+      // there (its cancel drops the subscriber), so the sub must still be here to count as sent.
+      return s.group.subs.has(s);
     }
     this.#cutOff++;
     s.cutAt = performance.now();
@@ -207,8 +232,15 @@ export class EventHub {
     return false;
   }
 
+  /** Closes the subscriber's stream unless it is already gone; never throws (timers call it). */
   #end(s: Sub): void {
-    s.ctrl.close();
+    if (s.group.subs.has(s)) {
+      try {
+        s.ctrl.close();
+      } catch {
+        // Cancelled or errored meanwhile: there is nothing left to close.
+      }
+    }
     this.#drop(s);
   }
 
@@ -239,7 +271,11 @@ export class EventHub {
       // desiredSize is 0 once a closed stream has been drained.
       if (s.ctrl.desiredSize === 0) this.#drop(s);
       else if (now - s.cutAt >= this.#keepAliveMs) {
-        s.ctrl.error("EventHub: subscriber too slow, connection aborted");
+        try {
+          s.ctrl.error("EventHub: subscriber too slow, connection aborted");
+        } catch {
+          // Already errored.
+        }
         this.#drop(s);
       }
     }
