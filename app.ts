@@ -24,6 +24,7 @@ import { McpServers } from "./agents/mcp/servers.ts";
 import { RecordBuffer } from "./agents/logging/record_buffer.ts";
 import { RunManager } from "./agents/runs/run_manager.ts";
 import { RunLimits } from "./agents/runs/run_limits.ts";
+import { AlertService } from "./agents/alerts/alerts.ts";
 import { createAuth, ensureFirstAdmin } from "./auth/auth.ts";
 import { redactSecrets } from "./auth/tokens.ts";
 import { TeamHolder } from "./agents/team/team_holder.ts";
@@ -52,6 +53,7 @@ import { csrfGuard, type EdgeSettings, hostGuard, securityHeaders } from "./rout
 import { accountPages } from "./routes/pages/account.tsx";
 import { agentsPages } from "./routes/pages/agents.tsx";
 import { adminPages } from "./routes/pages/admin.tsx";
+import { alertPages } from "./routes/pages/alerts.tsx";
 import { authPages } from "./routes/pages/auth.tsx";
 import { callsPages } from "./routes/pages/calls.tsx";
 import { pageRoutes } from "./routes/pages/chat.tsx";
@@ -166,6 +168,9 @@ export async function createGlassbox(
     publicOrigin: config.auth.publicUrl,
     loopback: isLoopbackHost(config.host),
   };
+  // Measured on its own timer; a receiver's faults stay in its deliveries, never in a run.
+  const alerts = new AlertService(db.sql, config.alerts, getLogger("alerts"));
+  alerts.start();
   const deps: AppDeps = {
     config,
     db,
@@ -177,6 +182,7 @@ export async function createGlassbox(
     version: VERSION,
     auth,
     edge,
+    alerts,
   };
 
   const app = new Hono();
@@ -226,6 +232,7 @@ export async function createGlassbox(
   app.route("/", agentsPages(deps));
   app.route("/", accountPages(deps));
   app.route("/", adminPages(deps));
+  app.route("/", alertPages(deps));
   app.route("/", demoRoutes(demoModel));
   for (
     const api of [
@@ -251,6 +258,7 @@ export async function createGlassbox(
       // as finished, and that waits for the database however long it is away.
       await runs.shutdown();
       teams.close();
+      await alerts.close();
       await mcp.close();
       // Only this last flush is bounded, so events still queued cannot hold the exit forever.
       let timer: ReturnType<typeof setTimeout> | undefined;

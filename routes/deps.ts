@@ -8,6 +8,7 @@ import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import type { Auth } from "../auth/auth.ts";
 import type { EdgeSettings } from "./security.ts";
+import type { AlertService } from "../agents/alerts/alerts.ts";
 
 export interface AppDeps {
   config: Config;
@@ -23,4 +24,6 @@ export interface AppDeps {
   auth: Auth;
   /** The public origin, trusted proxy and loopback facts the edge checks use. */
   edge: EdgeSettings;
+  /** Alert rules measured in the background and their webhook deliveries. */
+  alerts: AlertService;
 }
