@@ -20,6 +20,7 @@ export const PAGES = [
   "/admin/users",
   "/admin/sign-ins",
   "/admin/audit",
+  "/admin/alerts",
 ] as const;
 
 export async function insertUser(sql: Sql, email: string, role: Role = "member"): Promise<string> {
