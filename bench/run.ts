@@ -17,6 +17,7 @@ import { signIn } from "./sign_in.ts";
 import { sseLatency } from "./sse_latency.ts";
 import { startup } from "./startup.ts";
 import { Cleanup, note, postgresVersion, withTimeout } from "./support.ts";
+import { usageBench } from "./usage.ts";
 
 const quick = Deno.args.includes("--quick");
 const only = Deno.args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
@@ -149,6 +150,12 @@ try {
     "6. MCP servers and team reloads",
     60_000,
     () => mcpBench(cleanup, { starts: quick ? 2 : 5, calls: quick ? 50 : 300 }),
+  );
+
+  await section(
+    "7. Usage dashboard (GET /usage)",
+    120_000,
+    () => usageBench(cleanup, { calls: quick ? 10_000 : 100_000, requests: quick ? 5 : 20 }),
   );
 } finally {
   await cleanup.all();
