@@ -22,6 +22,7 @@ import { inProcessFetch } from "./agents/demo/in_process_fetch.ts";
 import { getLogger, resetLogging, setupLogging } from "./agents/logging/logging.ts";
 import { McpServers } from "./agents/mcp/servers.ts";
 import { RecordBuffer } from "./agents/logging/record_buffer.ts";
+import { Retention } from "./agents/logging/retention.ts";
 import { RunManager } from "./agents/runs/run_manager.ts";
 import { RunLimits } from "./agents/runs/run_limits.ts";
 import { AlertService } from "./agents/alerts/alerts.ts";
@@ -39,6 +40,7 @@ import { chatApi } from "./routes/api/chat.ts";
 import { conversationsApi } from "./routes/api/conversations.ts";
 import { demoRoutes } from "./routes/api/demo.ts";
 import { llmCallsApi } from "./routes/api/llm_calls.ts";
+import { exportsApi } from "./routes/api/exports.ts";
 import { logsApi } from "./routes/api/logs.ts";
 import { runsApi } from "./routes/api/runs.ts";
 import { usageApi } from "./routes/api/usage.ts";
@@ -56,6 +58,7 @@ import { adminPages } from "./routes/pages/admin.tsx";
 import { alertPages } from "./routes/pages/alerts.tsx";
 import { authPages } from "./routes/pages/auth.tsx";
 import { callsPages } from "./routes/pages/calls.tsx";
+import { logsPages } from "./routes/pages/logs.tsx";
 import { pageRoutes } from "./routes/pages/chat.tsx";
 import { usagePages } from "./routes/pages/usage.tsx";
 
@@ -108,6 +111,7 @@ export async function createGlassbox(
         error: String(err),
       }),
   });
+  const retention = new Retention(db.sql, config.retention, getLogger("retention"));
   const ids = new EventIdPool(store);
   await ids.ready();
   const journals = new Journals({ ids, writer, hub, coalesceMs: 30 });
@@ -163,6 +167,7 @@ export async function createGlassbox(
     teams,
     limits: new RunLimits(config.runLimits),
   });
+  retention.start();
   const edge: EdgeSettings = {
     trustProxy: config.auth.trustProxy,
     publicOrigin: config.auth.publicUrl,
@@ -230,6 +235,7 @@ export async function createGlassbox(
   app.route("/", callsPages(deps));
   app.route("/", usagePages(deps));
   app.route("/", agentsPages(deps));
+  app.route("/", logsPages(deps));
   app.route("/", accountPages(deps));
   app.route("/", adminPages(deps));
   app.route("/", alertPages(deps));
@@ -241,6 +247,7 @@ export async function createGlassbox(
       llmCallsApi,
       conversationsApi,
       logsApi,
+      exportsApi,
       aguiApi,
       wsApi,
       usageApi,
@@ -257,6 +264,7 @@ export async function createGlassbox(
       // Not bounded as a whole: a run records its end (events, then its status) before it counts
       // as finished, and that waits for the database however long it is away.
       await runs.shutdown();
+      await retention.close();
       teams.close();
       await alerts.close();
       await mcp.close();

@@ -7,9 +7,10 @@
  *   deno task bench            the full run
  *   deno task bench --quick    smaller counts, for checking the harness
  *   deno task bench --only=1,3 only these sections (1 latency, 2 persistence, 3 LLM, 4 start-up,
- *                              5 sign-in, 6 MCP and team reloads)
+ *                              5 sign-in, 6 MCP and team reloads, 7 viewers joining a run)
  */
 import denoConfig from "../deno.json" with { type: "json" };
+import { joinBench } from "./join.ts";
 import { llmOverhead } from "./llm_wrapper.ts";
 import { mcpBench } from "./mcp.ts";
 import { persistence } from "./persist.ts";
@@ -153,7 +154,13 @@ try {
   );
 
   await section(
-    "7. Usage dashboard (GET /usage)",
+    "7. Viewers joining a live run (history encoded once per encoding)",
+    30_000,
+    () => Promise.resolve(joinBench({ viewers: quick ? 200 : 1000, deltas: quick ? 50 : 400 })),
+  );
+
+  await section(
+    "8. Usage dashboard (GET /usage)",
     120_000,
     () => usageBench(cleanup, { calls: quick ? 10_000 : 100_000, requests: quick ? 5 : 20 }),
   );

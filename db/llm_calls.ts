@@ -28,7 +28,10 @@ export interface LlmCallRow {
   finishReasons: string[] | null;
   inputTokens: number | null;
   outputTokens: number | null;
+  /** Part of inputTokens read from the prompt cache. */
   cachedTokens: number | null;
+  /** Part of inputTokens written to the prompt cache. */
+  cacheWriteTokens: number | null;
   reasoningTokens: number | null;
   usageSource: "provider" | "none";
   costUsd: number | null;
@@ -80,15 +83,16 @@ export async function insertLlmCall(sql: Sql, r: LlmCallRow): Promise<void> {
       id, run_id, span_id, parent_span_id, conversation_id, user_id, agent_name, operation,
       provider, request_model, response_model, response_id, request_params, attempt, prompt,
       response, tool_definitions, tool_calls, finish_reasons, input_tokens, output_tokens,
-      cached_tokens, reasoning_tokens, usage_source, cost_usd, started_at, first_chunk_at,
-      ended_at, duration_ms, status, error_type, error_message, metadata
+      cached_tokens, cache_write_tokens, reasoning_tokens, usage_source, cost_usd, started_at,
+      first_chunk_at, ended_at, duration_ms, status, error_type, error_message, metadata
     ) VALUES (
       ${r.id}, ${r.runId}, ${r.spanId}, ${r.parentSpanId}, ${r.conversationId}, ${r.userId},
       ${r.agentName}, ${r.operation}, ${r.provider}, ${r.requestModel}, ${r.responseModel},
       ${r.responseId}, ${json(r.requestParams)}, ${r.attempt}, ${json(r.prompt)}, ${r.response},
       ${json(r.toolDefinitions)}, ${json(r.toolCalls)},
       ${r.finishReasons === null ? null : sql.array(r.finishReasons)}, ${r.inputTokens},
-      ${r.outputTokens}, ${r.cachedTokens}, ${r.reasoningTokens}, ${r.usageSource}, ${r.costUsd},
+      ${r.outputTokens}, ${r.cachedTokens}, ${r.cacheWriteTokens}, ${r.reasoningTokens},
+      ${r.usageSource}, ${r.costUsd},
       ${r.startedAt}, ${r.firstChunkAt}, ${r.endedAt}, ${r.durationMs}, ${r.status},
       ${r.errorType}, ${r.errorMessage}, ${json(r.metadata)}
     )`;
@@ -176,6 +180,7 @@ const SUMMARY_COLUMNS = [
   "input_tokens",
   "output_tokens",
   "cached_tokens",
+  "cache_write_tokens",
   "reasoning_tokens",
   "usage_source",
   "cost_usd",
@@ -242,6 +247,7 @@ function toSummary(r: DbRow): LlmCallSummary {
     inputTokens: num(r.input_tokens),
     outputTokens: num(r.output_tokens),
     cachedTokens: num(r.cached_tokens),
+    cacheWriteTokens: num(r.cache_write_tokens),
     reasoningTokens: num(r.reasoning_tokens),
     usageSource: r.usage_source,
     costUsd: num(r.cost_usd), // numeric arrives as a string

@@ -37,6 +37,8 @@ const ACCESS: Record<string, Access> = {
   "GET /calls/:id": "owner",
   "GET /usage": "owner",
   "GET /agents": "signed-in",
+  "GET /logs": "owner",
+  "GET /logs/live": "owner",
   "GET /account": "signed-in",
   "POST /account/password": "signed-in",
   "POST /account/sessions/end": "owner",
@@ -70,6 +72,12 @@ const ACCESS: Record<string, Access> = {
   "GET /api/v1/conversations": "owner",
   "GET /api/v1/conversations/:id/messages": "owner",
   "GET /api/v1/logs/stream": "owner",
+  "GET /api/v1/logs": "owner",
+  "POST /api/v1/logs/clear": "admin",
+  "GET /api/v1/runs/:id/logs": "owner",
+  "GET /api/v1/exports/logs": "owner",
+  "GET /api/v1/exports/llm-calls": "owner",
+  "GET /api/v1/exports/runs": "owner",
   "POST /api/v1/agui": "owner",
   "GET /api/v1/ws": "owner",
   "GET /api/v1/usage": "owner",
@@ -165,6 +173,22 @@ const PROBES: Record<string, { probe: Probe; admin: boolean }> = {
     // The top conversations link to their calls by id.
     probe: async (who, w) =>
       (await text(await who.page("/usage"))).includes(`conversation_id=${w.ended.conversation}`),
+  },
+  "GET /logs": {
+    admin: true,
+    // The filter names only the conversation: the run's link is in its rows alone.
+    probe: async (who, w) =>
+      (await text(await who.page(`/logs?kind=run&conversation_id=${w.ended.conversation}`)))
+        .includes(`href="/logs?run_id=${w.ended.run}"`),
+  },
+  "GET /logs/live": {
+    admin: true,
+    // As the API's tail: the backlog is in id order and A's first run logged before B's.
+    probe: async (who, w) => {
+      const res = await who.page("/logs/live");
+      const [first] = await takeMessages(res.body!, 1);
+      return first.data.includes(`/logs?run_id=${w.ended.run}`);
+    },
   },
   "POST /account/sessions/end": {
     // Admins end others' sessions on /admin/sign-ins; here one ends one's own.
@@ -263,6 +287,32 @@ const PROBES: Record<string, { probe: Probe; admin: boolean }> = {
       const first = await takeMessages(res.body!, 1);
       return runIds(first).includes(w.ended.run);
     },
+  },
+  "GET /api/v1/logs": {
+    admin: true,
+    probe: async (who, w) =>
+      (await (await who.api(`/api/v1/logs?run_id=${w.ended.run}`)).json()).items.length > 0,
+  },
+  "GET /api/v1/runs/:id/logs": {
+    admin: true,
+    probe: async (who, w) =>
+      (await status(await who.api(`/api/v1/runs/${w.ended.run}/logs`))) === 200,
+  },
+  "GET /api/v1/exports/logs": {
+    admin: true,
+    probe: async (who, w) =>
+      (await text(await who.api(`/api/v1/exports/logs?format=ndjson&run_id=${w.ended.run}`)))
+        .includes(w.ended.run),
+  },
+  "GET /api/v1/exports/llm-calls": {
+    admin: true,
+    probe: async (who, w) =>
+      (await text(await who.api("/api/v1/exports/llm-calls?format=csv"))).includes(w.ended.call),
+  },
+  "GET /api/v1/exports/runs": {
+    admin: true,
+    probe: async (who, w) =>
+      (await text(await who.api("/api/v1/exports/runs?format=json"))).includes(w.ended.run),
   },
   "POST /api/v1/agui": {
     admin: false,
@@ -453,6 +503,11 @@ Deno.test(
           .json()).items;
       const calls = await only("/api/v1/llm-calls", b);
       assert.ok(calls.length > 0 && calls.every((c: { userId: string }) => c.userId === b.id));
+      const bRecords = await only("/api/v1/logs", b);
+      assert.ok(
+        bRecords.length > 0 && bRecords.every((r: { user_id: string }) => r.user_id === b.id),
+        "only B's records",
+      );
       const convs = await only("/api/v1/conversations", b);
       assert.deepEqual(
         convs.map((c: { userId: string }) => c.userId).filter((u: string) => u !== b.id),

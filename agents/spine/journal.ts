@@ -3,9 +3,13 @@
  * memory while the run is active (so a late subscriber replays without touching the database),
  * publishes each one once on the hub, and hands it to the batched writer.
  *
- * Streamed deltas (answer text, tool-call arguments) are coalesced per run: the first delta after
- * a quiet spell is published at once, later ones within `coalesceMs` are joined into one event.
- * The stream and the table then hold the same events, so resuming by id is exact.
+ * Streamed deltas (answer text, tool-call arguments) are coalesced per run: a delta is published
+ * once `coalesceMs` have passed since the last one AND the run's earlier events have landed (the
+ * hub's sending(): its writes were taken by every waiting viewer's stream); until then later
+ * deltas of the same message join it. So reading the model never waits for the fan-out: at 5,000
+ * viewers, whatever the model sent while one fan-out was going out becomes ONE event, where
+ * publishing each delta alone would let the backlog pile up in the model's connection. The stream
+ * and the table hold the same events, so resuming by id is exact.
  */
 import {
   type AgUiEvent,
@@ -20,6 +24,8 @@ import type { EventWriter } from "./event_writer.ts";
 
 export interface Publisher {
   publish(topic: string, ev: RunEvent): void;
+  /** While the topic's events are still on their way: resolves once they have landed. */
+  sending(topic: string): Promise<void> | undefined;
 }
 
 export const runTopic = (runId: string) => `run:${runId}`;
@@ -57,6 +63,8 @@ export class RunJournal {
   #buffered: { key: string; ev: DeltaEvent } | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #lastDeltaAt = -Infinity;
+  /** The buffered delta waits for the run's earlier events to land (hub.sending()). */
+  #awaitingLanding = false;
   #ended = false;
 
   /** `owner`: whose run it is (its log records also go to ownerLogsTopic(owner)). */
@@ -88,16 +96,29 @@ export class RunJournal {
       return;
     }
     this.#flushDelta();
-    const now = performance.now();
-    if (now - this.#lastDeltaAt >= this.deps.coalesceMs) {
-      this.#lastDeltaAt = now;
-      this.#append(ev);
-    } else {
-      this.#buffered = { key, ev: delta };
-      this.#timer = setTimeout(
-        () => this.#flushDelta(),
-        this.deps.coalesceMs - (now - this.#lastDeltaAt),
-      );
+    this.#buffered = { key, ev: delta };
+    this.#release();
+  }
+
+  /** Publishes the buffered delta when both conditions hold; else tries again when one changes. */
+  #release(): void {
+    if (!this.#buffered || this.#awaitingLanding) return;
+    const landing = this.deps.hub.sending(runTopic(this.runId));
+    if (landing) {
+      this.#awaitingLanding = true;
+      landing.then(() => {
+        this.#awaitingLanding = false;
+        this.#release();
+      });
+      return;
+    }
+    const wait = this.deps.coalesceMs - (performance.now() - this.#lastDeltaAt);
+    if (wait <= 0) this.#flushDelta();
+    else {
+      this.#timer ??= setTimeout(() => {
+        this.#timer = undefined;
+        this.#release();
+      }, wait);
     }
   }
 

@@ -15,6 +15,7 @@ export const PAGES = [
   "/calls",
   "/usage",
   "/agents",
+  "/logs",
   "/keys",
   "/account",
   "/admin/users",

@@ -45,6 +45,7 @@ export type NavItem =
   | "calls"
   | "usage"
   | "agents"
+  | "logs"
   | "keys"
   | "account"
   | "users"
@@ -57,6 +58,7 @@ const NAV: { items: NavItem[]; href: string; label: string; admin?: true }[] = [
   { items: ["calls"], href: "/calls", label: "LLM calls" },
   { items: ["usage"], href: "/usage", label: "Usage" },
   { items: ["agents"], href: "/agents", label: "Agents" },
+  { items: ["logs"], href: "/logs", label: "Logs" },
   { items: ["keys"], href: "/keys", label: "API keys" },
   {
     items: ["users", "sign-ins", "audit", "alerts"],
