@@ -47,7 +47,7 @@ import { usageApi } from "./routes/api/usage.ts";
 import { wsApi } from "./routes/api/ws.ts";
 import { assetRoutes } from "./routes/assets.ts";
 import type { AppDeps } from "./routes/deps.ts";
-import { apiError } from "./routes/errors.ts";
+import { apiError, errorResponse, isUnstorableText, UNSTORABLE_MESSAGE } from "./routes/errors.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { maybeViewer, requireApiScope, requireViewer, resolveViewer } from "./routes/access.ts";
 import { requestIdOf, requestLog } from "./routes/request_log.ts";
@@ -196,12 +196,16 @@ export async function createGlassbox(
     if (err instanceof HTTPException && err.status === 403) {
       return apiError(c, 403, "forbidden", "Cross-site request refused.");
     }
+    if (isUnstorableText(err)) {
+      return errorResponse(c, 400, "invalid_body", `${UNSTORABLE_MESSAGE}.`);
+    }
     log.error("Unhandled error on {path}: {error}", {
       path: c.req.path,
       error: String(err),
+      stack: err.stack ?? null,
       requestId: requestIdOf(c),
     });
-    return apiError(c, 500, "internal", "something went wrong on our side; it was logged");
+    return errorResponse(c, 500, "internal", "something went wrong on our side; it was logged");
   });
   app.use(
     "*",
@@ -239,7 +243,10 @@ export async function createGlassbox(
   app.route("/", accountPages(deps));
   app.route("/", adminPages(deps));
   app.route("/", alertPages(deps));
-  app.route("/", demoRoutes(demoModel));
+  app.route(
+    "/",
+    demoRoutes(demoModel, () => teams.current().usedProviders().some((p) => p.demo)),
+  );
   for (
     const api of [
       chatApi,
