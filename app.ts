@@ -15,8 +15,9 @@ import { type Config, ConfigError, isLoopbackHost } from "./config.ts";
 import { EventHub } from "./agents/spine/event_hub.ts";
 import { EventIdPool } from "./agents/spine/event_id_pool.ts";
 import { EventWriter } from "./agents/spine/event_writer.ts";
-import { CUSTOM, custom, type LogValue } from "./agents/spine/events.ts";
-import { Journals } from "./agents/spine/journal.ts";
+import { CUSTOM, custom, type LogValue, type RunEvent } from "./agents/spine/events.ts";
+import { Journals, type Publisher, runTopic } from "./agents/spine/journal.ts";
+import { Metrics } from "./agents/metrics/metrics.ts";
 import { DEMO_BASE_URL, demoHandler } from "./agents/demo/handler.ts";
 import { inProcessFetch } from "./agents/demo/in_process_fetch.ts";
 import { getLogger, resetLogging, setupLogging } from "./agents/logging/logging.ts";
@@ -49,6 +50,7 @@ import { assetRoutes } from "./routes/assets.ts";
 import type { AppDeps } from "./routes/deps.ts";
 import { apiError, errorResponse, isUnstorableText, UNSTORABLE_MESSAGE } from "./routes/errors.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { metricsByToken, metricsRoutes } from "./routes/metrics.ts";
 import { maybeViewer, requireApiScope, requireViewer, resolveViewer } from "./routes/access.ts";
 import { requestIdOf, requestLog } from "./routes/request_log.ts";
 import { csrfGuard, type EdgeSettings, hostGuard, securityHeaders } from "./routes/security.ts";
@@ -95,7 +97,14 @@ export async function createGlassbox(
   const db: Database = await openDatabase(config);
   const hub = new EventHub();
   const store = eventStore(db.sql);
-  const writer = new EventWriter(store, {
+  const metrics: Metrics = new Metrics({
+    hub: () => hub.stats(),
+    writerPending: () => writer.pending,
+    eventsWritten: () => writer.written,
+    activeRuns: () => runs.activeRuns,
+    pingDatabase: () => db.sql`SELECT 1`,
+  });
+  const writer: EventWriter = new EventWriter(metrics.timedSink(store), {
     onError: (err, pending) =>
       log.error("Storing events failed ({pending} waiting): {error}", {
         pending,
@@ -114,7 +123,15 @@ export async function createGlassbox(
   const retention = new Retention(db.sql, config.retention, getLogger("retention"));
   const ids = new EventIdPool(store);
   await ids.ready();
-  const journals = new Journals({ ids, writer, hub, coalesceMs: 30 });
+  // Metrics read runs and LLM calls off the spine: each event of a run's topic, once.
+  const observed: Publisher = {
+    publish(topic: string, ev: RunEvent) {
+      hub.publish(topic, ev);
+      if (topic === runTopic(ev.runId)) metrics.observe(ev);
+    },
+    sending: (topic) => hub.sending(topic),
+  };
+  const journals = new Journals({ ids, writer, hub: observed, coalesceMs: 30 });
   await setupLogging({
     stdout: opts.stdout ?? "auto",
     lowestLevel: opts.lowestLevel ?? "info",
@@ -188,6 +205,7 @@ export async function createGlassbox(
     auth,
     edge,
     alerts,
+    metrics,
   };
 
   const app = new Hono();
@@ -225,6 +243,8 @@ export async function createGlassbox(
         apiError(c, 413, "body_too_large", `bodies are limited to ${MAX_BODY_BYTES} bytes`),
     }),
   );
+  // Before sign-in is looked at: the scraper's token is no API key.
+  app.route("/", metricsByToken(deps));
   app.use("*", csrfGuard(edge), resolveViewer(auth, edge));
   app.notFound((c) => apiError(c, 404, "not_found", `no route for ${c.req.method} ${c.req.path}`));
   // Public: what a signed-out browser needs.
@@ -243,6 +263,7 @@ export async function createGlassbox(
   app.route("/", accountPages(deps));
   app.route("/", adminPages(deps));
   app.route("/", alertPages(deps));
+  app.route("/", metricsRoutes(deps));
   app.route(
     "/",
     demoRoutes(demoModel, () => teams.current().usedProviders().some((p) => p.demo)),

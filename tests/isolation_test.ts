@@ -23,6 +23,7 @@ type Access = "public" | "signed-in" | "owner" | "admin";
 const ACCESS: Record<string, Access> = {
   "GET /health": "public",
   "GET /assets/:file": "public",
+  "GET /favicon.ico": "public",
   "GET /sign-in": "public",
   "POST /sign-in": "public",
   "POST /sign-out": "public",
@@ -62,6 +63,7 @@ const ACCESS: Record<string, Access> = {
   "POST /admin/alerts/:id/enable": "admin",
   "POST /admin/alerts/:id/disable": "admin",
   "POST /admin/alerts/:id/delete": "admin",
+  "GET /metrics": "admin",
   "ALL /demo/v1/*": "signed-in",
   "POST /api/v1/chat": "owner",
   "POST /api/v1/chat/stream": "owner",
