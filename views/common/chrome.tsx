@@ -51,6 +51,7 @@ export type NavItem =
   | "users"
   | "sign-ins"
   | "audit"
+  | "budgets"
   | "alerts";
 
 const NAV: { items: NavItem[]; href: string; label: string; admin?: true }[] = [
@@ -61,7 +62,7 @@ const NAV: { items: NavItem[]; href: string; label: string; admin?: true }[] = [
   { items: ["logs"], href: "/logs", label: "Logs" },
   { items: ["keys"], href: "/keys", label: "API keys" },
   {
-    items: ["users", "sign-ins", "audit", "alerts"],
+    items: ["users", "sign-ins", "audit", "budgets", "alerts"],
     href: "/admin/users",
     label: "Admin",
     admin: true,
@@ -72,6 +73,7 @@ const ADMIN_TABS: { item: NavItem; href: string; label: string }[] = [
   { item: "users", href: "/admin/users", label: "Users" },
   { item: "sign-ins", href: "/admin/sign-ins", label: "Sign-ins" },
   { item: "audit", href: "/admin/audit", label: "Audit log" },
+  { item: "budgets", href: "/admin/budgets", label: "Budgets" },
   { item: "alerts", href: "/admin/alerts", label: "Alerts" },
 ];
 
