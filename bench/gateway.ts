@@ -1,5 +1,5 @@
 /**
- * Section 8: what the recording gateway adds to a call. The same npm:openai client streams the
+ * Section 9: what the recording gateway adds to a call. The same npm:openai client streams the
  * same 20-chunk answer from the scripted server twice per round, interleaved: straight to the
  * upstream, and through a Glassbox's /llm/v1 (recording ON: one llm_calls row per call on a fresh
  * local Postgres, the session's events on the spine). Reported: the whole call and the first

@@ -8,7 +8,7 @@
  *   deno task bench --quick    smaller counts, for checking the harness
  *   deno task bench --only=1,3 only these sections (1 latency, 2 persistence, 3 LLM, 4 start-up,
  *                              5 sign-in, 6 MCP and team reloads, 7 viewers joining a run,
- *                              8 the LLM gateway)
+ *                              9 the LLM gateway)
  */
 import denoConfig from "../deno.json" with { type: "json" };
 import { joinBench } from "./join.ts";
@@ -20,6 +20,7 @@ import { signIn } from "./sign_in.ts";
 import { sseLatency } from "./sse_latency.ts";
 import { startup } from "./startup.ts";
 import { Cleanup, note, postgresVersion, withTimeout } from "./support.ts";
+import { usageBench } from "./usage.ts";
 
 const quick = Deno.args.includes("--quick");
 const only = Deno.args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
@@ -161,7 +162,13 @@ try {
   );
 
   await section(
-    "8. LLM gateway overhead (recording on)",
+    "8. Usage dashboard (GET /usage)",
+    120_000,
+    () => usageBench(cleanup, { calls: quick ? 10_000 : 100_000, requests: quick ? 5 : 20 }),
+  );
+
+  await section(
+    "9. LLM gateway overhead (recording on)",
     90_000,
     () => gatewayOverhead(cleanup, { calls: quick ? 40 : 200, warmUp: quick ? 5 : 20 }),
   );
