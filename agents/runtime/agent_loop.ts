@@ -4,7 +4,7 @@
  * reached (the last step is offered no tools, so the model must answer). Everything it does is
  * emitted as events into the run's scope; it never renders anything.
  */
-import { CUSTOM, custom, EventType } from "../spine/events.ts";
+import { CUSTOM, custom, EventType, type LlmCallFinishedValue } from "../spine/events.ts";
 import { getLogger } from "../logging/logging.ts";
 import { type RunToolCall, runToolCall } from "./tool_calls.ts";
 import type { RunScope } from "./run_scope.ts";
@@ -100,6 +100,15 @@ async function callModel(
   const callIds = new ToolCallIds(messageId);
   let spanId = "";
   let started = false;
+  // Budgets and guards first: a call that may not be made is never sent.
+  const meter = await scope.guard?.beforeCall({
+    agentName: agent.name,
+    model: agent.model,
+    price: agent.llm.price(agent.model),
+    messages,
+    tools: tools?.chat,
+  });
+  let finished: LlmCallFinishedValue | null = null;
   const result = await agent.llm.stream(
     {
       model: agent.model,
@@ -135,6 +144,7 @@ async function callModel(
           });
         }
         scope.emit({ type: EventType.TEXT_MESSAGE_CONTENT, messageId, delta, subagentRunId: sub });
+        meter?.output(delta.length);
       },
       onToolCallStart(call) {
         // An MCP tool names its server, which the tree shows beside it.
@@ -151,8 +161,10 @@ async function callModel(
       onToolCallArgs(providerId, delta) {
         const toolCallId = callIds.current(providerId);
         scope.emit({ type: EventType.TOOL_CALL_ARGS, toolCallId, delta, subagentRunId: sub });
+        meter?.output(delta.length);
       },
       onCallFinished(v) {
+        finished = v;
         scope.countCall(v);
         scope.emit(custom(CUSTOM.llmCallFinished, v, sub));
         const level = v.status === "ok" ? "info" : "warn";
@@ -162,7 +174,7 @@ async function callModel(
         });
       },
     },
-  );
+  ).finally(() => meter?.end(finished));
   if (started) scope.emit({ type: EventType.TEXT_MESSAGE_END, messageId, subagentRunId: sub });
   const calls = callIds.finished(result.toolCalls);
   for (const call of calls) {
