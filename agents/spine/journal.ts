@@ -1,7 +1,12 @@
 /**
  * A run's journal turns AG-UI events into RunEvents (id, gap-free seq, time), keeps them in
  * memory while the run is active (so a late subscriber replays without touching the database),
- * publishes each one once on the hub, and hands it to the batched writer.
+ * hands it to the batched writer and then publishes it once on the hub — queued first, so an
+ * event anyone saw is always on its way to storage, even if publishing throws.
+ *
+ * Events are made storable where they enter: every string (keys too) of an event has NUL and
+ * unpaired UTF-16 surrogates replaced by U+FFFD (text.ts `storableJson`), since Postgres' jsonb
+ * refuses both and the stream must show what is stored.
  *
  * Streamed deltas (answer text, tool-call arguments) are coalesced per run: the first delta after
  * a quiet spell is published at once, later ones within `coalesceMs` are joined into one event.
@@ -17,6 +22,7 @@ import {
 } from "./events.ts";
 import type { EventIdPool } from "./event_id_pool.ts";
 import type { EventWriter } from "./event_writer.ts";
+import { storableJson } from "./text.ts";
 
 export interface Publisher {
   publish(topic: string, ev: RunEvent): void;
@@ -37,6 +43,8 @@ interface JournalDeps {
   writer: EventWriter;
   hub: Publisher;
   coalesceMs: number;
+  /** A publish that threw (the event is queued for storage regardless); default console.error. */
+  onPublishError?: (error: unknown, ev: RunEvent) => void;
 }
 
 type DeltaEvent = Extract<
@@ -58,6 +66,8 @@ export class RunJournal {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #lastDeltaAt = -Infinity;
   #ended = false;
+  /** The writer's ticket for this run's latest event. */
+  #lastTicket = 0;
 
   /** `owner`: whose run it is (its log records also go to ownerLogsTopic(owner)). */
   constructor(
@@ -138,15 +148,20 @@ export class RunJournal {
 
   #record(id: number, ev: AgUiEvent): void {
     const createdAt = Date.now();
-    const event = ev.timestamp === undefined ? { ...ev, timestamp: createdAt } : ev;
+    const clean = storableJson(ev) as AgUiEvent;
+    const event = clean.timestamp === undefined ? { ...clean, timestamp: createdAt } : clean;
     const runEvent: RunEvent = { id, runId: this.runId, seq: ++this.#seq, createdAt, event };
     this.events.push(runEvent);
-    this.deps.hub.publish(runTopic(this.runId), runEvent);
-    if (customName(event) === CUSTOM.log) {
-      this.deps.hub.publish(LOGS_TOPIC, runEvent);
-      if (this.owner !== undefined) this.deps.hub.publish(ownerLogsTopic(this.owner), runEvent);
+    this.#lastTicket = this.deps.writer.enqueue(runEvent);
+    try {
+      this.deps.hub.publish(runTopic(this.runId), runEvent);
+      if (customName(event) === CUSTOM.log) {
+        this.deps.hub.publish(LOGS_TOPIC, runEvent);
+        if (this.owner !== undefined) this.deps.hub.publish(ownerLogsTopic(this.owner), runEvent);
+      }
+    } catch (err) {
+      (this.deps.onPublishError ?? reportPublishError)(err, runEvent);
     }
-    this.deps.writer.enqueue(runEvent);
   }
 
   /** Resolves when every emitted event has its id (and so is queued for writing). */
@@ -154,6 +169,16 @@ export class RunJournal {
     this.#flushDelta();
     while (this.#waiting.length > 0) await this.deps.ids.ready();
   }
+
+  /** Resolves when every event emitted so far is stored (or settled by the writer). */
+  async stored(): Promise<void> {
+    await this.settled();
+    await this.deps.writer.whenWritten(this.#lastTicket);
+  }
+}
+
+function reportPublishError(error: unknown, ev: RunEvent): void {
+  console.error(`RunJournal: publishing event ${ev.id} of run ${ev.runId} failed`, error);
 }
 
 /** The journals of the runs active in this process. */
@@ -187,8 +212,8 @@ export class Journals {
   async close(runId: string): Promise<void> {
     const journal = this.#active.get(runId);
     if (!journal) return;
-    await journal.settled();
-    await this.deps.writer.flush();
+    // This run's own events, not an empty queue: other runs may keep the writer busy for ever.
+    await journal.stored();
     this.#active.delete(runId);
   }
 }
