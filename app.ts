@@ -21,6 +21,7 @@ import { DEMO_BASE_URL, demoHandler } from "./agents/demo/handler.ts";
 import { inProcessFetch } from "./agents/demo/in_process_fetch.ts";
 import { getLogger, resetLogging, setupLogging } from "./agents/logging/logging.ts";
 import { McpServers } from "./agents/mcp/servers.ts";
+import { RecordBuffer } from "./agents/logging/record_buffer.ts";
 import { RunManager } from "./agents/runs/run_manager.ts";
 import { RunLimits } from "./agents/runs/run_limits.ts";
 import { createAuth, ensureFirstAdmin } from "./auth/auth.ts";
@@ -29,6 +30,7 @@ import { TeamHolder } from "./agents/team/team_holder.ts";
 import { TeamFileError } from "./agents/team/team_file.ts";
 import { type Database, openDatabase } from "./db/client.ts";
 import { eventStore } from "./db/events.ts";
+import { type HttpRecord, insertHttpRecords } from "./db/log_records.ts";
 import { interruptStaleRuns } from "./db/runs.ts";
 import { agentsApi } from "./routes/api/agents.ts";
 import { aguiApi } from "./routes/api/agui.ts";
@@ -44,7 +46,8 @@ import { assetRoutes } from "./routes/assets.ts";
 import type { AppDeps } from "./routes/deps.ts";
 import { apiError } from "./routes/errors.ts";
 import { healthRoutes } from "./routes/health.ts";
-import { requireApiScope, requireViewer, resolveViewer } from "./routes/access.ts";
+import { maybeViewer, requireApiScope, requireViewer, resolveViewer } from "./routes/access.ts";
+import { requestIdOf, requestLog } from "./routes/request_log.ts";
 import { csrfGuard, type EdgeSettings, hostGuard, securityHeaders } from "./routes/security.ts";
 import { accountPages } from "./routes/pages/account.tsx";
 import { agentsPages } from "./routes/pages/agents.tsx";
@@ -89,6 +92,15 @@ export async function createGlassbox(
   const writer = new EventWriter(store, {
     onError: (err, pending) =>
       log.error("Storing events failed ({pending} waiting): {error}", {
+        pending,
+        error: String(err),
+      }),
+  });
+  // HTTP request records for the logs explorer: batched, bounded, never on the request path.
+  const requests = new RecordBuffer<HttpRecord>({
+    store: (batch) => insertHttpRecords(db.sql, batch),
+    onError: (err, pending) =>
+      log.warn("Storing request records failed ({pending} waiting): {error}", {
         pending,
         error: String(err),
       }),
@@ -172,9 +184,21 @@ export async function createGlassbox(
     if (err instanceof HTTPException && err.status === 403) {
       return apiError(c, 403, "forbidden", "Cross-site request refused.");
     }
-    log.error("Unhandled error on {path}: {error}", { path: c.req.path, error: String(err) });
+    log.error("Unhandled error on {path}: {error}", {
+      path: c.req.path,
+      error: String(err),
+      requestId: requestIdOf(c),
+    });
     return apiError(c, 500, "internal", "something went wrong on our side; it was logged");
   });
+  app.use(
+    "*",
+    requestLog({
+      log: getLogger("http"),
+      record: (r) => requests.add(r),
+      userOf: (c) => maybeViewer(c)?.userId ?? null,
+    }),
+  );
   app.use("*", hostGuard(edge), securityHeaders(edge));
   // Messages are capped at 32k characters; nothing legitimate needs a bigger body.
   app.use(
@@ -238,6 +262,8 @@ export async function createGlassbox(
           pending: writer.pending,
         });
       }
+      await requests.flush();
+      requests.close();
       hub.close();
       auth.close();
       await db.close();

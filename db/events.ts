@@ -5,15 +5,26 @@
 import { EventType } from "@ag-ui/core";
 import type { JSONValue } from "postgres";
 import type { Sql } from "./client.ts";
+import { insertRunLogs } from "./log_records.ts";
 import { ownedBy, type OwnerScope } from "./owner.ts";
 import type { AgUiEvent, RunEvent } from "../agents/spine/events.ts";
 
-/** Ids from events_id_seq and batched inserts into events: what the journal needs of storage. */
+/**
+ * Ids from events_id_seq and batched inserts into events: what the journal needs of storage. The
+ * batch's log records also go into log_records (the logs explorer's history); both inserts are
+ * idempotent, so a retried batch neither fails nor repeats.
+ */
 export function eventStore(sql: Sql): {
   allocate(n: number): Promise<number[]>;
   store(batch: RunEvent[]): Promise<void>;
 } {
-  return { allocate: (n) => allocateEventIds(sql, n), store: (batch) => insertEvents(sql, batch) };
+  return {
+    allocate: (n) => allocateEventIds(sql, n),
+    store: async (batch) => {
+      await insertEvents(sql, batch);
+      await insertRunLogs(sql, batch);
+    },
+  };
 }
 
 /** Reserves `n` ids from events_id_seq so events can carry their SSE id before they are stored. */

@@ -1,4 +1,7 @@
-/** One shape for every API error: `{ error: { code, message } }` with a 4xx/5xx status. */
+/**
+ * One shape for every API error: `{ error: { code, message, request_id } }` with a 4xx/5xx
+ * status; the request id is also the response's x-request-id, so a report can be found in /logs.
+ */
 import {
   BadRequestError,
   ConflictError,
@@ -7,9 +10,10 @@ import {
 } from "../agents/runs/errors.ts";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { requestIdOf } from "./request_log.ts";
 
 export function apiError(c: Context, status: ContentfulStatusCode, code: string, message: string) {
-  return c.json({ error: { code, message } }, status);
+  return c.json({ error: { code, message, request_id: requestIdOf(c) ?? null } }, status);
 }
 
 export interface Refusal {

@@ -387,7 +387,7 @@ accountsTest("API keys: shown once, stored hashed, scoped, revocable; bad keys a
   for (const authorization of bad) {
     const res = await fetch(`${gb.url}/api/v1/conversations`, { headers: { authorization } });
     assert.equal(res.status, 401, authorization);
-    assert.deepEqual(Object.keys((await res.json()).error), ["code", "message"]);
+    assert.deepEqual(Object.keys((await res.json()).error), ["code", "message", "request_id"]);
     assert.match(res.headers.get("www-authenticate") ?? "", /^Bearer/);
   }
   const onPage = await fetch(`${gb.url}/`, { headers: await ada.bearer(["read"]) });

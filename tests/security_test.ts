@@ -113,7 +113,11 @@ Deno.test({
       const res = await chat(headers);
       assert.equal(res.status, 403, JSON.stringify(headers));
       assert.deepEqual(await res.json(), {
-        error: { code: "forbidden", message: "Cross-site request refused." },
+        error: {
+          code: "forbidden",
+          message: "Cross-site request refused.",
+          request_id: res.headers.get("x-request-id"),
+        },
       });
     }
     const same = await chat({ origin: gb.url });
