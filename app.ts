@@ -17,6 +17,7 @@ import { EventIdPool } from "./agents/spine/event_id_pool.ts";
 import { EventWriter } from "./agents/spine/event_writer.ts";
 import { CUSTOM, custom, type LogValue } from "./agents/spine/events.ts";
 import { Journals } from "./agents/spine/journal.ts";
+import { LlmCallRecorder } from "./agents/llm/call_recorder.ts";
 import { DEMO_BASE_URL, demoHandler } from "./agents/demo/handler.ts";
 import { inProcessFetch } from "./agents/demo/in_process_fetch.ts";
 import { getLogger, resetLogging, setupLogging } from "./agents/logging/logging.ts";
@@ -95,6 +96,14 @@ export async function createGlassbox(
         pending,
         error: String(err),
       }),
+    onRejected: (ev, err, replaced) =>
+      log.error("Event {id} (run {runId}, seq {seq}) refused by the database, {what}: {error}", {
+        id: ev.id,
+        runId: ev.runId,
+        seq: ev.seq,
+        what: replaced ? "a placeholder stored in its place" : "dropped",
+        error: String(err),
+      }),
   });
   // HTTP request records for the logs explorer: batched, bounded, never on the request path.
   const requests = new RecordBuffer<HttpRecord>({
@@ -102,6 +111,18 @@ export async function createGlassbox(
     onError: (err, pending) =>
       log.warn("Storing request records failed ({pending} waiting): {error}", {
         pending,
+        error: String(err),
+      }),
+  });
+  const llmCalls = new LlmCallRecorder(db.sql, {
+    onError: (err, pending) =>
+      log.error("Storing LLM calls failed ({pending} waiting): {error}", {
+        pending,
+        error: String(err),
+      }),
+    onRejected: (row, err) =>
+      log.error("LLM call {id} stored without its content: {error}", {
+        id: row.id,
         error: String(err),
       }),
   });
@@ -144,7 +165,7 @@ export async function createGlassbox(
   const teams = await TeamHolder.start(teamFile, {
     config,
     providers: {
-      sql: db.sql,
+      recorder: llmCalls,
       contentLogging: config.contentLogging,
       idleTimeoutMs: config.llmIdleTimeoutMs,
       maxAttempts: config.llmMaxAttempts,
@@ -157,6 +178,7 @@ export async function createGlassbox(
   const runs = new RunManager({
     sql: db.sql,
     journals,
+    llmCalls,
     teams,
     limits: new RunLimits(config.runLimits),
   });

@@ -64,6 +64,8 @@ export interface RunHandle {
 export interface RunManagerDeps {
   sql: Sql;
   journals: Journals;
+  /** The queue of llm_calls rows: a run's final status waits for its own. */
+  llmCalls: { stored(runId: string): Promise<void> };
   /** The current team, held until released: a run keeps the team it started with. */
   teams: { acquire(): Team };
   /** Per-user limits on starting runs. */
