@@ -58,7 +58,6 @@ import { callsPages } from "./routes/pages/calls.tsx";
 import { pageRoutes } from "./routes/pages/chat.tsx";
 
 export const VERSION: string = denoConfig.version;
-const SHUTDOWN_FLUSH_MS = 15_000;
 const ORPHAN_QUIET_MS = 10 * 60_000;
 const MAX_BODY_BYTES = 1024 * 1024;
 const log = getLogger("app");
@@ -67,10 +66,12 @@ export interface Glassbox {
   app: Hono;
   deps: AppDeps;
   /**
-   * Interrupts active runs and waits for each to record its end, gives the writer up to 15 s for
-   * what is still queued (logging what could not be stored), then closes the hub and the database.
+   * Shuts down within config.shutdownTimeoutMs as a whole: refuses new runs, interrupts the
+   * active ones and waits for them to record their end, ends every stream, stores what is still
+   * queued, closes the database. Whatever is not stored by the deadline is counted (and logged):
+   * `unstored` accepted events and LLM-call rows that are lost.
    */
-  close(): Promise<void>;
+  close(): Promise<{ unstored: number }>;
 }
 
 export async function createGlassbox(
@@ -267,29 +268,41 @@ export async function createGlassbox(
     app,
     deps,
     close: async () => {
-      // Not bounded as a whole: a run records its end (events, then its status) before it counts
-      // as finished, and that waits for the database however long it is away.
-      await runs.shutdown();
+      const deadline = Date.now() + config.shutdownTimeoutMs;
+      const inTime = (p: Promise<unknown>) => beforeDeadline(p, deadline);
+      // Runs first: each records its end (events, calls, answer, then its status).
+      const drained = await inTime(runs.shutdown());
       teams.close();
-      await mcp.close();
-      // Only this last flush is bounded, so events still queued cannot hold the exit forever.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const stored = await Promise.race([
-        writer.flush().then(() => true),
-        new Promise<false>((r) => timer = setTimeout(() => r(false), SHUTDOWN_FLUSH_MS)),
-      ]);
-      clearTimeout(timer);
-      if (!stored) {
-        log.error("Shutting down with {pending} events not stored: the database is unreachable", {
-          pending: writer.pending,
-        });
-      }
-      await requests.flush();
-      requests.close();
+      await inTime(mcp.close());
       hub.close();
+      const stored = await inTime(
+        Promise.all([writer.flush(), llmCalls.flush(), requests.flush()]),
+      );
+      const events = writer.pending + journals.unqueued;
+      const unstored = events + llmCalls.pending;
+      if (!drained || !stored) {
+        log.error(
+          "Shutdown deadline ({ms} ms) passed: {events} events and {calls} LLM calls not stored " +
+            "({runs} runs still recording; is the database reachable?)",
+          { ms: config.shutdownTimeoutMs, events, calls: llmCalls.pending, runs: runs.activeRuns },
+        );
+      }
+      requests.close();
       auth.close();
-      await db.close();
+      await inTime(db.close());
       await resetLogging();
+      return { unstored };
     },
   };
+}
+
+/** Whether `p` settled before the deadline (its rejection counts as settled: it was tried). */
+async function beforeDeadline(p: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((r) => timer = setTimeout(() => r(false), deadline - Date.now()));
+  try {
+    return await Promise.race([p.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -67,6 +67,10 @@ export interface Config {
   /** End a stream that sends nothing for this long. */
   llmIdleTimeoutMs: number;
   llmMaxAttempts: number;
+  /** The whole shutdown (runs interrupted, events stored, database closed) within this. */
+  shutdownTimeoutMs: number;
+  /** An instance that has not renewed its lease for this long is dead: its runs are interrupted. */
+  instanceLeaseMs: number;
   /** GLASSBOX_AGENTS: the team file; null: the built-in team. */
   teamFile: string | null;
   /** The environment Glassbox started with, for the team file's `${NAME}` references. */
@@ -122,6 +126,8 @@ export function loadConfig(
     demoChunkDelayMs: v.GLASSBOX_DEMO_DELAY_MS,
     llmIdleTimeoutMs: v.GLASSBOX_LLM_IDLE_TIMEOUT_MS,
     llmMaxAttempts: v.GLASSBOX_LLM_MAX_ATTEMPTS,
+    shutdownTimeoutMs: v.GLASSBOX_SHUTDOWN_TIMEOUT_MS,
+    instanceLeaseMs: v.GLASSBOX_INSTANCE_LEASE_MS,
     teamFile: v.GLASSBOX_AGENTS ?? null,
     lookupEnv: (name) => Object.hasOwn(vars, name) ? vars[name] : undefined,
   };
@@ -214,6 +220,8 @@ function envSchema(env: Record<string, string | undefined>) {
     GLASSBOX_DEMO_DELAY_MS: integer("GLASSBOX_DEMO_DELAY_MS", 25, 0, 10_000),
     GLASSBOX_LLM_IDLE_TIMEOUT_MS: integer("GLASSBOX_LLM_IDLE_TIMEOUT_MS", 30_000, 10, 3_600_000),
     GLASSBOX_LLM_MAX_ATTEMPTS: integer("GLASSBOX_LLM_MAX_ATTEMPTS", 3, 1, 10),
+    GLASSBOX_SHUTDOWN_TIMEOUT_MS: integer("GLASSBOX_SHUTDOWN_TIMEOUT_MS", 15_000, 100, 600_000),
+    GLASSBOX_INSTANCE_LEASE_MS: integer("GLASSBOX_INSTANCE_LEASE_MS", 20_000, 1_000, 600_000),
     GLASSBOX_AGENTS: z.string().optional(),
   });
 }
@@ -371,6 +379,10 @@ Environment:
   GLASSBOX_DEMO_DELAY_MS   delay between demo-model chunks (default 25)
   GLASSBOX_LLM_IDLE_TIMEOUT_MS  end a stalled LLM stream after this long (default 30000)
   GLASSBOX_LLM_MAX_ATTEMPTS     attempts per LLM call on 429/5xx (default 3)
+  GLASSBOX_SHUTDOWN_TIMEOUT_MS  the whole shutdown within this (default 15000); exit 1 if
+                                accepted events could not be stored by then
+  GLASSBOX_INSTANCE_LEASE_MS    an instance silent this long is taken for dead and its runs
+                                are interrupted (default 20000; external Postgres)
   GLASSBOX_AGENTS          your team file (YAML or JSON): providers, MCP servers, agents;
                            default: the built-in team. Reloaded on change and on SIGHUP
 

@@ -80,6 +80,11 @@ export class RunJournal {
     return this.#ended;
   }
 
+  /** Events emitted and still waiting for an id (so not yet queued for storage). */
+  get unqueued(): number {
+    return this.#waiting.length + (this.#buffered ? 1 : 0);
+  }
+
   emit(ev: AgUiEvent): void {
     if (this.#ended) return; // nothing follows a terminal event
     const key = deltaKey(ev);
@@ -203,6 +208,13 @@ export class Journals {
 
   get size(): number {
     return this.#active.size;
+  }
+
+  /** Events of open journals not yet queued for storage. */
+  get unqueued(): number {
+    let n = 0;
+    for (const j of this.#active.values()) n += j.unqueued;
+    return n;
   }
 
   /**
