@@ -16,7 +16,7 @@ import { EventHub } from "./agents/spine/event_hub.ts";
 import { EventIdPool } from "./agents/spine/event_id_pool.ts";
 import { EventWriter } from "./agents/spine/event_writer.ts";
 import { CUSTOM, custom, type LogValue } from "./agents/spine/events.ts";
-import { Journals } from "./agents/spine/journal.ts";
+import { Journals, runTopic } from "./agents/spine/journal.ts";
 import { LlmCallRecorder } from "./agents/llm/call_recorder.ts";
 import { DEMO_BASE_URL, demoHandler } from "./agents/demo/handler.ts";
 import { inProcessFetch } from "./agents/demo/in_process_fetch.ts";
@@ -29,10 +29,10 @@ import { createAuth, ensureFirstAdmin } from "./auth/auth.ts";
 import { redactSecrets } from "./auth/tokens.ts";
 import { TeamHolder } from "./agents/team/team_holder.ts";
 import { TeamFileError } from "./agents/team/team_file.ts";
-import { type Database, openDatabase } from "./db/client.ts";
+import { type Database, DatabaseLockedError, openDatabase } from "./db/client.ts";
 import { eventStore } from "./db/events.ts";
 import { type HttpRecord, insertHttpRecords } from "./db/log_records.ts";
-import { interruptStaleRuns } from "./db/runs.ts";
+import { InstanceLease } from "./agents/runs/instance_lease.ts";
 import { agentsApi } from "./routes/api/agents.ts";
 import { aguiApi } from "./routes/api/agui.ts";
 import { chatApi } from "./routes/api/chat.ts";
@@ -58,7 +58,6 @@ import { callsPages } from "./routes/pages/calls.tsx";
 import { pageRoutes } from "./routes/pages/chat.tsx";
 
 export const VERSION: string = denoConfig.version;
-const ORPHAN_QUIET_MS = 10 * 60_000;
 const MAX_BODY_BYTES = 1024 * 1024;
 const log = getLogger("app");
 
@@ -83,12 +82,14 @@ export async function createGlassbox(
     writeLog?: (line: string) => void;
   } = {},
 ): Promise<Glassbox> {
-  const startedAt = new Date();
   // A bad team file is a configuration error, reported like the environment's (exit 2).
   const teamFile = await TeamHolder.read(config).catch((err) => {
     throw err instanceof TeamFileError ? new ConfigError(err.message.split("\n")) : err;
   });
-  const db: Database = await openDatabase(config);
+  // A data directory in use by another process is the operator's to sort out, like bad settings.
+  const db: Database = await openDatabase(config).catch((err) => {
+    throw err instanceof DatabaseLockedError ? new ConfigError([err.message]) : err;
+  });
   const hub = new EventHub();
   const store = eventStore(db.sql);
   const writer = new EventWriter(store, {
@@ -139,9 +140,15 @@ export async function createGlassbox(
     onRunLog: (runId: string, value: LogValue) =>
       journals.get(runId)?.emit(custom(CUSTOM.log, value)),
   });
-  // Another instance may share an external Postgres: there, only long-silent runs are orphans.
-  const stale = await interruptStaleRuns(db.sql, startedAt, db.embedded ? 0 : ORPHAN_QUIET_MS);
-  if (stale > 0) log.warn("Marked {stale} unfinished runs as interrupted", { stale });
+  // Runs of instances that died (here: runs this database's last process left running) end.
+  const lease = await InstanceLease.start(db.sql, {
+    leaseMs: config.instanceLeaseMs,
+    embedded: db.embedded,
+    onEnded: (terminal) => {
+      for (const ev of terminal) hub.publish(runTopic(ev.runId), ev);
+    },
+    log: getLogger("instances"),
+  });
 
   // One demo model: served on the app for real HTTP, and reached in-process by our own client.
   const demoModel = demoHandler({ chunkDelayMs: config.demoChunkDelayMs });
@@ -159,6 +166,7 @@ export async function createGlassbox(
     }
   } catch (err) {
     auth.close();
+    await lease.stop();
     await db.close();
     throw err;
   }
@@ -180,6 +188,7 @@ export async function createGlassbox(
     sql: db.sql,
     journals,
     llmCalls,
+    instanceId: lease.id,
     teams,
     limits: new RunLimits(config.runLimits),
   });
@@ -289,6 +298,7 @@ export async function createGlassbox(
       }
       requests.close();
       auth.close();
+      await inTime(lease.stop());
       await inTime(db.close());
       await resetLogging();
       return { unstored };

@@ -66,6 +66,8 @@ export interface RunManagerDeps {
   journals: Journals;
   /** The queue of llm_calls rows: a run's final status waits for its own. */
   llmCalls: { stored(runId: string): Promise<void> };
+  /** This process's instance (its lease), recorded on every run it starts. */
+  instanceId: string;
   /** The current team, held until released: a run keeps the team it started with. */
   teams: { acquire(): Team };
   /** Per-user limits on starting runs. */
@@ -156,6 +158,7 @@ export class RunManager {
           userId,
           agent: agent.name,
           teamVersion: team.version,
+          instanceId: this.deps.instanceId,
         });
         await conversations.insertMessage(tx, {
           id: userMessageId,
