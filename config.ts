@@ -330,8 +330,13 @@ function authConfig(v: Env): AuthConfig {
 
 /** USD per million tokens, by model; extra fields are kept. */
 const PriceTable = z.record(
-  z.object({ input: z.number(), output: z.number(), cachedInput: z.number().optional() })
-    .passthrough(),
+  z.object({
+    input: z.number().nonnegative(),
+    output: z.number().nonnegative(),
+    cachedInput: z.number().nonnegative().optional(),
+    cacheWrite: z.number().nonnegative().optional(),
+    reasoning: z.number().nonnegative().optional(),
+  }).passthrough(),
 );
 
 function jsonOrUndefined(raw: string): unknown {

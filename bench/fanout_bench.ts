@@ -9,7 +9,7 @@
  * child's clock offset is measured by ping and subtracted). Deliveries/s = frames received by all
  * connections / (last frame - first publish). Server µs/delivery = server CPU time / frames: the
  * number least disturbed by other load on the machine.
- * Knobs: NS=1,100,1000 RATE=100 (events/s, 3 s) COALESCE_MS=10.
+ * Knobs: NS=1,100,1000 RATE=100 (events/s, 3 s) MAX_WAIT_MS=250 (EventHub maxWaitMs).
  */
 import { EventHub } from "../agents/spine/event_hub.ts";
 import { CUSTOM, custom, type RunEvent } from "../agents/spine/events.ts";
@@ -20,7 +20,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
 const env = (name: string, dflt: string) => Deno.env.get(name) ?? dflt;
 const NS = env("NS", "1,100,1000").split(",").map(Number);
 const RATE = Number(env("RATE", "100"));
-const COALESCE_MS = Number(env("COALESCE_MS", "10"));
+const MAX_WAIT_MS = Number(env("MAX_WAIT_MS", "250"));
 
 interface Row {
   n: number;
@@ -74,7 +74,7 @@ async function scenario(n: number, rate: number, seconds: number, flatOut: numbe
   // Flat out publishes faster than clients read: a large cap measures throughput; the cut-off
   // column counts subscribers that exceeded even that.
   const hub = new EventHub({
-    coalesceMs: COALESCE_MS,
+    maxWaitMs: MAX_WAIT_MS,
     keepAliveMs: 3_600_000,
     maxQueuedBytes: 256 << 20,
   });
@@ -156,7 +156,7 @@ async function main(): Promise<void> {
   console.log(
     `\nEventHub fan-out, Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores`,
   );
-  console.log(`coalesceMs ${COALESCE_MS}; clients in a child process; CPU = share of one core\n`);
+  console.log(`maxWaitMs ${MAX_WAIT_MS}; clients in a child process; CPU = share of one core\n`);
   console.log(
     "| subscribers | publish | events | deliveries/s | p50 ms | p99 ms | RSS/conn KiB | cut off | server CPU | server µs/delivery | client CPU |",
   );

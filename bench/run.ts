@@ -7,9 +7,10 @@
  *   deno task bench            the full run
  *   deno task bench --quick    smaller counts, for checking the harness
  *   deno task bench --only=1,3 only these sections (1 latency, 2 persistence, 3 LLM, 4 start-up,
- *                              5 sign-in, 6 MCP and team reloads)
+ *                              5 sign-in, 6 MCP and team reloads, 7 viewers joining a run)
  */
 import denoConfig from "../deno.json" with { type: "json" };
+import { joinBench } from "./join.ts";
 import { llmOverhead } from "./llm_wrapper.ts";
 import { mcpBench } from "./mcp.ts";
 import { persistence } from "./persist.ts";
@@ -149,6 +150,12 @@ try {
     "6. MCP servers and team reloads",
     60_000,
     () => mcpBench(cleanup, { starts: quick ? 2 : 5, calls: quick ? 50 : 300 }),
+  );
+
+  await section(
+    "7. Viewers joining a live run (history encoded once per encoding)",
+    30_000,
+    () => Promise.resolve(joinBench({ viewers: quick ? 200 : 1000, deltas: quick ? 50 : 400 })),
   );
 } finally {
   await cleanup.all();

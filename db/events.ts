@@ -70,6 +70,20 @@ export async function listEvents(sql: Sql, runId: string, afterId = 0): Promise<
 }
 
 /**
+ * Whether a run not active in this process has ended: its terminal event is stored, or its row
+ * has a final status (a run marked interrupted may have no terminal event). Its journal is
+ * dropped once its events are stored, a moment before the status is written.
+ */
+export async function runEnded(sql: Sql, runId: string): Promise<boolean> {
+  const [row] = await sql`
+    SELECT EXISTS (
+      SELECT 1 FROM events WHERE run_id = ${runId}
+        AND type IN (${EventType.RUN_FINISHED}, ${EventType.RUN_ERROR})
+    ) OR EXISTS (SELECT 1 FROM runs WHERE id = ${runId} AND status <> 'running') AS ended`;
+  return row.ended === true;
+}
+
+/**
  * The newest log events of the runs in scope (a log record is its run's owner's), oldest first:
  * a log tail's first screen.
  */

@@ -28,7 +28,10 @@ export interface LlmCallRow {
   finishReasons: string[] | null;
   inputTokens: number | null;
   outputTokens: number | null;
+  /** Part of inputTokens read from the prompt cache. */
   cachedTokens: number | null;
+  /** Part of inputTokens written to the prompt cache. */
+  cacheWriteTokens: number | null;
   reasoningTokens: number | null;
   usageSource: "provider" | "none";
   costUsd: number | null;
@@ -75,7 +78,7 @@ export async function insertLlmCall(sql: Sql, r: LlmCallRow): Promise<void> {
   await insertLlmCalls(sql, [r]);
 }
 
-/** 33 parameters a row; Postgres allows 65,535 a statement. */
+/** 34 parameters a row; Postgres allows 65,535 a statement. */
 const ROWS_PER_INSERT = 1000;
 
 /**
@@ -109,6 +112,7 @@ export async function insertLlmCalls(sql: Sql, rows: LlmCallRow[]): Promise<void
       input_tokens: r.inputTokens,
       output_tokens: r.outputTokens,
       cached_tokens: r.cachedTokens,
+      cache_write_tokens: r.cacheWriteTokens,
       reasoning_tokens: r.reasoningTokens,
       usage_source: r.usageSource,
       cost_usd: r.costUsd,
@@ -206,6 +210,7 @@ const SUMMARY_COLUMNS = [
   "input_tokens",
   "output_tokens",
   "cached_tokens",
+  "cache_write_tokens",
   "reasoning_tokens",
   "usage_source",
   "cost_usd",
@@ -272,6 +277,7 @@ function toSummary(r: DbRow): LlmCallSummary {
     inputTokens: num(r.input_tokens),
     outputTokens: num(r.output_tokens),
     cachedTokens: num(r.cached_tokens),
+    cacheWriteTokens: num(r.cache_write_tokens),
     reasoningTokens: num(r.reasoning_tokens),
     usageSource: r.usage_source,
     costUsd: num(r.cost_usd), // numeric arrives as a string

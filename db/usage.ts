@@ -24,6 +24,8 @@ export interface UsageGroup {
   /** Sum of the known costs; null when no call in the group has one. */
   costUsd: number | null;
   callsWithoutCost: number;
+  /** Tokens of the calls that used some but have no cost (their model has no price). */
+  unpricedTokens: number;
 }
 
 export interface UsageTotals extends UsageGroup {
@@ -55,7 +57,9 @@ function groupColumns(sql: Sql) {
     (count(*) FILTER (WHERE input_tokens IS NULL AND output_tokens IS NULL))::int
       AS calls_without_tokens,
     sum(cost_usd)::float8 AS cost_usd,
-    (count(*) FILTER (WHERE cost_usd IS NULL))::int AS calls_without_cost`;
+    (count(*) FILTER (WHERE cost_usd IS NULL))::int AS calls_without_cost,
+    coalesce(sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0))
+      FILTER (WHERE cost_usd IS NULL), 0)::float8 AS unpriced_tokens`;
 }
 
 type Row = Record<string, unknown>;
@@ -67,6 +71,7 @@ function toGroup(r: Row): UsageGroup {
     callsWithoutTokens: Number(r.calls_without_tokens),
     costUsd: r.cost_usd === null ? null : Number(r.cost_usd),
     callsWithoutCost: Number(r.calls_without_cost),
+    unpricedTokens: Number(r.unpriced_tokens),
   };
 }
 const numOrNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));

@@ -8,7 +8,7 @@ import type { Encoder, EventHub } from "../agents/spine/event_hub.ts";
 import type { Journals } from "../agents/spine/journal.ts";
 import { runTopic } from "../agents/spine/journal.ts";
 import type { Sql } from "../db/client.ts";
-import { listEvents } from "../db/events.ts";
+import { listEvents, runEnded } from "../db/events.ts";
 import { inScope, type OwnerScope } from "../db/owner.ts";
 import { getRun } from "../db/runs.ts";
 
@@ -24,22 +24,32 @@ export const SSE_HEADERS = {
   "x-accel-buffering": "no",
 };
 
+/**
+ * `epilogue`: what the encoding sends to end a stream that resumed at or after the run's last
+ * event (the HTML encoding's `done`, which closes htmx's connection). Whether the run ended comes
+ * from its state — its journal here, else a stored terminal event or a final status — never from
+ * the slice of history after `afterId`, which is empty then.
+ */
 export async function openRunStream(
   deps: RunStreamDeps,
   runId: string,
   encoder: Encoder,
   afterId: number,
-  preamble?: Uint8Array,
+  opts: { preamble?: Uint8Array; epilogue?: Uint8Array } = {},
 ): Promise<ReadableStream<Uint8Array>> {
   const journal = deps.journals.get(runId);
-  const history = journal ? journal.events : await listEvents(deps.db.sql, runId, afterId);
+  const [history, complete] = journal
+    ? [journal.events, journal.ended]
+    : await Promise.all([listEvents(deps.db.sql, runId, afterId), runEnded(deps.db.sql, runId)]);
   return deps.hub.subscribe({
     topic: runTopic(runId),
     encoder,
     history,
     afterId,
-    preamble,
+    preamble: opts.preamble,
+    epilogue: opts.epilogue,
     closeAfterTerminal: true,
+    complete,
   });
 }
 

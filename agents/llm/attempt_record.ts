@@ -134,6 +134,7 @@ export function buildRow(a: {
     inputTokens: usage?.inputTokens ?? null,
     outputTokens: usage?.outputTokens ?? null,
     cachedTokens: usage?.cachedTokens ?? null,
+    cacheWriteTokens: usage?.cacheWriteTokens ?? null,
     reasoningTokens: usage?.reasoningTokens ?? null,
     usageSource: usage ? "provider" : "none",
     costUsd: callCostUsd(a.prices, req.model, acc.responseModel, usage),

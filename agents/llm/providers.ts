@@ -10,7 +10,7 @@ import OpenAI from "openai";
 import { type Config, type ContentLogging, DEMO_MODEL, usesDemoModel } from "../../config.ts";
 import type { LlmCallRow } from "../../db/llm_calls.ts";
 import { Secret } from "../logging/secret.ts";
-import type { PriceTable } from "./cost.ts";
+import type { CacheAccounting, PriceTable } from "./cost.ts";
 import { endpointProbe, type ProbeResult } from "./model_probe.ts";
 import { createOpenAi, RecordingLlmClient } from "./recording_client.ts";
 import type { LlmClient } from "./types.ts";
@@ -25,6 +25,8 @@ export interface ProviderSpec {
   baseUrl: string;
   apiKey: Secret | null;
   prices: PriceTable;
+  /** How its usage counts cached prompt tokens (part of prompt_tokens, or in addition). */
+  cacheAccounting: CacheAccounting;
   /** Served in-process by the demo model, never over the network. */
   demo: boolean;
 }
@@ -40,6 +42,7 @@ export interface Provider {
   readonly baseUrl: string;
   readonly demo: boolean;
   readonly prices: PriceTable;
+  readonly cacheAccounting: CacheAccounting;
   /** Where its key comes from ("$OPENAI_API_KEY"), never the key; null without one. */
   readonly apiKeyFrom: string | null;
   /** The endpoint's own client (retries off), for whoever forwards requests as they are. */
@@ -89,6 +92,7 @@ function createProvider(spec: ProviderSpec, rt: ProviderRuntime): Provider {
     baseUrl: spec.baseUrl,
     demo: spec.demo,
     prices: spec.prices,
+    cacheAccounting: spec.cacheAccounting,
     apiKeyFrom: spec.apiKey?.source ?? null,
     openai,
     llm: new RecordingLlmClient({
@@ -97,6 +101,7 @@ function createProvider(spec: ProviderSpec, rt: ProviderRuntime): Provider {
       provider: spec.name,
       contentLogging: rt.contentLogging,
       prices: spec.prices,
+      cacheAccounting: spec.cacheAccounting,
       idleTimeoutMs: rt.idleTimeoutMs,
       maxAttempts: rt.maxAttempts,
       secrets: spec.apiKey ? [spec.apiKey] : [],
@@ -112,6 +117,7 @@ export function environmentProviders(config: Config, demoBaseUrl: string): Provi
     baseUrl: demoBaseUrl,
     apiKey: null,
     prices: config.prices,
+    cacheAccounting: "part_of_input",
     demo: true,
   };
   if (usesDemoModel(config)) return [demo];
@@ -120,6 +126,7 @@ export function environmentProviders(config: Config, demoBaseUrl: string): Provi
     baseUrl: config.openaiBaseUrl ?? OPENAI_URL,
     apiKey: config.openaiApiKey ? new Secret(config.openaiApiKey, "$OPENAI_API_KEY") : null,
     prices: config.prices,
+    cacheAccounting: "part_of_input",
     demo: false,
   }];
 }

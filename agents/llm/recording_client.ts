@@ -10,7 +10,7 @@ import type { ContentLogging } from "../../config.ts";
 import type { LlmCallStartedValue } from "../spine/events.ts";
 import type { LlmCallRow } from "../../db/llm_calls.ts";
 import { redact, type Secret } from "../logging/secret.ts";
-import type { PriceTable } from "./cost.ts";
+import { type CacheAccounting, type ModelPrice, priceOf, type PriceTable } from "./cost.ts";
 import { abortableSleep, backoffMs, isRetryable, retryAfterMs } from "./retry.ts";
 import { AttemptControl, ResponseAccumulator, tell } from "./stream.ts";
 import { type AttemptOutcome, buildRow, classifyFailure, finishedValue } from "./attempt_record.ts";
@@ -30,6 +30,8 @@ export interface RecordingLlmClientOptions {
   provider: string;
   contentLogging: ContentLogging;
   prices: PriceTable;
+  /** How the provider counts cached prompt tokens; default part_of_input (OpenAI's way). */
+  cacheAccounting?: CacheAccounting;
   /** A stream (or a non-streamed call) that receives nothing for this long is ended: 'timeout'. */
   idleTimeoutMs: number;
   /** Attempts per call, counting the first. */
@@ -63,11 +65,16 @@ export class RecordingLlmClient implements LlmClient {
     this.#o = {
       ...opts,
       backoffBaseMs: opts.backoffBaseMs ?? 250,
+      cacheAccounting: opts.cacheAccounting ?? "part_of_input",
       secrets: opts.secrets ?? [],
       // Wall-clock ms that never step backwards within the process, with sub-ms precision for
       // duration_ms and TTFT.
       now: opts.now ?? (() => performance.timeOrigin + performance.now()),
     };
+  }
+
+  price(model: string): ModelPrice | undefined {
+    return priceOf(this.#o.prices, model);
   }
 
   stream(req: LlmRequest, scope: LlmCallScope, observer?: LlmStreamObserver): Promise<LlmResult> {
@@ -110,7 +117,7 @@ export class RecordingLlmClient implements LlmClient {
     const { recorder, idleTimeoutMs, now } = this.#o;
     const ids = { callId: crypto.randomUUID(), spanId: spanId() };
     const body = requestBody(req, streaming);
-    const acc = new ResponseAccumulator(observer);
+    const acc = new ResponseAccumulator(observer, this.#o.cacheAccounting);
     const startedAt = now();
     let control: AttemptControl | undefined;
     let failure: unknown = null;

@@ -779,7 +779,13 @@ Deno.test("backoffMs doubles with jitter, and a server's Retry-After wins", () =
 });
 
 Deno.test("callCostUsd: unknown models and missing usage are NULL, not 0", () => {
-  const usage = { inputTokens: 100, outputTokens: 10, cachedTokens: null, reasoningTokens: null };
+  const usage = {
+    inputTokens: 100,
+    outputTokens: 10,
+    cachedTokens: null,
+    cacheWriteTokens: null,
+    reasoningTokens: null,
+  };
   assert.equal(callCostUsd(PRICES, "test-model", null, usage), (100 * 2 + 10 * 8) / 1e6);
   assert.equal(callCostUsd(PRICES, "nope", null, usage), null);
   assert.equal(callCostUsd(PRICES, "constructor", "toString", usage), null);
@@ -814,6 +820,7 @@ const SAMPLE_ROW: LlmCallRow = {
   inputTokens: 10,
   outputTokens: 2,
   cachedTokens: null,
+  cacheWriteTokens: null,
   reasoningTokens: null,
   usageSource: "provider",
   costUsd: null,

@@ -5,7 +5,7 @@
  */
 import type OpenAI from "openai";
 import type { LlmStreamObserver, LlmToolCall } from "./types.ts";
-import type { TokenUsage } from "./cost.ts";
+import type { CacheAccounting, TokenUsage } from "./cost.ts";
 
 type Chunk = OpenAI.Chat.ChatCompletionChunk;
 type Completion = OpenAI.Chat.ChatCompletion;
@@ -49,14 +49,17 @@ export class ResponseAccumulator {
   #slots: ToolSlot[] = [];
   #byIndex = new Map<number, ToolSlot>();
 
-  constructor(private readonly observer: LlmStreamObserver = {}) {}
+  constructor(
+    private readonly observer: LlmStreamObserver = {},
+    private readonly cacheAccounting: CacheAccounting = "part_of_input",
+  ) {}
 
   chunk(c: Chunk, at: number): void {
     this.firstChunkAt ??= at;
     this.responseModel = c.model || this.responseModel;
     this.responseId = c.id || this.responseId;
     // Some servers repeat usage on every chunk; the last one is the total.
-    if (c.usage) this.usage = tokenUsage(c.usage);
+    if (c.usage) this.usage = tokenUsage(c.usage, this.cacheAccounting);
     const choice = c.choices?.[0];
     if (!choice) return;
     if (choice.finish_reason) this.finishReason = choice.finish_reason;
@@ -72,7 +75,7 @@ export class ResponseAccumulator {
   completion(c: Completion): void {
     this.responseModel = c.model || null;
     this.responseId = c.id || null;
-    if (c.usage) this.usage = tokenUsage(c.usage);
+    if (c.usage) this.usage = tokenUsage(c.usage, this.cacheAccounting);
     const choice = c.choices?.[0];
     if (!choice) return;
     this.finishReason = choice.finish_reason ?? null;
@@ -118,13 +121,38 @@ export class ResponseAccumulator {
   }
 }
 
-function tokenUsage(u: Usage): TokenUsage {
+/** What OpenAI-compatible servers add to `usage` for prompt caches besides OpenAI's field. */
+type CacheUsage = Usage & {
+  /** LiteLLM and Anthropic-style proxies. */
+  cache_read_input_tokens?: number;
+  cache_creation_input_tokens?: number;
+  prompt_tokens_details?: { cache_write_tokens?: number; cache_creation_tokens?: number };
+};
+
+/**
+ * The provider's counts, normalised: inputTokens is the whole prompt. An `in_addition` provider
+ * reports cache reads and writes beside prompt_tokens, so they are added to it.
+ */
+export function tokenUsage(u: Usage, accounting: CacheAccounting): TokenUsage {
+  const x = u as CacheUsage;
+  const cached = count(x.prompt_tokens_details?.cached_tokens ?? x.cache_read_input_tokens);
+  const written = count(
+    x.prompt_tokens_details?.cache_write_tokens ?? x.prompt_tokens_details?.cache_creation_tokens ??
+      x.cache_creation_input_tokens,
+  );
+  const extra = accounting === "in_addition" ? (cached ?? 0) + (written ?? 0) : 0;
   return {
-    inputTokens: u.prompt_tokens,
+    inputTokens: u.prompt_tokens + extra,
     outputTokens: u.completion_tokens,
-    cachedTokens: u.prompt_tokens_details?.cached_tokens ?? null,
-    reasoningTokens: u.completion_tokens_details?.reasoning_tokens ?? null,
+    cachedTokens: cached,
+    cacheWriteTokens: written,
+    reasoningTokens: count(u.completion_tokens_details?.reasoning_tokens),
   };
+}
+
+/** A reported count, or null when absent or not a count. */
+function count(n: unknown): number | null {
+  return typeof n === "number" && Number.isInteger(n) && n >= 0 ? n : null;
 }
 
 /**

@@ -1,6 +1,7 @@
 /** What callers give the recording LLM client and get back: request, scope, observer, result. */
 import type OpenAI from "openai";
 import type { LlmCallFailure, LlmCallFinishedValue, LlmCallStartedValue } from "../spine/events.ts";
+import type { ModelPrice } from "./cost.ts";
 
 export type ChatMessage = OpenAI.Chat.ChatCompletionMessageParam;
 export type ChatTool = OpenAI.Chat.ChatCompletionTool;
@@ -79,4 +80,6 @@ export interface LlmClient {
   complete(req: LlmRequest, scope: LlmCallScope): Promise<LlmResult>;
   /** "openai", "ollama", "glassbox-demo"… as recorded in llm_calls.provider. */
   readonly provider: string;
+  /** The model's price in this provider's table; undefined: unpriced. */
+  price(model: string): ModelPrice | undefined;
 }

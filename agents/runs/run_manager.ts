@@ -88,6 +88,7 @@ export class RunManager {
   readonly #starting = new Set<string>();
   /** Shutting down: no new runs. */
   #refusing = false;
+  #waiting = 0;
 
   constructor(private readonly deps: RunManagerDeps) {}
 
@@ -123,9 +124,14 @@ export class RunManager {
     const userId = input.userId;
     const conversationId = input.conversationId ?? crypto.randomUUID();
     const runId = input.runId ?? crypto.randomUUID();
-    await this.#waitUntilFree(conversationId);
-    const release = this.deps.limits.admit(userId);
-    this.#starting.add(conversationId);
+    await this.#reserve(conversationId);
+    let release: () => void;
+    try {
+      release = this.deps.limits.admit(userId);
+    } catch (err) {
+      this.#starting.delete(conversationId);
+      throw err;
+    }
     let history: ChatMessage[];
     const userMessageId = crypto.randomUUID();
     try {
@@ -240,19 +246,36 @@ export class RunManager {
 
   /**
    * One run at a time per conversation, so each turn sees the previous answer: a run that has
-   * only its recording left is waited for; one still working makes this a conflict.
+   * only its recording left is waited for; one still working, or another start, makes this a
+   * conflict. Checked again after every wait, and the conversation is reserved (`#starting`) in
+   * the same tick as the last check — not by the caller, whose await of this would let a second
+   * waiter pass the check in between — so two waiters cannot both start.
    */
-  async #waitUntilFree(conversationId: string): Promise<void> {
-    for (const run of this.#active.values()) {
-      if (run.conversationId !== conversationId) continue;
+  async #reserve(conversationId: string): Promise<void> {
+    for (;;) {
+      if (this.#starting.has(conversationId)) {
+        throw new ConflictError(`conversation ${conversationId} already has a run starting`);
+      }
+      const run = [...this.#active.values()].find((r) => r.conversationId === conversationId);
+      if (!run) {
+        this.#starting.add(conversationId);
+        return;
+      }
       if (!run.ended()) {
         throw new ConflictError(`conversation ${conversationId} already has a run in progress`);
       }
-      await run.done;
+      this.#waiting++;
+      try {
+        await run.done;
+      } finally {
+        this.#waiting--;
+      }
     }
-    if (this.#starting.has(conversationId)) {
-      throw new ConflictError(`conversation ${conversationId} already has a run starting`);
-    }
+  }
+
+  /** Starts waiting for their conversation's previous run to finish recording. */
+  get waitingStarts(): number {
+    return this.#waiting;
   }
 
   /** The outcome of a run active here; undefined when it is not running here. */

@@ -36,7 +36,7 @@ function concat(chunks: Uint8Array[]): Uint8Array {
 }
 
 Deno.test("each event is encoded once per encoder and the same bytes go to every subscriber", async () => {
-  using hub = new EventHub({ coalesceMs: 1000 });
+  using hub = new EventHub({ minWaitMs: 1000, maxWaitMs: 1000 });
   let calls = 0;
   const counting: Encoder = (e) => (calls++, encodeJsonEvent(e));
   const json = Array.from(
@@ -79,8 +79,31 @@ Deno.test("history then live: no duplicate, no gap; afterId filters both", async
   assert.deepEqual(ids(await text(liveOnly)), [7, 8]);
 });
 
+Deno.test("a live topic's history is encoded once per encoding for all joiners; later ones add only what is new", async () => {
+  using hub = new EventHub();
+  let calls = 0;
+  const counting: Encoder = (e) => (calls++, encodeJsonEvent(e));
+  const history = range(1, 50).map((i) => ev(i));
+  const joiners = Array.from(
+    { length: 100 },
+    () => hub.subscribe({ topic: "t", encoder: counting, history }),
+  );
+  assert.equal(calls, 50, "50 events, encoded once for 100 joiners");
+  history.push(ev(51));
+  hub.publish("t", ev(51)); // live: once more
+  const late = hub.subscribe({ topic: "t", encoder: counting, history });
+  assert.equal(calls, 52, "the late joiner's history: only event 51 encoded again");
+  const resumed = hub.subscribe({ topic: "t", encoder: counting, history, afterId: 40 });
+  assert.equal(calls, 63, "a resume from an id is its own (short) range");
+  const other = hub.subscribe({ topic: "t", encoder: encodeJsonEnvelope, history });
+  hub.close();
+  for (const s of [...joiners, late]) assert.deepEqual(ids(await text(s)), range(1, 51));
+  assert.deepEqual(ids(await text(resumed)), range(41, 51));
+  assert.deepEqual(JSON.parse(parseSse(await text(other))[50].data), { ...ev(51) });
+});
+
 Deno.test("joining while events wait for the flush: no duplicate of history, nothing earlier", async () => {
-  using hub = new EventHub({ coalesceMs: 1000 });
+  using hub = new EventHub({ minWaitMs: 1000, maxWaitMs: 1000 });
   const a = hub.subscribe({ topic: "t", encoder: encodeJsonEvent });
   for (const i of [1, 2, 3]) hub.publish("t", ev(i)); // 1 written, 2 and 3 wait
   // b read 1..3 from the database; c wants live events only.
@@ -98,7 +121,7 @@ Deno.test("joining while events wait for the flush: no duplicate of history, not
 });
 
 Deno.test("closeAfterTerminal: live, coalesced and in history", async () => {
-  using hub = new EventHub({ coalesceMs: 5 });
+  using hub = new EventHub({ minWaitMs: 5 });
   const closing = hub.subscribe({ topic: "t", encoder: encodeJsonEvent, closeAfterTerminal: true });
   const tail = hub.subscribe({ topic: "t", encoder: encodeJsonEvent });
   for (const e of [ev(1), ev(2), finished(3), ev(4)]) hub.publish("t", e); // 2..4 coalesced
@@ -128,7 +151,7 @@ Deno.test("a terminal event closes closeAfterTerminal subscribers even if its en
 });
 
 Deno.test("a subscriber that never reads is cut off; its queue stays under the cap", async () => {
-  using hub = new EventHub({ maxQueuedBytes: 20_000, coalesceMs: 1 });
+  using hub = new EventHub({ maxQueuedBytes: 20_000, maxWaitMs: 1 });
   const slow = hub.subscribe({ topic: "t", encoder: encodeJsonEvent });
   const fast = hub.subscribe({ topic: "t", encoder: encodeJsonEvent });
   const fastText = text(fast);
@@ -156,33 +179,82 @@ Deno.test("a cut-off subscriber that does not drain is aborted after the grace p
   await assert.rejects(slow.getReader().read()); // errored: queue freed, connection aborted
 });
 
-Deno.test("writes coalesce under load; the first event after a quiet window goes out at once", async () => {
-  using hub = new EventHub({ coalesceMs: 20 });
-  const s = hub.subscribe({ topic: "t", encoder: encodeJsonEvent });
-  const reader = s.getReader();
-  // Resolves only if the chunk was enqueued synchronously by publish (before any timer runs).
-  const immediate = async () => {
-    const r = reader.read();
-    const first = await Promise.race([r, delay(0).then(() => "late" as const)]);
-    assert.notEqual(first, "late", "not written synchronously");
-    return ids(td.decode((await r).value));
-  };
+/** Reads a stream in the background the way Deno.serve does: comes back for more at once. */
+function drain(s: ReadableStream<Uint8Array>) {
+  const chunks: string[] = [];
+  const done = (async () => {
+    for await (const c of s) chunks.push(td.decode(c));
+  })();
+  return { chunks, done };
+}
+const turn = () => delay(0);
+
+Deno.test("writes coalesce under load; the first event after a quiet spell goes out at once", async () => {
+  using hub = new EventHub({ minWaitMs: 20 });
+  const s = drain(hub.subscribe({ topic: "t", encoder: encodeJsonEvent }));
+  await turn(); // the reader is waiting
   hub.publish("t", ev(1));
-  assert.deepEqual(await immediate(), [1]);
-  for (let i = 2; i <= 40; i++) hub.publish("t", ev(i)); // within the window: these wait
-  const burst = (await reader.read()).value!; // one write, from the shared flush timer
+  await turn(); // enqueued by publish itself: no timer has run (the shortest gap is 20 ms)
+  assert.deepEqual(s.chunks.map(ids), [[1]]);
+  for (let i = 2; i <= 40; i++) hub.publish("t", ev(i)); // within the gap: these wait
+  await until(() => s.chunks.length === 2); // one write, from the shared timer
   const expected = concat(range(2, 40).map((i) => encodeJsonEvent(ev(i))));
-  assert.equal(td.decode(burst), td.decode(expected)); // identical bytes, in order
-  await delay(60); // a window with no events: the group is quiet again
+  assert.equal(s.chunks[1], td.decode(expected)); // identical bytes, in order
+  await until(() => hub.sending("t") === undefined); // landed, nothing waits
+  await delay(40); // a spell without events, longer than the shortest gap: quiet again
   hub.publish("t", ev(41));
-  assert.deepEqual(await immediate(), [41]);
-  reader.releaseLock();
+  await turn();
+  assert.deepEqual(s.chunks.map(ids).at(-1), [41]);
   hub.close();
-  await s.cancel();
+  await s.done;
+});
+
+Deno.test("a write in flight holds later events until every waiting reader came back; then one write", async () => {
+  using hub = new EventHub({ minWaitMs: 0, maxWaitMs: 60_000 });
+  const fast = drain(hub.subscribe({ topic: "t", encoder: encodeJsonEvent }));
+  const slow = hub.subscribe({ topic: "t", encoder: encodeJsonEvent }).getReader();
+  await turn();
+  const first = slow.read(); // waiting for the first write, like the fast one
+  hub.publish("t", ev(1));
+  assert.deepEqual(ids(td.decode((await first).value)), [1]);
+  // The slow reader took event 1 but has not come back: the write has not landed.
+  const landed = hub.sending("t");
+  assert.ok(landed);
+  for (let i = 2; i <= 5; i++) hub.publish("t", ev(i));
+  for (let i = 0; i < 5; i++) await turn();
+  assert.deepEqual(fast.chunks.map(ids), [[1]], "nothing written while the write is in flight");
+  const next = slow.read(); // it comes back: the write has landed, 2..5 go out together
+  assert.deepEqual(ids(td.decode((await next).value)), [2, 3, 4, 5]);
+  await until(() => fast.chunks.length === 2);
+  assert.deepEqual(fast.chunks.map(ids), [[1], [2, 3, 4, 5]]);
+  const again = slow.read(); // back again: nothing of the topic is on its way any more
+  await landed;
+  assert.equal(hub.sending("t"), undefined);
+  hub.close();
+  assert.equal((await again).done, true);
+  await fast.done;
+});
+
+Deno.test("a reader that never comes back holds writes no longer than maxWaitMs", async () => {
+  using hub = new EventHub({ minWaitMs: 0, maxWaitMs: 30 });
+  const fast = drain(hub.subscribe({ topic: "t", encoder: encodeJsonEvent }));
+  const stuck = hub.subscribe({ topic: "t", encoder: encodeJsonEvent }).getReader();
+  await turn();
+  const first = stuck.read();
+  hub.publish("t", ev(1));
+  await first; // and never reads again
+  hub.publish("t", ev(2));
+  await until(() => fast.chunks.length === 2); // given up after maxWaitMs: 2 goes out
+  hub.publish("t", ev(3)); // the stuck one is no longer waited for
+  await until(() => fast.chunks.length === 3);
+  assert.deepEqual(fast.chunks.map(ids), [[1], [2], [3]]);
+  hub.close();
+  await fast.done;
+  await stuck.cancel();
 });
 
 Deno.test("the window adapts: with a cheap fan-out, events a few ms apart are not held back", async () => {
-  using hub = new EventHub({ coalesceMs: 200, minCoalesceMs: 1 });
+  using hub = new EventHub({ maxWaitMs: 200, minWaitMs: 1 });
   const s = hub.subscribe({ topic: "t", encoder: encodeJsonEvent });
   const reader = s.getReader();
   for (let i = 1; i <= 5; i++) {
@@ -324,7 +396,7 @@ async function readRaw(conn: Deno.Conn, done: (tail: string) => boolean) {
 }
 
 Deno.test("HTTP: a client that falls behind is cut off, gets what was queued and a clean end", async () => {
-  using hub = new EventHub({ maxQueuedBytes: 256 << 10, keepAliveMs: 1000, coalesceMs: 1 });
+  using hub = new EventHub({ maxQueuedBytes: 256 << 10, keepAliveMs: 1000, maxWaitMs: 1 });
   const { url, server, emit } = serveRun(hub);
   const conn = await cutOffClient(hub, url, emit);
   try {
@@ -339,7 +411,7 @@ Deno.test("HTTP: a client that falls behind is cut off, gets what was queued and
 });
 
 Deno.test("HTTP: a cut-off client that does not drain is disconnected after the grace period", async () => {
-  using hub = new EventHub({ maxQueuedBytes: 256 << 10, keepAliveMs: 50, coalesceMs: 1 });
+  using hub = new EventHub({ maxQueuedBytes: 256 << 10, keepAliveMs: 50, maxWaitMs: 1 });
   const { url, server, emit } = serveRun(hub);
   const conn = await cutOffClient(hub, url, emit);
   try {

@@ -8,9 +8,13 @@
  * unpaired UTF-16 surrogates replaced by U+FFFD (text.ts `storableJson`), since Postgres' jsonb
  * refuses both and the stream must show what is stored.
  *
- * Streamed deltas (answer text, tool-call arguments) are coalesced per run: the first delta after
- * a quiet spell is published at once, later ones within `coalesceMs` are joined into one event.
- * The stream and the table then hold the same events, so resuming by id is exact.
+ * Streamed deltas (answer text, tool-call arguments) are coalesced per run: a delta is published
+ * once `coalesceMs` have passed since the last one AND the run's earlier events have landed (the
+ * hub's sending(): its writes were taken by every waiting viewer's stream); until then later
+ * deltas of the same message join it. So reading the model never waits for the fan-out: at 5,000
+ * viewers, whatever the model sent while one fan-out was going out becomes ONE event, where
+ * publishing each delta alone would let the backlog pile up in the model's connection. The stream
+ * and the table hold the same events, so resuming by id is exact.
  */
 import {
   type AgUiEvent,
@@ -26,6 +30,8 @@ import { storableJson } from "./text.ts";
 
 export interface Publisher {
   publish(topic: string, ev: RunEvent): void;
+  /** While the topic's events are still on their way: resolves once they have landed. */
+  sending(topic: string): Promise<void> | undefined;
 }
 
 export const runTopic = (runId: string) => `run:${runId}`;
@@ -65,6 +71,8 @@ export class RunJournal {
   #buffered: { key: string; ev: DeltaEvent } | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #lastDeltaAt = -Infinity;
+  /** The buffered delta waits for the run's earlier events to land (hub.sending()). */
+  #awaitingLanding = false;
   #ended = false;
   /** The writer's ticket for this run's latest event. */
   #lastTicket = 0;
@@ -103,16 +111,29 @@ export class RunJournal {
       return;
     }
     this.#flushDelta();
-    const now = performance.now();
-    if (now - this.#lastDeltaAt >= this.deps.coalesceMs) {
-      this.#lastDeltaAt = now;
-      this.#append(ev);
-    } else {
-      this.#buffered = { key, ev: delta };
-      this.#timer = setTimeout(
-        () => this.#flushDelta(),
-        this.deps.coalesceMs - (now - this.#lastDeltaAt),
-      );
+    this.#buffered = { key, ev: delta };
+    this.#release();
+  }
+
+  /** Publishes the buffered delta when both conditions hold; else tries again when one changes. */
+  #release(): void {
+    if (!this.#buffered || this.#awaitingLanding) return;
+    const landing = this.deps.hub.sending(runTopic(this.runId));
+    if (landing) {
+      this.#awaitingLanding = true;
+      landing.then(() => {
+        this.#awaitingLanding = false;
+        this.#release();
+      });
+      return;
+    }
+    const wait = this.deps.coalesceMs - (performance.now() - this.#lastDeltaAt);
+    if (wait <= 0) this.#flushDelta();
+    else {
+      this.#timer ??= setTimeout(() => {
+        this.#timer = undefined;
+        this.#release();
+      }, wait);
     }
   }
 

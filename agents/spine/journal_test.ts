@@ -42,7 +42,10 @@ function setup(
     flushMs: 1,
   });
   const published: RunEvent[] = [];
-  const hub = opts.publish ?? { publish: (_t: string, ev: RunEvent) => void published.push(ev) };
+  const hub = opts.publish ?? {
+    publish: (_t: string, ev: RunEvent) => void published.push(ev),
+    sending: () => undefined,
+  };
   const journals = new Journals({
     ids,
     writer,
@@ -148,6 +151,7 @@ Deno.test("journal: an event is queued for storage even when publishing throws",
       publish: () => {
         if (++calls === 2) throw new Error("subscriber broke");
       },
+      sending: () => undefined,
     },
   });
   await ids.ready();

@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { BUILTIN_TOOL_NAMES } from "./builtin_tools.ts";
 import { ONLY_REF } from "./env_refs.ts";
+import { CACHE_ACCOUNTING } from "../llm/cost.ts";
 
 /** Text that Postgres can store and prompts can carry: no NUL, no unpaired surrogate. */
 const storable = (s: z.ZodString) =>
@@ -35,8 +36,10 @@ const usd = z.number().nonnegative().finite();
 const Price = z.object({
   input: usd,
   output: usd,
-  /** Input tokens served from the provider's prompt cache. */
+  /** Input tokens read from the provider's prompt cache; priced as input when absent. */
   cached_input: usd.optional(),
+  /** Input tokens written to the prompt cache (Anthropic-style); priced as input when absent. */
+  cache_write: usd.optional(),
   /** Hidden reasoning tokens (part of the output); priced as output when absent. */
   reasoning: usd.optional(),
 }).strict();
@@ -52,6 +55,11 @@ const Provider = z.object({
   ).optional(),
   /** By model name as sent to the provider. */
   prices: z.record(text(200), Price).default({}),
+  /**
+   * How its usage reports cached prompt tokens: within prompt_tokens (OpenAI, the default) or
+   * in addition to it (Anthropic-style endpoints and proxies).
+   */
+  cached_tokens: z.enum(CACHE_ACCOUNTING).default("part_of_input"),
 }).strict();
 
 const McpServer = z.object({

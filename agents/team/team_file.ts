@@ -112,9 +112,11 @@ function resolve(data: TeamFileData, r: Resolver, defaultModel: ModelRef) {
         input: price.input,
         output: price.output,
         ...(price.cached_input !== undefined && { cachedInput: price.cached_input }),
+        ...(price.cache_write !== undefined && { cacheWrite: price.cache_write }),
         ...(price.reasoning !== undefined && { reasoning: price.reasoning }),
       }]),
     ),
+    cacheAccounting: p.cached_tokens,
     demo: false,
   }));
   const mcpServers = Object.entries(data.mcp_servers).map(([name, s]) => mcpServer(name, s, r));

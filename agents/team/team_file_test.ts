@@ -19,6 +19,9 @@ const GOOD = `# Two providers and two MCP servers
 providers:
   local:
     base_url: \${OLLAMA_URL:-http://127.0.0.1:11434/v1}
+    cached_tokens: in_addition
+    prices:
+      claude: { input: 3, output: 15, cached_input: 0.3, cache_write: 3.75 }
   openai:
     base_url: https://api.openai.com/v1
     api_key: \${OPENAI_API_KEY}
@@ -75,6 +78,14 @@ Deno.test("team file: a valid file becomes a spec; references resolve; secrets n
   const [local, openai] = team.providers;
   assert.equal(local.baseUrl, "http://127.0.0.1:11434/v1", "the fallback of an unset variable");
   assert.equal(local.apiKey, null);
+  assert.equal(local.cacheAccounting, "in_addition");
+  assert.equal(openai.cacheAccounting, "part_of_input", "OpenAI's rule unless the file says");
+  assert.deepEqual(local.prices.claude, {
+    input: 3,
+    output: 15,
+    cachedInput: 0.3,
+    cacheWrite: 3.75,
+  });
   assert.equal(openai.apiKey?.reveal(), "sk-live-TOPSECRET");
   assert.deepEqual(openai.prices["gpt-4.1-mini"], {
     input: 0.4,

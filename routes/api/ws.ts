@@ -13,6 +13,7 @@
  *   → {"type":"ping"}                                         ← {"type":"pong","time":…}
  *   ← {"type":"end","run_id":…,"complete":bool}  a followed stream ended; complete=false means
  *     this socket fell behind and was cut off: subscribe again with after = the last id seen.
+ *   ← {"type":"end","logs":true,"complete":false}  the log tail was cut off the same way.
  *   ← {"type":"error","code":…,"message":…}  a bad message; the socket stays open.
  * Events are {"type":"event","id","runId","seq","createdAt","event"} — the SSE envelope.
  */
@@ -54,28 +55,64 @@ function wsEncoder(ev: RunEvent): Uint8Array {
 }
 
 /**
- * Sends each line of a hub stream as one message; says how the stream ended. It reads as fast as
- * lines arrive and ws.send does not wait for the socket, so the hub's per-subscriber cap never
- * applies here: a client that does not read grows the socket's send buffer without bound.
+ * How much one socket may have sent but not yet written to the network. Past it the pump stops
+ * reading its hub stream, so the hub's per-subscriber cap applies as to an SSE client: a follower
+ * that does not read is cut off (and told, once it reads again), and the server holds at most
+ * this plus the hub's cap for it.
  */
-async function pump(stream: ReadableStream<Uint8Array>, ws: WSContext, runId: string | null) {
+export const WS_MAX_BUFFERED = 1 << 20;
+/** WebSocket has no drain event: while backed up, the socket is looked at this often. */
+const DRAIN_POLL_MS = 20;
+
+/** Resolves once the socket's send buffer is below the bound (or the socket is closing). */
+async function drained(ws: WSContext): Promise<void> {
+  const raw = ws.raw as WebSocket | undefined;
+  while (raw && raw.readyState === WebSocket.OPEN && raw.bufferedAmount > WS_MAX_BUFFERED) {
+    await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
+  }
+}
+
+/**
+ * Sends each line of a hub stream as one message, reading no faster than the socket drains;
+ * says how the stream ended (`complete: false`: cut off, or aborted for not reading).
+ */
+async function pump(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  ws: WSContext,
+  target: EndTarget,
+) {
   const decoder = new TextDecoder();
   let buffered = "";
   let complete = false;
-  for await (const chunk of stream) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let nl;
-    while ((nl = buffered.indexOf("\n")) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      if (line.startsWith('{"type":"event","terminal":true')) complete = true;
-      if (line) ws.send(line);
+  try {
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      buffered += decoder.decode(r.value, { stream: true });
+      let nl;
+      while ((nl = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (line === RESUMED_AT_END) {
+          complete = true;
+          continue;
+        }
+        if (line.startsWith('{"type":"event","terminal":true')) complete = true;
+        // SSE keep-alive comments and blank separators are not messages.
+        if (line.startsWith("{") && ws.readyState === 1) ws.send(line);
+      }
+      await drained(ws);
     }
+  } catch {
+    // Errored by the hub: this socket did not drain what was queued in time.
   }
-  if (runId && ws.readyState === 1) {
-    ws.send(JSON.stringify({ type: "end", run_id: runId, complete }));
-  }
+  if (ws.readyState === 1) ws.send(JSON.stringify({ type: "end", ...target, complete }));
 }
+
+/** The epilogue of a run stream resumed at or after its end: not sent, it means complete. */
+const RESUMED_AT_END = '{"type":"resumed_at_end"}';
+const RESUMED_AT_END_BYTES = utf8.encode(RESUMED_AT_END + "\n");
+
+/** What an `end` message names: the followed run, or the log tail. */
+type EndTarget = { run_id: string } | { logs: true };
 
 export function wsApi(deps: AppDeps): Hono {
   const app = new Hono();
@@ -85,14 +122,15 @@ export function wsApi(deps: AppDeps): Hono {
     upgradeWebSocket((c) => {
       const viewer = viewerOf(c);
       const scope = ownerScope(viewer);
-      const streams = new Set<ReadableStream<Uint8Array>>();
+      const readers = new Set<ReadableStreamDefaultReader<Uint8Array>>();
       const send = (ws: WSContext, msg: unknown) =>
         ws.readyState === 1 && ws.send(JSON.stringify(msg));
       const fail = (ws: WSContext, code: string, message: string) =>
         send(ws, { type: "error", code, message });
-      const follow = (ws: WSContext, stream: ReadableStream<Uint8Array>, runId: string | null) => {
-        streams.add(stream);
-        pump(stream, ws, runId).catch(() => {}).finally(() => streams.delete(stream));
+      const follow = (ws: WSContext, stream: ReadableStream<Uint8Array>, target: EndTarget) => {
+        const reader = stream.getReader();
+        readers.add(reader);
+        pump(reader, ws, target).catch(() => {}).finally(() => readers.delete(reader));
       };
 
       return {
@@ -127,7 +165,7 @@ export function wsApi(deps: AppDeps): Hono {
                 return follow(
                   ws,
                   await openRunStream(deps, handle.runId, wsEncoder, 0),
-                  handle.runId,
+                  { run_id: handle.runId },
                 );
               }
               case "subscribe": {
@@ -136,8 +174,10 @@ export function wsApi(deps: AppDeps): Hono {
                 }
                 return follow(
                   ws,
-                  await openRunStream(deps, msg.run_id, wsEncoder, msg.after),
-                  msg.run_id,
+                  await openRunStream(deps, msg.run_id, wsEncoder, msg.after, {
+                    epilogue: RESUMED_AT_END_BYTES,
+                  }),
+                  { run_id: msg.run_id },
                 );
               }
               case "cancel": {
@@ -156,7 +196,9 @@ export function wsApi(deps: AppDeps): Hono {
                 });
               }
               case "logs":
-                return follow(ws, await followLogs(deps, scope, msg.after, wsEncoder), null);
+                return follow(ws, await followLogs(deps, scope, msg.after, wsEncoder), {
+                  logs: true,
+                });
             }
           } catch (err) {
             const refusal = runStartRefusal(err);
@@ -171,7 +213,8 @@ export function wsApi(deps: AppDeps): Hono {
           }
         },
         onClose() {
-          for (const s of streams) s.cancel().catch(() => {});
+          // The readers, not the streams (locked by them): this is what ends the subscriptions.
+          for (const r of readers) r.cancel().catch(() => {});
         },
       };
     }),

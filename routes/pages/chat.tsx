@@ -7,7 +7,7 @@
 import { type Context, Hono } from "hono";
 import { conversationTitle } from "../../agents/runs/run_manager.ts";
 import { clip } from "../../agents/spine/text.ts";
-import { htmlEncoder } from "../../views/stream/html_encoder.tsx";
+import { htmlEncoder, htmlStreamEnd } from "../../views/stream/html_encoder.tsx";
 import { chatErrorFragments, chatStartFragments } from "../../views/stream/chat_start.tsx";
 import { ChatPage, type TurnInput } from "../../views/chat/page.tsx";
 import { foldRun } from "../../views/run/fold.ts";
@@ -128,7 +128,7 @@ export function pageRoutes(deps: AppDeps): Hono {
         updatedAt: Date.now(),
       },
     });
-    const res = sseResponse(await openRunStream(deps, handle.runId, htmlEncoder, 0, preamble));
+    const res = sseResponse(await openRunStream(deps, handle.runId, htmlEncoder, 0, { preamble }));
     // A reload then opens this conversation and re-attaches to the run.
     res.headers.set("hx-replace-url", `/c/${handle.conversationId}`);
     return res;
@@ -139,7 +139,9 @@ export function pageRoutes(deps: AppDeps): Hono {
     const after = resumeAfter(c.req.header("last-event-id"), c.req.query("after"));
     if (!UUID_RE.test(id) || after === null) return c.text("bad run id or event id", 400);
     if (!(await runVisible(deps, ownerScope(viewerOf(c)), id))) return c.text("no such run", 404);
-    return sseResponse(await openRunStream(deps, id, htmlEncoder, after));
+    return sseResponse(
+      await openRunStream(deps, id, htmlEncoder, after, { epilogue: htmlStreamEnd(id) }),
+    );
   });
 
   app.post("/runs/:id/cancel", async (c) => {

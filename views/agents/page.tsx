@@ -174,6 +174,7 @@ function ProviderRow({ provider: p }: { provider: ProviderOverview }) {
           ? `Prices (USD per 1M tokens) for ${priced.length} models: ` + priced.map(([m, v]) =>
             `${m} ${v.input} in / ${v.output} out` +
             (v.cachedInput !== undefined ? ` / ${v.cachedInput} cached` : "") +
+            (v.cacheWrite !== undefined ? ` / ${v.cacheWrite} cache write` : "") +
             (v.reasoning !== undefined ? ` / ${v.reasoning} reasoning` : "")
           ).join("; ")
           : "No prices: its calls' cost is unknown."}

@@ -88,6 +88,13 @@ export function UsageTotalsView({ report }: { report: UsageReport }) {
           ? `${formatInt(t.callsWithoutCost)} call${t.callsWithoutCost === 1 ? "" : "s"} unpriced`
           : undefined}
       />
+      <Stat
+        name="unpriced"
+        label="Unpriced"
+        value={t.unpricedTokens ? `${formatTokens(t.unpricedTokens)} tokens` : "none"}
+        unknown={t.unpricedTokens > 0}
+        note={t.unpricedTokens ? "not in the cost: their models have no price" : undefined}
+      />
       <Stat name="errors" label="Errors" value={formatInt(t.errors)} bad={t.errors > 0} />
       <Stat name="timeouts" label="Timeouts" value={formatInt(t.timeouts)} bad={t.timeouts > 0} />
       <Stat name="cancelled" label="Cancelled" value={formatInt(t.cancelled)} />

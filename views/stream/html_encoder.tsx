@@ -48,8 +48,15 @@ export function htmlEncoder(ev: RunEvent): Uint8Array | null {
   const html = eventHtml(ev);
   if (html === null) return null;
   let out = sseMessage(html, { id: ev.id });
-  if (isTerminal(ev.event)) out += sseMessage(ev.runId, { event: "done" });
+  if (isTerminal(ev.event)) out += doneMessage(ev.runId);
   return utf8.encode(out);
+}
+
+const doneMessage = (runId: string) => sseMessage(runId, { event: "done" });
+
+/** The `done` alone: ends a stream resumed at or after the run's terminal event. */
+export function htmlStreamEnd(runId: string): Uint8Array {
+  return utf8.encode(doneMessage(runId));
 }
 
 /** The fragments for one event, or null when it changes nothing on screen. */

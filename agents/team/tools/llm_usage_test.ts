@@ -170,6 +170,7 @@ Deno.test({
         outputTokens: 85,
         callsWithoutTokens: 2,
         callsWithoutCost: 3,
+        unpricedTokens: 60, // local-llama has no price: its 50 + 10
         errors: 1,
         timeouts: 1,
         cancelled: 0,
