@@ -23,6 +23,7 @@ import { inProcessFetch } from "./agents/demo/in_process_fetch.ts";
 import { getLogger, resetLogging, setupLogging } from "./agents/logging/logging.ts";
 import { McpServers } from "./agents/mcp/servers.ts";
 import { RecordBuffer } from "./agents/logging/record_buffer.ts";
+import { Retention } from "./agents/logging/retention.ts";
 import { RunManager } from "./agents/runs/run_manager.ts";
 import { RunLimits } from "./agents/runs/run_limits.ts";
 import { createAuth, ensureFirstAdmin } from "./auth/auth.ts";
@@ -39,13 +40,14 @@ import { chatApi } from "./routes/api/chat.ts";
 import { conversationsApi } from "./routes/api/conversations.ts";
 import { demoRoutes } from "./routes/api/demo.ts";
 import { llmCallsApi } from "./routes/api/llm_calls.ts";
+import { exportsApi } from "./routes/api/exports.ts";
 import { logsApi } from "./routes/api/logs.ts";
 import { runsApi } from "./routes/api/runs.ts";
 import { usageApi } from "./routes/api/usage.ts";
 import { wsApi } from "./routes/api/ws.ts";
 import { assetRoutes } from "./routes/assets.ts";
 import type { AppDeps } from "./routes/deps.ts";
-import { apiError } from "./routes/errors.ts";
+import { apiError, errorResponse, isUnstorableText, UNSTORABLE_MESSAGE } from "./routes/errors.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { maybeViewer, requireApiScope, requireViewer, resolveViewer } from "./routes/access.ts";
 import { requestIdOf, requestLog } from "./routes/request_log.ts";
@@ -55,6 +57,7 @@ import { agentsPages } from "./routes/pages/agents.tsx";
 import { adminPages } from "./routes/pages/admin.tsx";
 import { authPages } from "./routes/pages/auth.tsx";
 import { callsPages } from "./routes/pages/calls.tsx";
+import { logsPages } from "./routes/pages/logs.tsx";
 import { pageRoutes } from "./routes/pages/chat.tsx";
 
 export const VERSION: string = denoConfig.version;
@@ -116,6 +119,7 @@ export async function createGlassbox(
         error: String(err),
       }),
   });
+  const retention = new Retention(db.sql, config.retention, getLogger("retention"));
   const llmCalls = new LlmCallRecorder(db.sql, {
     onError: (err, pending) =>
       log.error("Storing LLM calls failed ({pending} waiting): {error}", {
@@ -192,6 +196,7 @@ export async function createGlassbox(
     teams,
     limits: new RunLimits(config.runLimits),
   });
+  retention.start();
   const edge: EdgeSettings = {
     trustProxy: config.auth.trustProxy,
     publicOrigin: config.auth.publicUrl,
@@ -216,12 +221,16 @@ export async function createGlassbox(
     if (err instanceof HTTPException && err.status === 403) {
       return apiError(c, 403, "forbidden", "Cross-site request refused.");
     }
+    if (isUnstorableText(err)) {
+      return errorResponse(c, 400, "invalid_body", `${UNSTORABLE_MESSAGE}.`);
+    }
     log.error("Unhandled error on {path}: {error}", {
       path: c.req.path,
       error: String(err),
+      stack: err.stack ?? null,
       requestId: requestIdOf(c),
     });
-    return apiError(c, 500, "internal", "something went wrong on our side; it was logged");
+    return errorResponse(c, 500, "internal", "something went wrong on our side; it was logged");
   });
   app.use(
     "*",
@@ -254,9 +263,13 @@ export async function createGlassbox(
   app.route("/", pageRoutes(deps));
   app.route("/", callsPages(deps));
   app.route("/", agentsPages(deps));
+  app.route("/", logsPages(deps));
   app.route("/", accountPages(deps));
   app.route("/", adminPages(deps));
-  app.route("/", demoRoutes(demoModel));
+  app.route(
+    "/",
+    demoRoutes(demoModel, () => teams.current().usedProviders().some((p) => p.demo)),
+  );
   for (
     const api of [
       chatApi,
@@ -264,6 +277,7 @@ export async function createGlassbox(
       llmCallsApi,
       conversationsApi,
       logsApi,
+      exportsApi,
       aguiApi,
       wsApi,
       usageApi,
@@ -281,6 +295,7 @@ export async function createGlassbox(
       const inTime = (p: Promise<unknown>) => beforeDeadline(p, deadline);
       // Runs first: each records its end (events, calls, answer, then its status).
       const drained = await inTime(runs.shutdown());
+      await inTime(retention.close());
       teams.close();
       await inTime(mcp.close());
       hub.close();

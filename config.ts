@@ -60,6 +60,8 @@ export interface Config {
   model: string;
   dataDir: string;
   contentLogging: ContentLogging;
+  /** Days log records, prompts and responses are kept (0: forever). */
+  retention: { logDays: number; promptDays: number; responseDays: number };
   /** The environment's provider's prices (USD per million tokens); other models cost NULL. */
   prices: PriceTable;
   /** Delay between demo-model chunks, so a person can watch the demo run. */
@@ -122,6 +124,11 @@ export function loadConfig(
     model: v.GLASSBOX_MODEL ?? (usesDemo ? DEMO_MODEL : "gpt-4o-mini"),
     dataDir: v.GLASSBOX_DATA ?? ".glassbox",
     contentLogging: v.GLASSBOX_LOG_CONTENT,
+    retention: {
+      logDays: v.GLASSBOX_RETENTION_DAYS,
+      promptDays: v.GLASSBOX_RETENTION_PROMPT_DAYS,
+      responseDays: v.GLASSBOX_RETENTION_RESPONSE_DAYS,
+    },
     prices: v.GLASSBOX_PRICES,
     demoChunkDelayMs: v.GLASSBOX_DEMO_DELAY_MS,
     llmIdleTimeoutMs: v.GLASSBOX_LLM_IDLE_TIMEOUT_MS,
@@ -194,6 +201,9 @@ function envSchema(env: Record<string, string | undefined>) {
     GLASSBOX_AUTH_HASH_WORKERS: integer("GLASSBOX_AUTH_HASH_WORKERS", 1, 1, 16),
     GLASSBOX_USER_MAX_RUNS: integer("GLASSBOX_USER_MAX_RUNS", 4, 0, 1000),
     GLASSBOX_USER_RUNS_PER_MINUTE: integer("GLASSBOX_USER_RUNS_PER_MINUTE", 30, 0, 100_000),
+    GLASSBOX_RETENTION_DAYS: integer("GLASSBOX_RETENTION_DAYS", 0, 0, 36_500),
+    GLASSBOX_RETENTION_PROMPT_DAYS: integer("GLASSBOX_RETENTION_PROMPT_DAYS", 0, 0, 36_500),
+    GLASSBOX_RETENTION_RESPONSE_DAYS: integer("GLASSBOX_RETENTION_RESPONSE_DAYS", 0, 0, 36_500),
     DATABASE_URL: url("DATABASE_URL", ["postgres:", "postgresql:"]),
     OPENAI_BASE_URL: url("OPENAI_BASE_URL", ["http:", "https:"]),
     OPENAI_API_KEY: z.string().optional(),
@@ -408,4 +418,9 @@ Accounts and access:
   GLASSBOX_AUTH_HASH_WORKERS  password-hashing workers (default 1)
   GLASSBOX_USER_MAX_RUNS   runs one user may have going at once (default 4; 0: no limit)
   GLASSBOX_USER_RUNS_PER_MINUTE  runs one user may start per minute (default 30; 0: no limit)
+
+Logs:
+  GLASSBOX_RETENTION_DAYS  delete log records older than this many days (default 0: keep)
+  GLASSBOX_RETENTION_PROMPT_DAYS / GLASSBOX_RETENTION_RESPONSE_DAYS  remove LLM calls' prompts /
+                           responses older than this (default 0: keep)
 `;

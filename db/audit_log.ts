@@ -16,6 +16,7 @@ export const AUDIT_ACTIONS = [
   "password_changed",
   "key_created",
   "key_revoked",
+  "logs_cleared",
 ] as const;
 export type AuditAction = typeof AUDIT_ACTIONS[number];
 

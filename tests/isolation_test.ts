@@ -36,6 +36,8 @@ const ACCESS: Record<string, Access> = {
   "GET /calls": "owner",
   "GET /calls/:id": "owner",
   "GET /agents": "signed-in",
+  "GET /logs": "owner",
+  "GET /logs/live": "owner",
   "GET /account": "signed-in",
   "POST /account/password": "signed-in",
   "POST /account/sessions/end": "owner",
@@ -63,6 +65,12 @@ const ACCESS: Record<string, Access> = {
   "GET /api/v1/conversations": "owner",
   "GET /api/v1/conversations/:id/messages": "owner",
   "GET /api/v1/logs/stream": "owner",
+  "GET /api/v1/logs": "owner",
+  "POST /api/v1/logs/clear": "admin",
+  "GET /api/v1/runs/:id/logs": "owner",
+  "GET /api/v1/exports/logs": "owner",
+  "GET /api/v1/exports/llm-calls": "owner",
+  "GET /api/v1/exports/runs": "owner",
   "POST /api/v1/agui": "owner",
   "GET /api/v1/ws": "owner",
   "GET /api/v1/usage": "owner",
@@ -152,6 +160,22 @@ const PROBES: Record<string, { probe: Probe; admin: boolean }> = {
   "GET /calls/:id": {
     admin: true,
     probe: async (who, w) => (await status(await who.page(`/calls/${w.ended.call}`))) === 200,
+  },
+  "GET /logs": {
+    admin: true,
+    // The filter names only the conversation: the run's link is in its rows alone.
+    probe: async (who, w) =>
+      (await text(await who.page(`/logs?kind=run&conversation_id=${w.ended.conversation}`)))
+        .includes(`href="/logs?run_id=${w.ended.run}"`),
+  },
+  "GET /logs/live": {
+    admin: true,
+    // As the API's tail: the backlog is in id order and A's first run logged before B's.
+    probe: async (who, w) => {
+      const res = await who.page("/logs/live");
+      const [first] = await takeMessages(res.body!, 1);
+      return first.data.includes(`/logs?run_id=${w.ended.run}`);
+    },
   },
   "POST /account/sessions/end": {
     // Admins end others' sessions on /admin/sign-ins; here one ends one's own.
@@ -250,6 +274,32 @@ const PROBES: Record<string, { probe: Probe; admin: boolean }> = {
       const first = await takeMessages(res.body!, 1);
       return runIds(first).includes(w.ended.run);
     },
+  },
+  "GET /api/v1/logs": {
+    admin: true,
+    probe: async (who, w) =>
+      (await (await who.api(`/api/v1/logs?run_id=${w.ended.run}`)).json()).items.length > 0,
+  },
+  "GET /api/v1/runs/:id/logs": {
+    admin: true,
+    probe: async (who, w) =>
+      (await status(await who.api(`/api/v1/runs/${w.ended.run}/logs`))) === 200,
+  },
+  "GET /api/v1/exports/logs": {
+    admin: true,
+    probe: async (who, w) =>
+      (await text(await who.api(`/api/v1/exports/logs?format=ndjson&run_id=${w.ended.run}`)))
+        .includes(w.ended.run),
+  },
+  "GET /api/v1/exports/llm-calls": {
+    admin: true,
+    probe: async (who, w) =>
+      (await text(await who.api("/api/v1/exports/llm-calls?format=csv"))).includes(w.ended.call),
+  },
+  "GET /api/v1/exports/runs": {
+    admin: true,
+    probe: async (who, w) =>
+      (await text(await who.api("/api/v1/exports/runs?format=json"))).includes(w.ended.run),
   },
   "POST /api/v1/agui": {
     admin: false,
@@ -413,7 +463,8 @@ Deno.test(
         await status(await A.form("/account/password", { current: "no", password: "x" })),
         400,
       );
-      assert.equal(await status(await A.api("/demo/v1/models")), 200);
+      // Signed in, but this team uses a real model: the demo model's path does not exist.
+      assert.equal(await status(await A.api("/demo/v1/models")), 404);
 
       // Owner routes: A sees, B does not, the admin does (or is refused where only A may act).
       const seen: Record<string, Record<string, boolean>> = {};
@@ -440,6 +491,11 @@ Deno.test(
           .json()).items;
       const calls = await only("/api/v1/llm-calls", b);
       assert.ok(calls.length > 0 && calls.every((c: { userId: string }) => c.userId === b.id));
+      const bRecords = await only("/api/v1/logs", b);
+      assert.ok(
+        bRecords.length > 0 && bRecords.every((r: { user_id: string }) => r.user_id === b.id),
+        "only B's records",
+      );
       const convs = await only("/api/v1/conversations", b);
       assert.deepEqual(
         convs.map((c: { userId: string }) => c.userId).filter((u: string) => u !== b.id),

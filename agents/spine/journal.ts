@@ -9,11 +9,12 @@
  * refuses both and the stream must show what is stored.
  *
  * Streamed deltas (answer text, tool-call arguments) are coalesced per run: a delta is published
- * once `coalesceMs` have passed since the last one AND the run's earlier events have landed (the
- * hub's sending(): its writes were taken by every waiting viewer's stream); until then later
- * deltas of the same message join it. So reading the model never waits for the fan-out: at 5,000
- * viewers, whatever the model sent while one fan-out was going out becomes ONE event, where
- * publishing each delta alone would let the backlog pile up in the model's connection. The stream
+ * once the run's earlier events have landed (the hub's sending(): its writes were taken by every
+ * waiting viewer's stream) AND `coalesceMs` have passed since then (or since the last delta);
+ * until then later deltas of the same message join it. So reading the model never waits for the
+ * fan-out, and gets a quiet spell after each one: the model's connection is read one chunk per
+ * turn of the event loop, and a turn that carries a fan-out to 5,000 viewers is long, so
+ * publishing as soon as a fan-out lands would leave room for one chunk per event. The stream
  * and the table hold the same events, so resuming by id is exact.
  */
 import {
@@ -73,6 +74,8 @@ export class RunJournal {
   #lastDeltaAt = -Infinity;
   /** The buffered delta waits for the run's earlier events to land (hub.sending()). */
   #awaitingLanding = false;
+  /** performance.now() when they last landed while a delta waited. */
+  #landedAt = -Infinity;
   #ended = false;
   /** The writer's ticket for this run's latest event. */
   #lastTicket = 0;
@@ -123,11 +126,13 @@ export class RunJournal {
       this.#awaitingLanding = true;
       landing.then(() => {
         this.#awaitingLanding = false;
+        this.#landedAt = performance.now();
         this.#release();
       });
       return;
     }
-    const wait = this.deps.coalesceMs - (performance.now() - this.#lastDeltaAt);
+    const since = Math.max(this.#lastDeltaAt, this.#landedAt);
+    const wait = this.deps.coalesceMs - (performance.now() - since);
     if (wait <= 0) this.#flushDelta();
     else {
       this.#timer ??= setTimeout(() => {

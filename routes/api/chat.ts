@@ -6,14 +6,14 @@ import type { StartRunInput } from "../../agents/runs/run_manager.ts";
 import type { AppDeps } from "../deps.ts";
 import { refusalResponse, runStartRefusal } from "../errors.ts";
 import { runOwner, viewerOf } from "../access.ts";
-import { validJson } from "../validate.ts";
+import { LIMITS, MessageText, storable, validJson } from "../validate.ts";
 import { UUID_RE } from "../../db/uuid.ts";
 import { openRunStream, sseResponse } from "../run_stream.ts";
 
 export const ChatBody = z.object({
-  message: z.string().trim().min(1, "must not be empty").max(32_000),
+  message: MessageText,
   conversation_id: z.string().regex(UUID_RE, "must be a UUID").optional(),
-  agent: z.string().trim().min(1).max(100).optional(),
+  agent: storable(z.string().trim().min(1).max(LIMITS.agentChars)).optional(),
 }).strict();
 
 export function chatApi(deps: AppDeps): Hono {

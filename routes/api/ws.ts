@@ -33,13 +33,14 @@ import { check } from "../validate.ts";
 import { UUID_RE } from "../../db/uuid.ts";
 import { openRunStream, runVisible } from "../run_stream.ts";
 
-const After = z.number().int().min(0).default(0);
+const After = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0);
 const ClientMessage = z.discriminatedUnion("type", [
   ChatBody.extend({ type: z.literal("chat") }),
-  z.object({ type: z.literal("subscribe"), run_id: z.string().regex(UUID_RE), after: After }),
-  z.object({ type: z.literal("cancel"), run_id: z.string().regex(UUID_RE) }),
-  z.object({ type: z.literal("logs"), after: After }),
-  z.object({ type: z.literal("ping") }),
+  z.object({ type: z.literal("subscribe"), run_id: z.string().regex(UUID_RE), after: After })
+    .strict(),
+  z.object({ type: z.literal("cancel"), run_id: z.string().regex(UUID_RE) }).strict(),
+  z.object({ type: z.literal("logs"), after: After }).strict(),
+  z.object({ type: z.literal("ping") }).strict(),
 ]);
 
 const utf8 = new TextEncoder();

@@ -14,6 +14,7 @@ export const PAGES = [
   "/",
   "/calls",
   "/agents",
+  "/logs",
   "/keys",
   "/account",
   "/admin/users",

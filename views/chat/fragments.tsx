@@ -119,6 +119,22 @@ export function ConversationIdInput({ conversationId }: { conversationId: string
   );
 }
 
+/** The composer's text box; `text` puts back a message that could not be sent. */
+export function MessageBox({ text = "" }: { text?: string }) {
+  return (
+    <textarea
+      id="message"
+      name="message"
+      rows={2}
+      required
+      placeholder="Ask about LLM usage and costs, the time, a calculation…"
+      aria-describedby="composer-hint"
+    >
+      {text}
+    </textarea>
+  );
+}
+
 /** Send and Stop: while a run is in flight Send is disabled and Stop cancels that run. */
 export function ComposerControls({ runId }: { runId: string | null }) {
   return (

@@ -83,15 +83,7 @@ export function ChatDocument(props: ChatPageProps) {
           {/* static/app.js: Enter sends, the box clears on send. */}
           <form class="composer" id="chat-form" hx-post="/chat" hx-swap="none">
             <label class="visually-hidden" for="message">Your question</label>
-            <textarea
-              id="message"
-              name="message"
-              rows={2}
-              required
-              placeholder="Ask about LLM usage and costs, the time, a calculation…"
-              aria-describedby="composer-hint"
-            >
-            </textarea>
+            <F.MessageBox />
             <F.ConversationIdInput conversationId={props.current?.id ?? ""} />
             <AgentPicker agents={props.agents ?? []} selected={props.agent} />
             <F.ComposerControls runId={live ? props.activeRunId! : null} />

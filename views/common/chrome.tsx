@@ -44,6 +44,7 @@ export type NavItem =
   | "chat"
   | "calls"
   | "agents"
+  | "logs"
   | "keys"
   | "account"
   | "users"
@@ -54,6 +55,7 @@ const NAV: { items: NavItem[]; href: string; label: string; admin?: true }[] = [
   { items: ["chat"], href: "/", label: "Chat" },
   { items: ["calls"], href: "/calls", label: "LLM calls" },
   { items: ["agents"], href: "/agents", label: "Agents" },
+  { items: ["logs"], href: "/logs", label: "Logs" },
   { items: ["keys"], href: "/keys", label: "API keys" },
   { items: ["users", "sign-ins", "audit"], href: "/admin/users", label: "Admin", admin: true },
 ];
