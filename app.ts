@@ -15,9 +15,10 @@ import { type Config, ConfigError, isLoopbackHost } from "./config.ts";
 import { EventHub } from "./agents/spine/event_hub.ts";
 import { EventIdPool } from "./agents/spine/event_id_pool.ts";
 import { EventWriter } from "./agents/spine/event_writer.ts";
-import { CUSTOM, custom, type LogValue } from "./agents/spine/events.ts";
-import { Journals, runTopic } from "./agents/spine/journal.ts";
+import { CUSTOM, custom, type LogValue, type RunEvent } from "./agents/spine/events.ts";
+import { Journals, type Publisher, runTopic } from "./agents/spine/journal.ts";
 import { LlmCallRecorder } from "./agents/llm/call_recorder.ts";
+import { Metrics } from "./agents/metrics/metrics.ts";
 import { DEMO_BASE_URL, demoHandler } from "./agents/demo/handler.ts";
 import { inProcessFetch } from "./agents/demo/in_process_fetch.ts";
 import { getLogger, resetLogging, setupLogging } from "./agents/logging/logging.ts";
@@ -49,6 +50,7 @@ import { assetRoutes } from "./routes/assets.ts";
 import type { AppDeps } from "./routes/deps.ts";
 import { apiError, errorResponse, isUnstorableText, UNSTORABLE_MESSAGE } from "./routes/errors.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { metricsByToken, metricsRoutes } from "./routes/metrics.ts";
 import { maybeViewer, requireApiScope, requireViewer, resolveViewer } from "./routes/access.ts";
 import { requestIdOf, requestLog } from "./routes/request_log.ts";
 import { csrfGuard, type EdgeSettings, hostGuard, securityHeaders } from "./routes/security.ts";
@@ -95,7 +97,14 @@ export async function createGlassbox(
   });
   const hub = new EventHub();
   const store = eventStore(db.sql);
-  const writer = new EventWriter(store, {
+  const metrics: Metrics = new Metrics({
+    hub: () => hub.stats(),
+    writerPending: () => writer.pending,
+    eventsWritten: () => writer.written,
+    activeRuns: () => runs.activeRuns,
+    pingDatabase: () => db.sql`SELECT 1`,
+  });
+  const writer: EventWriter = new EventWriter(metrics.timedSink(store), {
     onError: (err, pending) =>
       log.error("Storing events failed ({pending} waiting): {error}", {
         pending,
@@ -134,7 +143,15 @@ export async function createGlassbox(
   });
   const ids = new EventIdPool(store);
   await ids.ready();
-  const journals = new Journals({ ids, writer, hub, coalesceMs: 30 });
+  // Metrics read runs and LLM calls off the spine: each event of a run's topic, once.
+  const observed: Publisher = {
+    publish(topic: string, ev: RunEvent) {
+      hub.publish(topic, ev);
+      if (topic === runTopic(ev.runId)) metrics.observe(ev);
+    },
+    sending: (topic) => hub.sending(topic),
+  };
+  const journals = new Journals({ ids, writer, hub: observed, coalesceMs: 30 });
   await setupLogging({
     stdout: opts.stdout ?? "auto",
     lowestLevel: opts.lowestLevel ?? "info",
@@ -213,6 +230,7 @@ export async function createGlassbox(
     version: VERSION,
     auth,
     edge,
+    metrics,
   };
 
   const app = new Hono();
@@ -250,6 +268,8 @@ export async function createGlassbox(
         apiError(c, 413, "body_too_large", `bodies are limited to ${MAX_BODY_BYTES} bytes`),
     }),
   );
+  // Before sign-in is looked at: the scraper's token is no API key.
+  app.route("/", metricsByToken(deps));
   app.use("*", csrfGuard(edge), resolveViewer(auth, edge));
   app.notFound((c) => apiError(c, 404, "not_found", `no route for ${c.req.method} ${c.req.path}`));
   // Public: what a signed-out browser needs.
@@ -266,6 +286,7 @@ export async function createGlassbox(
   app.route("/", logsPages(deps));
   app.route("/", accountPages(deps));
   app.route("/", adminPages(deps));
+  app.route("/", metricsRoutes(deps));
   app.route(
     "/",
     demoRoutes(demoModel, () => teams.current().usedProviders().some((p) => p.demo)),

@@ -43,6 +43,8 @@ export interface AuthConfig {
   oidc: OidcConfig | null;
   /** argon2 workers (each holds 19 MiB while hashing). */
   hashWorkers: number;
+  /** GLASSBOX_METRICS_TOKEN: a bearer token that may read /metrics (a scraper's); null: none. */
+  metricsToken: string | null;
 }
 
 export interface Config {
@@ -199,6 +201,9 @@ function envSchema(env: Record<string, string | undefined>) {
       }),
     }).default("client_secret_basic"),
     GLASSBOX_AUTH_HASH_WORKERS: integer("GLASSBOX_AUTH_HASH_WORKERS", 1, 1, 16),
+    GLASSBOX_METRICS_TOKEN: z.string().trim().min(32, {
+      message: "GLASSBOX_METRICS_TOKEN must have at least 32 characters (openssl rand -hex 32)",
+    }).optional(),
     GLASSBOX_USER_MAX_RUNS: integer("GLASSBOX_USER_MAX_RUNS", 4, 0, 1000),
     GLASSBOX_USER_RUNS_PER_MINUTE: integer("GLASSBOX_USER_RUNS_PER_MINUTE", 30, 0, 100_000),
     GLASSBOX_RETENTION_DAYS: integer("GLASSBOX_RETENTION_DAYS", 0, 0, 36_500),
@@ -335,6 +340,7 @@ function authConfig(v: Env): AuthConfig {
       }
       : null,
     hashWorkers: v.GLASSBOX_AUTH_HASH_WORKERS,
+    metricsToken: v.GLASSBOX_METRICS_TOKEN ?? null,
   };
 }
 
@@ -416,6 +422,8 @@ Accounts and access:
   GLASSBOX_OIDC_SCOPES     (default "openid email profile")
   GLASSBOX_OIDC_TOKEN_AUTH client_secret_basic (default) or client_secret_post
   GLASSBOX_AUTH_HASH_WORKERS  password-hashing workers (default 1)
+  GLASSBOX_METRICS_TOKEN   a bearer token (32+ characters) a Prometheus scraper sends for
+                           /metrics; admins may also read it signed in or with an admin key
   GLASSBOX_USER_MAX_RUNS   runs one user may have going at once (default 4; 0: no limit)
   GLASSBOX_USER_RUNS_PER_MINUTE  runs one user may start per minute (default 30; 0: no limit)
 

@@ -1,5 +1,6 @@
 /** What route handlers may use: built once in app.ts. */
 import type { EventHub } from "../agents/spine/event_hub.ts";
+import type { Metrics } from "../agents/metrics/metrics.ts";
 import type { Journals } from "../agents/spine/journal.ts";
 import type { RunManager } from "../agents/runs/run_manager.ts";
 import type { McpServers } from "../agents/mcp/servers.ts";
@@ -23,4 +24,6 @@ export interface AppDeps {
   auth: Auth;
   /** The public origin, trusted proxy and loopback facts the edge checks use. */
   edge: EdgeSettings;
+  /** Prometheus metrics, served at /metrics. */
+  metrics: Metrics;
 }

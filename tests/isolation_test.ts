@@ -23,6 +23,7 @@ type Access = "public" | "signed-in" | "owner" | "admin";
 const ACCESS: Record<string, Access> = {
   "GET /health": "public",
   "GET /assets/:file": "public",
+  "GET /favicon.ico": "public",
   "GET /sign-in": "public",
   "POST /sign-in": "public",
   "POST /sign-out": "public",
@@ -55,6 +56,7 @@ const ACCESS: Record<string, Access> = {
   "GET /admin/sign-ins": "admin",
   "POST /admin/sign-ins/:id/end": "admin",
   "GET /admin/audit": "admin",
+  "GET /metrics": "admin",
   "ALL /demo/v1/*": "signed-in",
   "POST /api/v1/chat": "owner",
   "POST /api/v1/chat/stream": "owner",
