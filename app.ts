@@ -27,6 +27,8 @@ import { RecordBuffer } from "./agents/logging/record_buffer.ts";
 import { Retention } from "./agents/logging/retention.ts";
 import { RunManager } from "./agents/runs/run_manager.ts";
 import { RunLimits } from "./agents/runs/run_limits.ts";
+import { BudgetChecker } from "./agents/budgets/checker.ts";
+import { configuredBudget } from "./agents/budgets/budget.ts";
 import { createAuth, ensureFirstAdmin } from "./auth/auth.ts";
 import { redactSecrets } from "./auth/tokens.ts";
 import { TeamHolder } from "./agents/team/team_holder.ts";
@@ -36,6 +38,7 @@ import { eventStore } from "./db/events.ts";
 import { type HttpRecord, insertHttpRecords } from "./db/log_records.ts";
 import { InstanceLease } from "./agents/runs/instance_lease.ts";
 import { agentsApi } from "./routes/api/agents.ts";
+import { budgetsApi } from "./routes/api/budgets.ts";
 import { aguiApi } from "./routes/api/agui.ts";
 import { chatApi } from "./routes/api/chat.ts";
 import { conversationsApi } from "./routes/api/conversations.ts";
@@ -57,6 +60,7 @@ import { csrfGuard, type EdgeSettings, hostGuard, securityHeaders } from "./rout
 import { accountPages } from "./routes/pages/account.tsx";
 import { agentsPages } from "./routes/pages/agents.tsx";
 import { adminPages } from "./routes/pages/admin.tsx";
+import { budgetsPages } from "./routes/pages/budgets.tsx";
 import { authPages } from "./routes/pages/auth.tsx";
 import { callsPages } from "./routes/pages/calls.tsx";
 import { logsPages } from "./routes/pages/logs.tsx";
@@ -205,6 +209,11 @@ export async function createGlassbox(
     mcp,
     log: getLogger("team"),
   });
+  const budgets = new BudgetChecker(db.sql, {
+    configured: config.cost.budgets.map(configuredBudget),
+    unpriced: config.cost.unpriced,
+    assumedMaxOutput: config.cost.assumedMaxOutput,
+  });
   const runs = new RunManager({
     sql: db.sql,
     journals,
@@ -212,6 +221,7 @@ export async function createGlassbox(
     instanceId: lease.id,
     teams,
     limits: new RunLimits(config.runLimits),
+    cost: { budgets, guards: config.cost.guards },
   });
   retention.start();
   const edge: EdgeSettings = {
@@ -230,6 +240,7 @@ export async function createGlassbox(
     version: VERSION,
     auth,
     edge,
+    budgets,
     metrics,
   };
 
@@ -286,6 +297,7 @@ export async function createGlassbox(
   app.route("/", logsPages(deps));
   app.route("/", accountPages(deps));
   app.route("/", adminPages(deps));
+  app.route("/", budgetsPages(deps));
   app.route("/", metricsRoutes(deps));
   app.route(
     "/",
@@ -303,6 +315,7 @@ export async function createGlassbox(
       wsApi,
       usageApi,
       agentsApi,
+      budgetsApi,
     ]
   ) {
     app.route("/api/v1", api(deps));
