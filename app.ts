@@ -27,6 +27,7 @@ import { RecordBuffer } from "./agents/logging/record_buffer.ts";
 import { Retention } from "./agents/logging/retention.ts";
 import { RunManager } from "./agents/runs/run_manager.ts";
 import { RunLimits } from "./agents/runs/run_limits.ts";
+import { AlertService } from "./agents/alerts/alerts.ts";
 import { BudgetChecker } from "./agents/budgets/checker.ts";
 import { configuredBudget } from "./agents/budgets/budget.ts";
 import { createAuth, ensureFirstAdmin } from "./auth/auth.ts";
@@ -60,11 +61,13 @@ import { csrfGuard, type EdgeSettings, hostGuard, securityHeaders } from "./rout
 import { accountPages } from "./routes/pages/account.tsx";
 import { agentsPages } from "./routes/pages/agents.tsx";
 import { adminPages } from "./routes/pages/admin.tsx";
+import { alertPages } from "./routes/pages/alerts.tsx";
 import { budgetsPages } from "./routes/pages/budgets.tsx";
 import { authPages } from "./routes/pages/auth.tsx";
 import { callsPages } from "./routes/pages/calls.tsx";
 import { logsPages } from "./routes/pages/logs.tsx";
 import { pageRoutes } from "./routes/pages/chat.tsx";
+import { usagePages } from "./routes/pages/usage.tsx";
 
 export const VERSION: string = denoConfig.version;
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -229,6 +232,9 @@ export async function createGlassbox(
     publicOrigin: config.auth.publicUrl,
     loopback: isLoopbackHost(config.host),
   };
+  // Measured on its own timer; a receiver's faults stay in its deliveries, never in a run.
+  const alerts = new AlertService(db.sql, config.alerts, getLogger("alerts"));
+  alerts.start();
   const deps: AppDeps = {
     config,
     db,
@@ -240,6 +246,7 @@ export async function createGlassbox(
     version: VERSION,
     auth,
     edge,
+    alerts,
     budgets,
     metrics,
   };
@@ -293,10 +300,12 @@ export async function createGlassbox(
   app.use("/demo/v1/*", requireApiScope);
   app.route("/", pageRoutes(deps));
   app.route("/", callsPages(deps));
+  app.route("/", usagePages(deps));
   app.route("/", agentsPages(deps));
   app.route("/", logsPages(deps));
   app.route("/", accountPages(deps));
   app.route("/", adminPages(deps));
+  app.route("/", alertPages(deps));
   app.route("/", budgetsPages(deps));
   app.route("/", metricsRoutes(deps));
   app.route(
@@ -331,6 +340,7 @@ export async function createGlassbox(
       const drained = await inTime(runs.shutdown());
       await inTime(retention.close());
       teams.close();
+      await inTime(alerts.close());
       await inTime(mcp.close());
       hub.close();
       const stored = await inTime(

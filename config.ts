@@ -85,6 +85,14 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** An instance that has not renewed its lease for this long is dead: its runs are interrupted. */
   instanceLeaseMs: number;
+  /** Alert rules: how often they are measured, and how their webhooks are retried. */
+  alerts: {
+    intervalMs: number;
+    retryBaseMs: number;
+    maxRetryMs: number;
+    maxAttempts: number;
+    timeoutMs: number;
+  };
   /** GLASSBOX_AGENTS: the team file; null: the built-in team. */
   teamFile: string | null;
   /** The environment Glassbox started with, for the team file's `${NAME}` references. */
@@ -158,6 +166,13 @@ export function loadConfig(
     llmMaxAttempts: v.GLASSBOX_LLM_MAX_ATTEMPTS,
     shutdownTimeoutMs: v.GLASSBOX_SHUTDOWN_TIMEOUT_MS,
     instanceLeaseMs: v.GLASSBOX_INSTANCE_LEASE_MS,
+    alerts: {
+      intervalMs: v.GLASSBOX_ALERT_INTERVAL_MS,
+      retryBaseMs: v.GLASSBOX_ALERT_RETRY_BASE_MS,
+      maxRetryMs: 600_000,
+      maxAttempts: v.GLASSBOX_ALERT_MAX_ATTEMPTS,
+      timeoutMs: v.GLASSBOX_ALERT_TIMEOUT_MS,
+    },
     teamFile: v.GLASSBOX_AGENTS ?? null,
     lookupEnv: (name) => Object.hasOwn(vars, name) ? vars[name] : undefined,
   };
@@ -287,6 +302,10 @@ function envSchema(env: Record<string, string | undefined>) {
     GLASSBOX_LLM_MAX_ATTEMPTS: integer("GLASSBOX_LLM_MAX_ATTEMPTS", 3, 1, 10),
     GLASSBOX_SHUTDOWN_TIMEOUT_MS: integer("GLASSBOX_SHUTDOWN_TIMEOUT_MS", 15_000, 100, 600_000),
     GLASSBOX_INSTANCE_LEASE_MS: integer("GLASSBOX_INSTANCE_LEASE_MS", 20_000, 1_000, 600_000),
+    GLASSBOX_ALERT_INTERVAL_MS: integer("GLASSBOX_ALERT_INTERVAL_MS", 60_000, 1000, 86_400_000),
+    GLASSBOX_ALERT_RETRY_BASE_MS: integer("GLASSBOX_ALERT_RETRY_BASE_MS", 5000, 10, 3_600_000),
+    GLASSBOX_ALERT_MAX_ATTEMPTS: integer("GLASSBOX_ALERT_MAX_ATTEMPTS", 8, 1, 20),
+    GLASSBOX_ALERT_TIMEOUT_MS: integer("GLASSBOX_ALERT_TIMEOUT_MS", 10_000, 100, 120_000),
     GLASSBOX_AGENTS: z.string().optional(),
   });
 }
@@ -454,6 +473,10 @@ Environment:
                                 accepted events could not be stored by then
   GLASSBOX_INSTANCE_LEASE_MS    an instance silent this long is taken for dead and its runs
                                 are interrupted (default 20000; external Postgres)
+  GLASSBOX_ALERT_INTERVAL_MS    how often alert rules are measured (default 60000)
+  GLASSBOX_ALERT_RETRY_BASE_MS  first webhook retry's wait, doubling (default 5000)
+  GLASSBOX_ALERT_MAX_ATTEMPTS   attempts per alert delivery (default 8)
+  GLASSBOX_ALERT_TIMEOUT_MS     one webhook attempt's limit (default 10000)
   GLASSBOX_AGENTS          your team file (YAML or JSON): providers, MCP servers, agents;
                            default: the built-in team. Reloaded on change and on SIGHUP
 
