@@ -83,6 +83,10 @@ export interface Config {
   /** A gateway session's run ends after this long without a call. */
   gatewaySessionIdleMs: number;
   llmMaxAttempts: number;
+  /** The whole shutdown (runs interrupted, events stored, database closed) within this. */
+  shutdownTimeoutMs: number;
+  /** An instance that has not renewed its lease for this long is dead: its runs are interrupted. */
+  instanceLeaseMs: number;
   /** Alert rules: how often they are measured, and how their webhooks are retried. */
   alerts: {
     intervalMs: number;
@@ -163,6 +167,8 @@ export function loadConfig(
     llmIdleTimeoutMs: v.GLASSBOX_LLM_IDLE_TIMEOUT_MS,
     gatewaySessionIdleMs: v.GLASSBOX_GATEWAY_SESSION_IDLE_MS,
     llmMaxAttempts: v.GLASSBOX_LLM_MAX_ATTEMPTS,
+    shutdownTimeoutMs: v.GLASSBOX_SHUTDOWN_TIMEOUT_MS,
+    instanceLeaseMs: v.GLASSBOX_INSTANCE_LEASE_MS,
     alerts: {
       intervalMs: v.GLASSBOX_ALERT_INTERVAL_MS,
       retryBaseMs: v.GLASSBOX_ALERT_RETRY_BASE_MS,
@@ -303,6 +309,8 @@ function envSchema(env: Record<string, string | undefined>) {
       86_400_000,
     ),
     GLASSBOX_LLM_MAX_ATTEMPTS: integer("GLASSBOX_LLM_MAX_ATTEMPTS", 3, 1, 10),
+    GLASSBOX_SHUTDOWN_TIMEOUT_MS: integer("GLASSBOX_SHUTDOWN_TIMEOUT_MS", 15_000, 100, 600_000),
+    GLASSBOX_INSTANCE_LEASE_MS: integer("GLASSBOX_INSTANCE_LEASE_MS", 20_000, 1_000, 600_000),
     GLASSBOX_ALERT_INTERVAL_MS: integer("GLASSBOX_ALERT_INTERVAL_MS", 60_000, 1000, 86_400_000),
     GLASSBOX_ALERT_RETRY_BASE_MS: integer("GLASSBOX_ALERT_RETRY_BASE_MS", 5000, 10, 3_600_000),
     GLASSBOX_ALERT_MAX_ATTEMPTS: integer("GLASSBOX_ALERT_MAX_ATTEMPTS", 8, 1, 20),
@@ -472,6 +480,10 @@ Environment:
   GLASSBOX_GATEWAY_SESSION_IDLE_MS  end a gateway session's run after this long without a call
                            (default 300000)
   GLASSBOX_LLM_MAX_ATTEMPTS     attempts per LLM call on 429/5xx (default 3)
+  GLASSBOX_SHUTDOWN_TIMEOUT_MS  the whole shutdown within this (default 15000); exit 1 if
+                                accepted events could not be stored by then
+  GLASSBOX_INSTANCE_LEASE_MS    an instance silent this long is taken for dead and its runs
+                                are interrupted (default 20000; external Postgres)
   GLASSBOX_ALERT_INTERVAL_MS    how often alert rules are measured (default 60000)
   GLASSBOX_ALERT_RETRY_BASE_MS  first webhook retry's wait, doubling (default 5000)
   GLASSBOX_ALERT_MAX_ATTEMPTS   attempts per alert delivery (default 8)

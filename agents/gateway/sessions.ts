@@ -32,6 +32,8 @@ export interface GatewaySessionsDeps {
   journals: Journals;
   /** A session's run ends after this long without a call. */
   idleMs: number;
+  /** This process, as runs record who runs them. */
+  instanceId: string;
 }
 
 export class GatewaySessions {
@@ -151,6 +153,7 @@ export class GatewaySessions {
         userId,
         agent: GATEWAY_AGENT,
         teamVersion: null,
+        instanceId: this.deps.instanceId,
       });
       await conversations.insertMessage(tx, {
         id: userMessageId,
