@@ -7,7 +7,7 @@
  * edge checks, who is asking, the public routes, then everything that needs a signed-in viewer.
  * main.ts only serves what this returns.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import denoConfig from "./deno.json" with { type: "json" };
@@ -29,7 +29,12 @@ import { createAuth, ensureFirstAdmin } from "./auth/auth.ts";
 import { redactSecrets } from "./auth/tokens.ts";
 import { TeamHolder } from "./agents/team/team_holder.ts";
 import { TeamFileError } from "./agents/team/team_file.ts";
-import { type Database, DatabaseLockedError, openDatabase } from "./db/client.ts";
+import {
+  type Database,
+  DatabaseLockedError,
+  isDatabaseUnavailable,
+  openDatabase,
+} from "./db/client.ts";
 import { eventStore } from "./db/events.ts";
 import { type HttpRecord, insertHttpRecords } from "./db/log_records.ts";
 import { InstanceLease } from "./agents/runs/instance_lease.ts";
@@ -59,6 +64,7 @@ import { pageRoutes } from "./routes/pages/chat.tsx";
 
 export const VERSION: string = denoConfig.version;
 const MAX_BODY_BYTES = 1024 * 1024;
+const DB_RETRY_AFTER_S = 5;
 const log = getLogger("app");
 
 export interface Glassbox {
@@ -216,6 +222,7 @@ export async function createGlassbox(
     if (err instanceof HTTPException && err.status === 403) {
       return apiError(c, 403, "forbidden", "Cross-site request refused.");
     }
+    if (isDatabaseUnavailable(err)) return databaseUnavailable(c, err);
     log.error("Unhandled error on {path}: {error}", {
       path: c.req.path,
       error: String(err),
@@ -304,6 +311,22 @@ export async function createGlassbox(
       return { unstored };
     },
   };
+}
+
+/** While the database is away: 503 with Retry-After; JSON for the APIs, a page for browsers. */
+function databaseUnavailable(c: Context, err: unknown): Response {
+  log.warn("Database unavailable on {path}: {error}", { path: c.req.path, error: String(err) });
+  c.header("Retry-After", String(DB_RETRY_AFTER_S));
+  const message = "the database is unreachable right now; try again in a few seconds";
+  if (c.req.path.startsWith("/api/") || c.req.path.startsWith("/demo/")) {
+    return apiError(c, 503, "database_unavailable", message);
+  }
+  return c.html(
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Glassbox: unavailable` +
+      `</title></head><body><h1>Glassbox is unavailable</h1><p>The database is unreachable ` +
+      `right now. Try again in a few seconds.</p></body></html>`,
+    503,
+  );
 }
 
 /** Whether `p` settled before the deadline (its rejection counts as settled: it was tried). */
