@@ -15,16 +15,21 @@ import { type Config, ConfigError, isLoopbackHost } from "./config.ts";
 import { EventHub } from "./agents/spine/event_hub.ts";
 import { EventIdPool } from "./agents/spine/event_id_pool.ts";
 import { EventWriter } from "./agents/spine/event_writer.ts";
-import { CUSTOM, custom, type LogValue } from "./agents/spine/events.ts";
-import { Journals, runTopic } from "./agents/spine/journal.ts";
+import { CUSTOM, custom, type LogValue, type RunEvent } from "./agents/spine/events.ts";
+import { Journals, type Publisher, runTopic } from "./agents/spine/journal.ts";
 import { LlmCallRecorder } from "./agents/llm/call_recorder.ts";
+import { Metrics } from "./agents/metrics/metrics.ts";
 import { DEMO_BASE_URL, demoHandler } from "./agents/demo/handler.ts";
 import { inProcessFetch } from "./agents/demo/in_process_fetch.ts";
 import { getLogger, resetLogging, setupLogging } from "./agents/logging/logging.ts";
 import { McpServers } from "./agents/mcp/servers.ts";
 import { RecordBuffer } from "./agents/logging/record_buffer.ts";
+import { Retention } from "./agents/logging/retention.ts";
 import { RunManager } from "./agents/runs/run_manager.ts";
 import { RunLimits } from "./agents/runs/run_limits.ts";
+import { AlertService } from "./agents/alerts/alerts.ts";
+import { BudgetChecker } from "./agents/budgets/checker.ts";
+import { configuredBudget } from "./agents/budgets/budget.ts";
 import { createAuth, ensureFirstAdmin } from "./auth/auth.ts";
 import { redactSecrets } from "./auth/tokens.ts";
 import { TeamHolder } from "./agents/team/team_holder.ts";
@@ -39,28 +44,35 @@ import { eventStore } from "./db/events.ts";
 import { type HttpRecord, insertHttpRecords } from "./db/log_records.ts";
 import { InstanceLease } from "./agents/runs/instance_lease.ts";
 import { agentsApi } from "./routes/api/agents.ts";
+import { budgetsApi } from "./routes/api/budgets.ts";
 import { aguiApi } from "./routes/api/agui.ts";
 import { chatApi } from "./routes/api/chat.ts";
 import { conversationsApi } from "./routes/api/conversations.ts";
 import { demoRoutes } from "./routes/api/demo.ts";
 import { llmCallsApi } from "./routes/api/llm_calls.ts";
+import { exportsApi } from "./routes/api/exports.ts";
 import { logsApi } from "./routes/api/logs.ts";
 import { runsApi } from "./routes/api/runs.ts";
 import { usageApi } from "./routes/api/usage.ts";
 import { wsApi } from "./routes/api/ws.ts";
 import { assetRoutes } from "./routes/assets.ts";
 import type { AppDeps } from "./routes/deps.ts";
-import { apiError } from "./routes/errors.ts";
+import { apiError, errorResponse, isUnstorableText, UNSTORABLE_MESSAGE } from "./routes/errors.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { metricsByToken, metricsRoutes } from "./routes/metrics.ts";
 import { maybeViewer, requireApiScope, requireViewer, resolveViewer } from "./routes/access.ts";
 import { requestIdOf, requestLog } from "./routes/request_log.ts";
 import { csrfGuard, type EdgeSettings, hostGuard, securityHeaders } from "./routes/security.ts";
 import { accountPages } from "./routes/pages/account.tsx";
 import { agentsPages } from "./routes/pages/agents.tsx";
 import { adminPages } from "./routes/pages/admin.tsx";
+import { alertPages } from "./routes/pages/alerts.tsx";
+import { budgetsPages } from "./routes/pages/budgets.tsx";
 import { authPages } from "./routes/pages/auth.tsx";
 import { callsPages } from "./routes/pages/calls.tsx";
+import { logsPages } from "./routes/pages/logs.tsx";
 import { pageRoutes } from "./routes/pages/chat.tsx";
+import { usagePages } from "./routes/pages/usage.tsx";
 
 export const VERSION: string = denoConfig.version;
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -98,7 +110,14 @@ export async function createGlassbox(
   });
   const hub = new EventHub();
   const store = eventStore(db.sql);
-  const writer = new EventWriter(store, {
+  const metrics: Metrics = new Metrics({
+    hub: () => hub.stats(),
+    writerPending: () => writer.pending,
+    eventsWritten: () => writer.written,
+    activeRuns: () => runs.activeRuns,
+    pingDatabase: () => db.sql`SELECT 1`,
+  });
+  const writer: EventWriter = new EventWriter(metrics.timedSink(store), {
     onError: (err, pending) =>
       log.error("Storing events failed ({pending} waiting): {error}", {
         pending,
@@ -122,6 +141,7 @@ export async function createGlassbox(
         error: String(err),
       }),
   });
+  const retention = new Retention(db.sql, config.retention, getLogger("retention"));
   const llmCalls = new LlmCallRecorder(db.sql, {
     onError: (err, pending) =>
       log.error("Storing LLM calls failed ({pending} waiting): {error}", {
@@ -136,7 +156,15 @@ export async function createGlassbox(
   });
   const ids = new EventIdPool(store);
   await ids.ready();
-  const journals = new Journals({ ids, writer, hub, coalesceMs: 30 });
+  // Metrics read runs and LLM calls off the spine: each event of a run's topic, once.
+  const observed: Publisher = {
+    publish(topic: string, ev: RunEvent) {
+      hub.publish(topic, ev);
+      if (topic === runTopic(ev.runId)) metrics.observe(ev);
+    },
+    sending: (topic) => hub.sending(topic),
+  };
+  const journals = new Journals({ ids, writer, hub: observed, coalesceMs: 30 });
   await setupLogging({
     stdout: opts.stdout ?? "auto",
     lowestLevel: opts.lowestLevel ?? "info",
@@ -190,6 +218,11 @@ export async function createGlassbox(
     mcp,
     log: getLogger("team"),
   });
+  const budgets = new BudgetChecker(db.sql, {
+    configured: config.cost.budgets.map(configuredBudget),
+    unpriced: config.cost.unpriced,
+    assumedMaxOutput: config.cost.assumedMaxOutput,
+  });
   const runs = new RunManager({
     sql: db.sql,
     journals,
@@ -197,12 +230,17 @@ export async function createGlassbox(
     instanceId: lease.id,
     teams,
     limits: new RunLimits(config.runLimits),
+    cost: { budgets, guards: config.cost.guards },
   });
+  retention.start();
   const edge: EdgeSettings = {
     trustProxy: config.auth.trustProxy,
     publicOrigin: config.auth.publicUrl,
     loopback: isLoopbackHost(config.host),
   };
+  // Measured on its own timer; a receiver's faults stay in its deliveries, never in a run.
+  const alerts = new AlertService(db.sql, config.alerts, getLogger("alerts"));
+  alerts.start();
   const deps: AppDeps = {
     config,
     db,
@@ -214,6 +252,9 @@ export async function createGlassbox(
     version: VERSION,
     auth,
     edge,
+    alerts,
+    budgets,
+    metrics,
   };
 
   const app = new Hono();
@@ -223,12 +264,16 @@ export async function createGlassbox(
       return apiError(c, 403, "forbidden", "Cross-site request refused.");
     }
     if (isDatabaseUnavailable(err)) return databaseUnavailable(c, err);
+    if (isUnstorableText(err)) {
+      return errorResponse(c, 400, "invalid_body", `${UNSTORABLE_MESSAGE}.`);
+    }
     log.error("Unhandled error on {path}: {error}", {
       path: c.req.path,
       error: String(err),
+      stack: err.stack ?? null,
       requestId: requestIdOf(c),
     });
-    return apiError(c, 500, "internal", "something went wrong on our side; it was logged");
+    return errorResponse(c, 500, "internal", "something went wrong on our side; it was logged");
   });
   app.use(
     "*",
@@ -248,6 +293,8 @@ export async function createGlassbox(
         apiError(c, 413, "body_too_large", `bodies are limited to ${MAX_BODY_BYTES} bytes`),
     }),
   );
+  // Before sign-in is looked at: the scraper's token is no API key.
+  app.route("/", metricsByToken(deps));
   app.use("*", csrfGuard(edge), resolveViewer(auth, edge));
   app.notFound((c) => apiError(c, 404, "not_found", `no route for ${c.req.method} ${c.req.path}`));
   // Public: what a signed-out browser needs.
@@ -260,10 +307,18 @@ export async function createGlassbox(
   app.use("/demo/v1/*", requireApiScope);
   app.route("/", pageRoutes(deps));
   app.route("/", callsPages(deps));
+  app.route("/", usagePages(deps));
   app.route("/", agentsPages(deps));
+  app.route("/", logsPages(deps));
   app.route("/", accountPages(deps));
   app.route("/", adminPages(deps));
-  app.route("/", demoRoutes(demoModel));
+  app.route("/", alertPages(deps));
+  app.route("/", budgetsPages(deps));
+  app.route("/", metricsRoutes(deps));
+  app.route(
+    "/",
+    demoRoutes(demoModel, () => teams.current().usedProviders().some((p) => p.demo)),
+  );
   for (
     const api of [
       chatApi,
@@ -271,10 +326,12 @@ export async function createGlassbox(
       llmCallsApi,
       conversationsApi,
       logsApi,
+      exportsApi,
       aguiApi,
       wsApi,
       usageApi,
       agentsApi,
+      budgetsApi,
     ]
   ) {
     app.route("/api/v1", api(deps));
@@ -288,7 +345,9 @@ export async function createGlassbox(
       const inTime = (p: Promise<unknown>) => beforeDeadline(p, deadline);
       // Runs first: each records its end (events, calls, answer, then its status).
       const drained = await inTime(runs.shutdown());
+      await inTime(retention.close());
       teams.close();
+      await inTime(alerts.close());
       await inTime(mcp.close());
       hub.close();
       const stored = await inTime(
@@ -314,19 +373,11 @@ export async function createGlassbox(
 }
 
 /** While the database is away: 503 with Retry-After; JSON for the APIs, a page for browsers. */
-function databaseUnavailable(c: Context, err: unknown): Response {
+function databaseUnavailable(c: Context, err: unknown): Response | Promise<Response> {
   log.warn("Database unavailable on {path}: {error}", { path: c.req.path, error: String(err) });
   c.header("Retry-After", String(DB_RETRY_AFTER_S));
   const message = "the database is unreachable right now; try again in a few seconds";
-  if (c.req.path.startsWith("/api/") || c.req.path.startsWith("/demo/")) {
-    return apiError(c, 503, "database_unavailable", message);
-  }
-  return c.html(
-    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Glassbox: unavailable` +
-      `</title></head><body><h1>Glassbox is unavailable</h1><p>The database is unreachable ` +
-      `right now. Try again in a few seconds.</p></body></html>`,
-    503,
-  );
+  return errorResponse(c, 503, "database_unavailable", message);
 }
 
 /** Whether `p` settled before the deadline (its rejection counts as settled: it was tried). */

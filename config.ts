@@ -1,6 +1,8 @@
 /** Configuration from environment variables, validated once at start-up (zod). */
 import { z } from "zod";
 import type { PriceTable } from "./agents/llm/cost.ts";
+import { BudgetSpec, UNPRICED_POLICIES, type UnpricedPolicy } from "./agents/budgets/budget.ts";
+import type { RunawayLimits } from "./agents/budgets/run_guard.ts";
 
 export type ContentLogging = { mode: "full" } | { mode: "off" } | {
   mode: "truncate";
@@ -43,6 +45,8 @@ export interface AuthConfig {
   oidc: OidcConfig | null;
   /** argon2 workers (each holds 19 MiB while hashing). */
   hashWorkers: number;
+  /** GLASSBOX_METRICS_TOKEN: a bearer token that may read /metrics (a scraper's); null: none. */
+  metricsToken: string | null;
 }
 
 export interface Config {
@@ -52,6 +56,14 @@ export interface Config {
   auth: AuthConfig;
   /** Per user; 0: no limit. */
   runLimits: { concurrent: number; perMinute: number };
+  /** Budgets from configuration (admins replace or add), unpriced calls, runaway guards. */
+  cost: {
+    budgets: BudgetSpec[];
+    unpriced: UnpricedPolicy;
+    /** The output a call's worst case assumes when it sets no max_tokens. */
+    assumedMaxOutput: number;
+    guards: RunawayLimits;
+  };
   /** null: embedded PGlite under `dataDir`. */
   databaseUrl: string | null;
   /** null with apiKey null: the built-in offline demo model. */
@@ -60,6 +72,8 @@ export interface Config {
   model: string;
   dataDir: string;
   contentLogging: ContentLogging;
+  /** Days log records, prompts and responses are kept (0: forever). */
+  retention: { logDays: number; promptDays: number; responseDays: number };
   /** The environment's provider's prices (USD per million tokens); other models cost NULL. */
   prices: PriceTable;
   /** Delay between demo-model chunks, so a person can watch the demo run. */
@@ -71,6 +85,14 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** An instance that has not renewed its lease for this long is dead: its runs are interrupted. */
   instanceLeaseMs: number;
+  /** Alert rules: how often they are measured, and how their webhooks are retried. */
+  alerts: {
+    intervalMs: number;
+    retryBaseMs: number;
+    maxRetryMs: number;
+    maxAttempts: number;
+    timeoutMs: number;
+  };
   /** GLASSBOX_AGENTS: the team file; null: the built-in team. */
   teamFile: string | null;
   /** The environment Glassbox started with, for the team file's `${NAME}` references. */
@@ -116,18 +138,41 @@ export function loadConfig(
     host: v.HOST,
     auth,
     runLimits: { concurrent: v.GLASSBOX_USER_MAX_RUNS, perMinute: v.GLASSBOX_USER_RUNS_PER_MINUTE },
+    cost: {
+      budgets: v.GLASSBOX_BUDGETS,
+      unpriced: v.GLASSBOX_UNPRICED,
+      assumedMaxOutput: v.GLASSBOX_BUDGET_MAX_OUTPUT_TOKENS,
+      guards: {
+        maxLlmCalls: v.GLASSBOX_RUN_MAX_LLM_CALLS,
+        maxSubagents: v.GLASSBOX_RUN_MAX_SUBAGENTS,
+        maxWallClockMs: v.GLASSBOX_RUN_MAX_SECONDS * 1000,
+        maxRepeats: v.GLASSBOX_RUN_MAX_REPEATS,
+      },
+    },
     databaseUrl: v.DATABASE_URL ?? null,
     openaiBaseUrl: v.OPENAI_BASE_URL ?? null,
     openaiApiKey: v.OPENAI_API_KEY ?? null,
     model: v.GLASSBOX_MODEL ?? (usesDemo ? DEMO_MODEL : "gpt-4o-mini"),
     dataDir: v.GLASSBOX_DATA ?? ".glassbox",
     contentLogging: v.GLASSBOX_LOG_CONTENT,
+    retention: {
+      logDays: v.GLASSBOX_RETENTION_DAYS,
+      promptDays: v.GLASSBOX_RETENTION_PROMPT_DAYS,
+      responseDays: v.GLASSBOX_RETENTION_RESPONSE_DAYS,
+    },
     prices: v.GLASSBOX_PRICES,
     demoChunkDelayMs: v.GLASSBOX_DEMO_DELAY_MS,
     llmIdleTimeoutMs: v.GLASSBOX_LLM_IDLE_TIMEOUT_MS,
     llmMaxAttempts: v.GLASSBOX_LLM_MAX_ATTEMPTS,
     shutdownTimeoutMs: v.GLASSBOX_SHUTDOWN_TIMEOUT_MS,
     instanceLeaseMs: v.GLASSBOX_INSTANCE_LEASE_MS,
+    alerts: {
+      intervalMs: v.GLASSBOX_ALERT_INTERVAL_MS,
+      retryBaseMs: v.GLASSBOX_ALERT_RETRY_BASE_MS,
+      maxRetryMs: 600_000,
+      maxAttempts: v.GLASSBOX_ALERT_MAX_ATTEMPTS,
+      timeoutMs: v.GLASSBOX_ALERT_TIMEOUT_MS,
+    },
     teamFile: v.GLASSBOX_AGENTS ?? null,
     lookupEnv: (name) => Object.hasOwn(vars, name) ? vars[name] : undefined,
   };
@@ -192,8 +237,43 @@ function envSchema(env: Record<string, string | undefined>) {
       }),
     }).default("client_secret_basic"),
     GLASSBOX_AUTH_HASH_WORKERS: integer("GLASSBOX_AUTH_HASH_WORKERS", 1, 1, 16),
+    GLASSBOX_METRICS_TOKEN: z.string().trim().min(32, {
+      message: "GLASSBOX_METRICS_TOKEN must have at least 32 characters (openssl rand -hex 32)",
+    }).optional(),
     GLASSBOX_USER_MAX_RUNS: integer("GLASSBOX_USER_MAX_RUNS", 4, 0, 1000),
     GLASSBOX_USER_RUNS_PER_MINUTE: integer("GLASSBOX_USER_RUNS_PER_MINUTE", 30, 0, 100_000),
+    GLASSBOX_BUDGETS: z.string().optional().transform((raw, ctx) => {
+      if (raw === undefined) return [];
+      const list = z.array(BudgetSpec).max(200).safeParse(jsonOrUndefined(raw));
+      if (list.success) return list.data;
+      const first = list.error.issues[0];
+      ctx.addIssue({
+        code: "custom",
+        message: `GLASSBOX_BUDGETS must be a JSON list like [{"scope":"user","period":"day",` +
+          `"limit_usd":5}]: ${first.path.join(".") || "the value"}: ${first.message}`,
+      });
+      return z.NEVER;
+    }),
+    GLASSBOX_UNPRICED: z.enum(UNPRICED_POLICIES, {
+      errorMap: () => ({
+        message: `GLASSBOX_UNPRICED=${
+          JSON.stringify(env.GLASSBOX_UNPRICED)
+        } must be allow, tokens or refuse`,
+      }),
+    }).default("allow"),
+    GLASSBOX_BUDGET_MAX_OUTPUT_TOKENS: integer(
+      "GLASSBOX_BUDGET_MAX_OUTPUT_TOKENS",
+      4096,
+      1,
+      10_000_000,
+    ),
+    GLASSBOX_RUN_MAX_LLM_CALLS: integer("GLASSBOX_RUN_MAX_LLM_CALLS", 40, 0, 100_000),
+    GLASSBOX_RUN_MAX_SUBAGENTS: integer("GLASSBOX_RUN_MAX_SUBAGENTS", 16, 0, 100_000),
+    GLASSBOX_RUN_MAX_SECONDS: integer("GLASSBOX_RUN_MAX_SECONDS", 900, 0, 7 * 24 * 3600),
+    GLASSBOX_RUN_MAX_REPEATS: integer("GLASSBOX_RUN_MAX_REPEATS", 3, 0, 1000),
+    GLASSBOX_RETENTION_DAYS: integer("GLASSBOX_RETENTION_DAYS", 0, 0, 36_500),
+    GLASSBOX_RETENTION_PROMPT_DAYS: integer("GLASSBOX_RETENTION_PROMPT_DAYS", 0, 0, 36_500),
+    GLASSBOX_RETENTION_RESPONSE_DAYS: integer("GLASSBOX_RETENTION_RESPONSE_DAYS", 0, 0, 36_500),
     DATABASE_URL: url("DATABASE_URL", ["postgres:", "postgresql:"]),
     OPENAI_BASE_URL: url("OPENAI_BASE_URL", ["http:", "https:"]),
     OPENAI_API_KEY: z.string().optional(),
@@ -222,6 +302,10 @@ function envSchema(env: Record<string, string | undefined>) {
     GLASSBOX_LLM_MAX_ATTEMPTS: integer("GLASSBOX_LLM_MAX_ATTEMPTS", 3, 1, 10),
     GLASSBOX_SHUTDOWN_TIMEOUT_MS: integer("GLASSBOX_SHUTDOWN_TIMEOUT_MS", 15_000, 100, 600_000),
     GLASSBOX_INSTANCE_LEASE_MS: integer("GLASSBOX_INSTANCE_LEASE_MS", 20_000, 1_000, 600_000),
+    GLASSBOX_ALERT_INTERVAL_MS: integer("GLASSBOX_ALERT_INTERVAL_MS", 60_000, 1000, 86_400_000),
+    GLASSBOX_ALERT_RETRY_BASE_MS: integer("GLASSBOX_ALERT_RETRY_BASE_MS", 5000, 10, 3_600_000),
+    GLASSBOX_ALERT_MAX_ATTEMPTS: integer("GLASSBOX_ALERT_MAX_ATTEMPTS", 8, 1, 20),
+    GLASSBOX_ALERT_TIMEOUT_MS: integer("GLASSBOX_ALERT_TIMEOUT_MS", 10_000, 100, 120_000),
     GLASSBOX_AGENTS: z.string().optional(),
   });
 }
@@ -325,6 +409,7 @@ function authConfig(v: Env): AuthConfig {
       }
       : null,
     hashWorkers: v.GLASSBOX_AUTH_HASH_WORKERS,
+    metricsToken: v.GLASSBOX_METRICS_TOKEN ?? null,
   };
 }
 
@@ -388,6 +473,10 @@ Environment:
                                 accepted events could not be stored by then
   GLASSBOX_INSTANCE_LEASE_MS    an instance silent this long is taken for dead and its runs
                                 are interrupted (default 20000; external Postgres)
+  GLASSBOX_ALERT_INTERVAL_MS    how often alert rules are measured (default 60000)
+  GLASSBOX_ALERT_RETRY_BASE_MS  first webhook retry's wait, doubling (default 5000)
+  GLASSBOX_ALERT_MAX_ATTEMPTS   attempts per alert delivery (default 8)
+  GLASSBOX_ALERT_TIMEOUT_MS     one webhook attempt's limit (default 10000)
   GLASSBOX_AGENTS          your team file (YAML or JSON): providers, MCP servers, agents;
                            default: the built-in team. Reloaded on change and on SIGHUP
 
@@ -406,6 +495,23 @@ Accounts and access:
   GLASSBOX_OIDC_SCOPES     (default "openid email profile")
   GLASSBOX_OIDC_TOKEN_AUTH client_secret_basic (default) or client_secret_post
   GLASSBOX_AUTH_HASH_WORKERS  password-hashing workers (default 1)
+  GLASSBOX_METRICS_TOKEN   a bearer token (32+ characters) a Prometheus scraper sends for
+                           /metrics; admins may also read it signed in or with an admin key
   GLASSBOX_USER_MAX_RUNS   runs one user may have going at once (default 4; 0: no limit)
   GLASSBOX_USER_RUNS_PER_MINUTE  runs one user may start per minute (default 30; 0: no limit)
+
+Cost control:
+  GLASSBOX_BUDGETS         JSON list of default budgets, e.g.
+                           [{"scope":"user","period":"day","limit_usd":5,"warn_percent":80}]
+  GLASSBOX_UNPRICED        calls to models without a price: allow (default), tokens (count
+                           against token limits only) or refuse
+  GLASSBOX_BUDGET_MAX_OUTPUT_TOKENS  output a call's worst case assumes without max_tokens
+                           (default 4096)
+  GLASSBOX_RUN_MAX_LLM_CALLS / _MAX_SUBAGENTS / _MAX_SECONDS / _MAX_REPEATS  runaway guards
+                           per run (default 40 / 16 / 900 / 3; 0: off)
+
+Logs:
+  GLASSBOX_RETENTION_DAYS  delete log records older than this many days (default 0: keep)
+  GLASSBOX_RETENTION_PROMPT_DAYS / GLASSBOX_RETENTION_RESPONSE_DAYS  remove LLM calls' prompts /
+                           responses older than this (default 0: keep)
 `;

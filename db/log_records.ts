@@ -165,7 +165,13 @@ export function logWhere(sql: Sql, f: LogFilter) {
       ${f.requestId !== undefined ? sql`AND request_id = ${f.requestId}` : sql``}
       ${f.from !== undefined ? sql`AND at >= ${f.from}` : sql``}
       ${f.to !== undefined ? sql`AND at < ${f.to}` : sql``}
-      ${f.q ? sql`AND search @@ websearch_to_tsquery('simple', ${f.q})` : sql``}`;
+      ${f.q ? sql`AND search @@ websearch_to_tsquery('simple', ${splitWords(f.q)})` : sql``}`;
+}
+
+/** What migration 006 does to indexed text: these characters separate words. */
+const SEARCH_SPLIT = /[/.:=@]/g;
+function splitWords(q: string): string {
+  return q.replace(SEARCH_SPLIT, " ");
 }
 
 /** Newest first, keyset-paginated on (at, id); nextCursor is null on the last page. */
@@ -231,4 +237,10 @@ export function toRow(r: Record<string, any>): LogRecordRow {
     properties: r.properties ?? {},
     requestId: r.request_id,
   };
+}
+
+/** The newest stored run record's id: where a live tail that follows a first page starts. */
+export async function latestRunLogId(sql: Sql): Promise<number> {
+  const [row] = await sql`SELECT max(id) AS id FROM log_records WHERE kind = 'run'`;
+  return Number(row?.id ?? 0);
 }

@@ -45,12 +45,12 @@ export function clearSessionCookie(c: Context, s: EdgeSettings) {
   deleteCookie(c, sessionCookieName(c, s), { path: "/", secure: isHttps(c, s) });
 }
 
-/** Paths where programs authenticate with API keys. */
-const KEY_PATHS = /^\/(api|demo)\/v1(\/|$)/;
+/** Paths where programs authenticate with API keys (/metrics: an admin-scoped key). */
+const KEY_PATHS = /^\/((api|demo)\/v1(\/|$)|metrics$)/;
 
 export function resolveViewer(auth: Auth, edge: EdgeSettings): MiddlewareHandler {
   return async (c, next) => {
-    if (c.req.path.startsWith("/assets/")) return await next();
+    if (c.req.path.startsWith("/assets/") || c.req.path === "/favicon.ico") return await next();
     let viewer: Viewer | null;
     if (hasBearer(c)) {
       const presented = (c.req.header("authorization") ?? "").replace(/^Bearer\s+/i, "").trim();

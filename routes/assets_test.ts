@@ -79,3 +79,18 @@ Deno.test("HEAD answers like GET without a body", async () => {
   assert.equal(res.headers.get("cache-control"), IMMUTABLE);
   assert.equal(await res.text(), "");
 });
+
+Deno.test("the favicon: an SVG at a versioned URL (immutable) and at /favicon.ico (a day)", async () => {
+  const svg = await Deno.readTextFile(new URL("../static/favicon.svg", import.meta.url));
+  assert.equal(urls.icon, `/assets/favicon-${await contentHash("favicon.svg")}.svg`);
+  for (const [path, cache] of [[urls.icon, IMMUTABLE], ["/favicon.ico", "public, max-age=86400"]]) {
+    const res = await app.request(path);
+    assert.equal(res.status, 200, path);
+    assert.equal(res.headers.get("content-type"), "image/svg+xml");
+    assert.equal(res.headers.get("cache-control"), cache);
+    assert.equal(await res.text(), svg);
+    const etag = res.headers.get("etag")!;
+    const again = await app.request(path, { headers: { "if-none-match": etag } });
+    assert.equal(again.status, 304, path);
+  }
+});

@@ -1,5 +1,6 @@
 /** What route handlers may use: built once in app.ts. */
 import type { EventHub } from "../agents/spine/event_hub.ts";
+import type { Metrics } from "../agents/metrics/metrics.ts";
 import type { Journals } from "../agents/spine/journal.ts";
 import type { RunManager } from "../agents/runs/run_manager.ts";
 import type { McpServers } from "../agents/mcp/servers.ts";
@@ -8,6 +9,8 @@ import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import type { Auth } from "../auth/auth.ts";
 import type { EdgeSettings } from "./security.ts";
+import type { AlertService } from "../agents/alerts/alerts.ts";
+import type { BudgetChecker } from "../agents/budgets/checker.ts";
 
 export interface AppDeps {
   config: Config;
@@ -23,4 +26,10 @@ export interface AppDeps {
   auth: Auth;
   /** The public origin, trusted proxy and loopback facts the edge checks use. */
   edge: EdgeSettings;
+  /** Alert rules measured in the background and their webhook deliveries. */
+  alerts: AlertService;
+  /** Budgets and the unpriced policy: every LLM call's check (runs' and the gateway's). */
+  budgets: BudgetChecker;
+  /** Prometheus metrics, served at /metrics. */
+  metrics: Metrics;
 }

@@ -13,6 +13,8 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { requestIdOf } from "./request_log.ts";
 import { isDatabaseUnavailable } from "../db/client.ts";
+import { errorPage } from "../views/common/error_page.tsx";
+import { assetVersion } from "../static/assets.ts";
 
 export function apiError(c: Context, status: ContentfulStatusCode, code: string, message: string) {
   return c.json({ error: { code, message, request_id: requestIdOf(c) ?? null } }, status);
@@ -59,4 +61,35 @@ export function runStartRefusal(err: unknown): Refusal | null {
 export function refusalResponse(c: Context, r: Refusal): Response {
   if (r.retryAfterS !== undefined) c.header("Retry-After", String(r.retryAfterS));
   return apiError(c, r.status, r.code, r.message);
+}
+
+/**
+ * SQLSTATEs of text Postgres refuses to store: 22021 (a NUL, or a byte sequence invalid in the
+ * database's encoding) and 22P05 (untranslatable character). The input is at fault: a 400.
+ */
+const UNSTORABLE_TEXT = new Set(["22021", "22P05"]);
+
+export function isUnstorableText(err: unknown): boolean {
+  return UNSTORABLE_TEXT.has(String((err as { code?: unknown } | null)?.code));
+}
+
+export const UNSTORABLE_MESSAGE = "the text contains characters that cannot be stored " +
+  "(a NUL character, or invalid Unicode such as a lone surrogate)";
+
+/** Whether a path's errors are pages rather than JSON: everything but the APIs and /health. */
+export function isPagePath(path: string): boolean {
+  return !/^\/(api|demo)\//.test(path) && path !== "/health";
+}
+
+/** An error in the shape the route's clients read: a page for pages, else the API error. */
+export function errorResponse(
+  c: Context,
+  status: ContentfulStatusCode,
+  code: string,
+  message: string,
+): Response | Promise<Response> {
+  if (!isPagePath(c.req.path)) return apiError(c, status, code, message);
+  const title = status >= 500 ? "Something went wrong" : "That did not work";
+  const page = errorPage({ assetVersion, title, message, requestId: requestIdOf(c) ?? null });
+  return c.html(page, status);
 }

@@ -2,10 +2,15 @@
  * GET /health — database, model endpoints, the team (its version, and the last reload's errors)
  * and every MCP server's state; 503 when the database is down, "degraded" when a provider the
  * team uses does not answer, an MCP server is not connected or the team file's last edit was
- * refused. It is public: MCP command lines and URLs are only on the signed-in agents page.
+ * refused. It is public, but only an admin sees the details (where the database is, the model,
+ * providers, MCP servers, runs): everyone else gets the status alone. With sign-in off
+ * (GLASSBOX_AUTH=off) everyone is the local admin, so nobody does; the local mode's local user
+ * (this machine only) does. MCP command lines and URLs are only on the signed-in agents page.
  */
 import { Hono } from "hono";
 import type { AppDeps } from "./deps.ts";
+import { isAdmin } from "../auth/viewer.ts";
+import { maybeViewer } from "./access.ts";
 import { mcpServerJson, teamStatusJson } from "./team_json.ts";
 
 export function healthRoutes(deps: AppDeps): Hono {
@@ -35,8 +40,14 @@ export function healthRoutes(deps: AppDeps): Hono {
     const status = deps.teams.status();
     const healthy = database.ok && providers.every((p) => p.ok) &&
       mcp.every((s) => s.state === "connected") && status.error === null;
+    const state = healthy ? "ok" : database.ok ? "degraded" : "down";
+    const code = database.ok ? 200 : 503;
+    const viewer = maybeViewer(c);
+    const details = viewer !== null && isAdmin(viewer) &&
+      (viewer.via !== "local" || deps.auth.mode === "local");
+    if (!details) return c.json({ status: state }, code);
     return c.json({
-      status: healthy ? "ok" : database.ok ? "degraded" : "down",
+      status: state,
       version: deps.version,
       database: {
         ok: database.ok,
@@ -58,7 +69,7 @@ export function healthRoutes(deps: AppDeps): Hono {
       mcp_servers: mcp.map(mcpServerJson).map(({ command_or_url: _, ...s }) => s),
       runs: { active: deps.runs.activeRuns },
       hub: deps.hub.stats(),
-    }, database.ok ? 200 : 503);
+    }, code);
   });
   return app;
 }

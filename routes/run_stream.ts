@@ -71,8 +71,10 @@ export async function runVisible(
 export function resumeAfter(header: string | undefined, query: string | undefined): number | null {
   const raw = header ?? query;
   if (raw === undefined || raw === "") return 0;
+  // Decimal digits only: Number() would also read "0x10", "1e3", " 7" and "0b1".
+  if (!/^[0-9]{1,16}$/.test(raw)) return null;
   const n = Number(raw);
-  return Number.isSafeInteger(n) && n >= 0 ? n : null;
+  return Number.isSafeInteger(n) ? n : null;
 }
 
 export function sseResponse(body: ReadableStream<Uint8Array>): Response {

@@ -8,7 +8,34 @@
  */
 import type { Env, MiddlewareHandler } from "hono";
 import { validator } from "hono/validator";
+import { z } from "zod";
 import { apiError } from "./errors.ts";
+
+/** One limit everywhere a message or an id comes in (chat API, WebSocket, AG-UI, the page). */
+export const LIMITS = { messageChars: 32_000, idChars: 200, agentChars: 100 } as const;
+
+/** Why Postgres cannot store this text as given, or null: NUL, or a lone UTF-16 surrogate. */
+export function unstorable(text: string): string | null {
+  if (text.includes("\0")) return "must not contain a NUL character (it cannot be stored)";
+  if (!text.isWellFormed()) {
+    return "must be valid Unicode (it contains a lone UTF-16 surrogate, which cannot be stored)";
+  }
+  return null;
+}
+
+/** The schema, refusing what the database cannot store, in the one error wording. */
+export function storable<T extends z.ZodType<string>>(schema: T) {
+  return schema.superRefine((s, ctx) => {
+    const why = unstorable(s);
+    if (why) ctx.addIssue({ code: z.ZodIssueCode.custom, message: why });
+  });
+}
+
+/** A user's message: trimmed, not empty, within the limit, storable. */
+export const MessageText = storable(
+  z.string().trim().min(1, "must not be empty")
+    .max(LIMITS.messageChars, `must be at most ${LIMITS.messageChars} characters`),
+);
 
 export interface Schema<T> {
   safeParse(input: unknown):

@@ -41,3 +41,33 @@ document.addEventListener("submit", (event) => {
   const question = event.submitter?.dataset.confirm ?? event.target.dataset?.confirm;
   if (question && !confirm(question)) event.preventDefault();
 });
+
+// The logs page's Follow/Pause. Paused, an arriving row waits before it is shown, so the stream
+// is no longer read: the server holds what follows (a long pause fills its bounded queue and it
+// cuts the stream off; htmx then reconnects with Last-Event-ID and the backlog fills the gap).
+let logsResume = null;
+document.addEventListener("click", (event) => {
+  const button = event.target.closest?.("#logs-follow");
+  if (!button) return;
+  const pause = logsResume === null;
+  if (pause) {
+    logsResume = Promise.withResolvers();
+  } else {
+    logsResume.resolve();
+    logsResume = null;
+  }
+  button.dataset.state = pause ? "paused" : "following";
+  button.setAttribute("aria-pressed", pause ? "false" : "true");
+  button.textContent = pause ? "Follow" : "Pause";
+});
+document.addEventListener("htmx:sse:before:message", (event) => {
+  if (event.target?.id === "logs-live" && logsResume) event.detail.waitUntil(logsResume.promise);
+});
+// Live rows go on top; the oldest live rows beyond data-keep go.
+document.addEventListener("htmx:after:settle", () => {
+  const live = document.getElementById("log-live");
+  const keep = Number(live?.dataset.keep);
+  if (!live || !(keep > 0)) return;
+  while (live.childElementCount > keep) live.lastElementChild.remove();
+  document.getElementById("logs-empty")?.toggleAttribute("hidden", live.childElementCount > 0);
+});

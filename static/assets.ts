@@ -1,8 +1,8 @@
 /**
- * The asset catalogue: htmx, its SSE extension, the stylesheet and the page script, embedded with
- * text imports (so `deno compile` includes them), each at a versioned URL — htmx by package
- * version, the stylesheet and the script by a hash of their content (computed once at start-up)
- * — with its ETag. Pages link to these URLs (views/common/layout.tsx); routes/assets.ts serves
+ * The asset catalogue: htmx, its SSE extension, the stylesheet, the page script and the favicon,
+ * embedded with text imports (so `deno compile` includes them), each at a versioned URL — htmx by
+ * package version, the others by a hash of their content (computed once at start-up) — with its
+ * ETag. Pages link to these URLs (views/common/layout.tsx); routes/assets.ts serves
  * them.
  */
 import htmxJs from "htmx.org/dist/htmx.min.js" with { type: "text" };
@@ -10,6 +10,7 @@ import sseJs from "htmx.org/dist/ext/hx-sse.js" with { type: "text" };
 import htmxPkg from "htmx.org/package.json" with { type: "json" };
 import appCss from "./app.css" with { type: "text" };
 import appJs from "./app.js" with { type: "text" };
+import faviconSvg from "./favicon.svg" with { type: "text" };
 
 export const HTMX_VERSION: string = htmxPkg.version;
 
@@ -31,6 +32,9 @@ async function asset(text: string, type: string): Promise<Asset & { hash: string
 const JS = "text/javascript; charset=utf-8";
 const css = await asset(appCss, "text/css; charset=utf-8");
 const script = await asset(appJs, JS);
+/** Also served at /favicon.ico, which browsers and tools ask for whatever a page links. */
+const icon = await asset(faviconSvg, "image/svg+xml");
+export const favicon: Asset = icon;
 
 /** The stylesheet's content hash: part of its URL, so a changed stylesheet is a new URL. */
 export const assetVersion: string = css.hash;
@@ -41,6 +45,7 @@ export function assetUrls(version: string = assetVersion) {
     htmx: `/assets/htmx-${HTMX_VERSION}.min.js`,
     sse: `/assets/hx-sse-${HTMX_VERSION}.js`,
     js: `/assets/app-${script.hash}.js`,
+    icon: `/assets/favicon-${icon.hash}.svg`,
   };
 }
 
@@ -51,4 +56,5 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map<string, Asset>([
   [urls.htmx, await asset(htmxJs, JS)],
   [urls.sse, await asset(sseJs, JS)],
   [urls.js, script],
+  [urls.icon, icon],
 ]);

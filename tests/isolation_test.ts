@@ -23,6 +23,7 @@ type Access = "public" | "signed-in" | "owner" | "admin";
 const ACCESS: Record<string, Access> = {
   "GET /health": "public",
   "GET /assets/:file": "public",
+  "GET /favicon.ico": "public",
   "GET /sign-in": "public",
   "POST /sign-in": "public",
   "POST /sign-out": "public",
@@ -35,7 +36,10 @@ const ACCESS: Record<string, Access> = {
   "POST /runs/:id/cancel": "owner",
   "GET /calls": "owner",
   "GET /calls/:id": "owner",
+  "GET /usage": "owner",
   "GET /agents": "signed-in",
+  "GET /logs": "owner",
+  "GET /logs/live": "owner",
   "GET /account": "signed-in",
   "POST /account/password": "signed-in",
   "POST /account/sessions/end": "owner",
@@ -53,6 +57,21 @@ const ACCESS: Record<string, Access> = {
   "GET /admin/sign-ins": "admin",
   "POST /admin/sign-ins/:id/end": "admin",
   "GET /admin/audit": "admin",
+  "GET /admin/alerts": "admin",
+  "POST /admin/alerts": "admin",
+  "POST /admin/alerts/:id/test": "admin",
+  "POST /admin/alerts/:id/enable": "admin",
+  "POST /admin/alerts/:id/disable": "admin",
+  "POST /admin/alerts/:id/delete": "admin",
+  "GET /admin/budgets": "admin",
+  "POST /admin/budgets": "admin",
+  "POST /admin/budgets/:id/delete": "admin",
+  "POST /admin/cost-settings": "admin",
+  "GET /api/v1/admin/budgets": "admin",
+  "POST /api/v1/admin/budgets": "admin",
+  "POST /api/v1/admin/budgets/:id/delete": "admin",
+  "POST /api/v1/admin/cost-settings": "admin",
+  "GET /metrics": "admin",
   "ALL /demo/v1/*": "signed-in",
   "POST /api/v1/chat": "owner",
   "POST /api/v1/chat/stream": "owner",
@@ -63,6 +82,12 @@ const ACCESS: Record<string, Access> = {
   "GET /api/v1/conversations": "owner",
   "GET /api/v1/conversations/:id/messages": "owner",
   "GET /api/v1/logs/stream": "owner",
+  "GET /api/v1/logs": "owner",
+  "POST /api/v1/logs/clear": "admin",
+  "GET /api/v1/runs/:id/logs": "owner",
+  "GET /api/v1/exports/logs": "owner",
+  "GET /api/v1/exports/llm-calls": "owner",
+  "GET /api/v1/exports/runs": "owner",
   "POST /api/v1/agui": "owner",
   "GET /api/v1/ws": "owner",
   "GET /api/v1/usage": "owner",
@@ -152,6 +177,28 @@ const PROBES: Record<string, { probe: Probe; admin: boolean }> = {
   "GET /calls/:id": {
     admin: true,
     probe: async (who, w) => (await status(await who.page(`/calls/${w.ended.call}`))) === 200,
+  },
+  "GET /usage": {
+    admin: true,
+    // The top conversations link to their calls by id.
+    probe: async (who, w) =>
+      (await text(await who.page("/usage"))).includes(`conversation_id=${w.ended.conversation}`),
+  },
+  "GET /logs": {
+    admin: true,
+    // The filter names only the conversation: the run's link is in its rows alone.
+    probe: async (who, w) =>
+      (await text(await who.page(`/logs?kind=run&conversation_id=${w.ended.conversation}`)))
+        .includes(`href="/logs?run_id=${w.ended.run}"`),
+  },
+  "GET /logs/live": {
+    admin: true,
+    // As the API's tail: the backlog is in id order and A's first run logged before B's.
+    probe: async (who, w) => {
+      const res = await who.page("/logs/live");
+      const [first] = await takeMessages(res.body!, 1);
+      return first.data.includes(`/logs?run_id=${w.ended.run}`);
+    },
   },
   "POST /account/sessions/end": {
     // Admins end others' sessions on /admin/sign-ins; here one ends one's own.
@@ -250,6 +297,32 @@ const PROBES: Record<string, { probe: Probe; admin: boolean }> = {
       const first = await takeMessages(res.body!, 1);
       return runIds(first).includes(w.ended.run);
     },
+  },
+  "GET /api/v1/logs": {
+    admin: true,
+    probe: async (who, w) =>
+      (await (await who.api(`/api/v1/logs?run_id=${w.ended.run}`)).json()).items.length > 0,
+  },
+  "GET /api/v1/runs/:id/logs": {
+    admin: true,
+    probe: async (who, w) =>
+      (await status(await who.api(`/api/v1/runs/${w.ended.run}/logs`))) === 200,
+  },
+  "GET /api/v1/exports/logs": {
+    admin: true,
+    probe: async (who, w) =>
+      (await text(await who.api(`/api/v1/exports/logs?format=ndjson&run_id=${w.ended.run}`)))
+        .includes(w.ended.run),
+  },
+  "GET /api/v1/exports/llm-calls": {
+    admin: true,
+    probe: async (who, w) =>
+      (await text(await who.api("/api/v1/exports/llm-calls?format=csv"))).includes(w.ended.call),
+  },
+  "GET /api/v1/exports/runs": {
+    admin: true,
+    probe: async (who, w) =>
+      (await text(await who.api("/api/v1/exports/runs?format=json"))).includes(w.ended.run),
   },
   "POST /api/v1/agui": {
     admin: false,
@@ -396,7 +469,7 @@ Deno.test(
         assert.equal(refused, access !== "public", `${route} signed out: ${res.status}`);
       }
       // Admin routes: 403 for members; admins get through (to a 200, a redirect, or a 4xx about
-      // the unknown user or bad form).
+      // the unknown user or bad form; a JSON admin API refuses the form's type, 415).
       for (const [route, access] of Object.entries(ACCESS)) {
         if (access !== "admin") continue;
         const [method, pattern] = route.split(" ");
@@ -404,7 +477,7 @@ Deno.test(
         const send = (c: Who) => method === "GET" ? c.page(path) : c.form(path);
         assert.equal(await status(await send(A)), 403, `${route} as a member`);
         const asAdmin = await status(await send(ADMIN));
-        assert.ok([200, 303, 400, 404].includes(asAdmin), `${route} as admin: ${asAdmin}`);
+        assert.ok([200, 303, 400, 404, 415].includes(asAdmin), `${route} as admin: ${asAdmin}`);
       }
       // Signed-in routes: any signed-in user.
       assert.equal(await status(await A.page("/account")), 200);
@@ -413,7 +486,8 @@ Deno.test(
         await status(await A.form("/account/password", { current: "no", password: "x" })),
         400,
       );
-      assert.equal(await status(await A.api("/demo/v1/models")), 200);
+      // Signed in, but this team uses a real model: the demo model's path does not exist.
+      assert.equal(await status(await A.api("/demo/v1/models")), 404);
 
       // Owner routes: A sees, B does not, the admin does (or is refused where only A may act).
       const seen: Record<string, Record<string, boolean>> = {};
@@ -440,6 +514,11 @@ Deno.test(
           .json()).items;
       const calls = await only("/api/v1/llm-calls", b);
       assert.ok(calls.length > 0 && calls.every((c: { userId: string }) => c.userId === b.id));
+      const bRecords = await only("/api/v1/logs", b);
+      assert.ok(
+        bRecords.length > 0 && bRecords.every((r: { user_id: string }) => r.user_id === b.id),
+        "only B's records",
+      );
       const convs = await only("/api/v1/conversations", b);
       assert.deepEqual(
         convs.map((c: { userId: string }) => c.userId).filter((u: string) => u !== b.id),

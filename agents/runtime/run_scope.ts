@@ -1,8 +1,9 @@
 /**
  * What one run's agents share: the tools' capabilities, the journal they emit into, progress,
- * token totals (per provider and model too), and the set of things opened but not yet closed
+ * token totals (per provider and model too), the set of things opened but not yet closed
  * (messages, tool calls, steps), so an aborted or failed run can still end with a valid AG-UI
- * stream. Each agent reaches its own model (AgentDef.llm).
+ * stream, and its cost control: the guard that may stop it, gracefully, keeping the partial
+ * answer. Each agent reaches its own model (AgentDef.llm).
  */
 import {
   type AgUiEvent,
@@ -10,7 +11,9 @@ import {
   custom,
   EventType,
   type LlmCallFinishedValue,
+  type RunStoppedValue,
 } from "../spine/events.ts";
+import type { RunGuard } from "../budgets/run_guard.ts";
 import type { ProgressTracker } from "./progress.ts";
 import type { ToolContext } from "./types.ts";
 
@@ -50,19 +53,42 @@ export class RunScope {
   readonly #openMessages = new Map<string, string | undefined>();
   readonly #openToolCalls = new Map<string, string | undefined>();
   readonly #openSteps = new Map<string, string | undefined>();
+  /** Aborted by stop(): ends whatever the run is doing, like a cancel. */
+  readonly #stopper = new AbortController();
+  /** The caller's cancel or a stop. */
+  readonly signal: AbortSignal;
+  /** Why the run was stopped (a budget, a guard); null while it was not. */
+  stopped: RunStoppedValue | null = null;
+  /** The run's budgets and runaway guards; null: none apply (tests of the loop alone). */
+  guard: RunGuard | null = null;
+  /** The root agent's latest message so far: the answer a stopped run keeps. */
+  partialAnswer = "";
 
   constructor(
     readonly ids: { runId: string; conversationId: string; userId: string },
     readonly deps: { usage: ToolContext["usage"] },
-    readonly signal: AbortSignal,
+    cancel: AbortSignal,
     readonly progress: ProgressTracker,
     private readonly sink: (ev: AgUiEvent) => void,
-  ) {}
+  ) {
+    this.signal = AbortSignal.any([cancel, this.#stopper.signal]);
+  }
+
+  /** Ends the run gracefully with this reason (the first reason wins; a cancel stays a cancel). */
+  stop(why: RunStoppedValue): void {
+    if (this.stopped || this.signal.aborted) return;
+    this.stopped = why;
+    this.#stopper.abort(new Error(why.message));
+  }
 
   emit(ev: AgUiEvent): void {
     switch (ev.type) {
       case EventType.TEXT_MESSAGE_START:
         this.#openMessages.set(ev.messageId, ev.subagentRunId);
+        if (!ev.subagentRunId) this.partialAnswer = "";
+        break;
+      case EventType.TEXT_MESSAGE_CONTENT:
+        if (!ev.subagentRunId) this.partialAnswer += ev.delta;
         break;
       case EventType.TEXT_MESSAGE_END:
         this.#openMessages.delete(ev.messageId);
@@ -88,17 +114,21 @@ export class RunScope {
     this.usage.inputTokens += v.inputTokens ?? 0;
     this.usage.outputTokens += v.outputTokens ?? 0;
     // A refused request (HTTP error) is not billed; a call with tokens but no price, or one cut
-    // off mid-stream without a usage report, has a cost nobody can tell.
+    // off mid-stream without a usage report, has a cost and tokens nobody can tell: the run's
+    // totals are then unknown (null), never a sum that counts them as 0.
+    // A call that failed after output arrived (ttftMs set) used tokens too, uncounted.
+    const mayHaveUsed = v.status !== "error" || v.ttftMs !== null;
+    const tokensUnknown = (v.inputTokens === null || v.outputTokens === null) && mayHaveUsed;
     if (v.costUsd !== null) this.usage.costUsd += v.costUsd;
-    else if (v.status !== "error") this.usage.costKnown = false;
-    if (v.inputTokens === null && v.status !== "error") this.usage.tokensKnown = false;
+    else if (mayHaveUsed) this.usage.costKnown = false;
+    if (tokensUnknown) this.usage.tokensKnown = false;
     const key = `${v.provider}/${v.model}`;
     const m = this.byModel.get(key) ??
       { provider: v.provider, model: v.model, inputTokens: 0, outputTokens: 0, tokensKnown: true };
     this.byModel.set(key, m);
     m.inputTokens += v.inputTokens ?? 0;
     m.outputTokens += v.outputTokens ?? 0;
-    if (v.inputTokens === null && v.status !== "error") m.tokensKnown = false;
+    if (tokensUnknown) m.tokensKnown = false;
   }
 
   agentStatus(agent: string, status: string, subagentRunId?: string, detail?: string): void {

@@ -13,11 +13,16 @@ import type { AgentDef, ToolDef } from "./types.ts";
 
 const log = getLogger("runtime");
 
+/** A model's tool call with the id its events carry (namespaced per LLM call: agent_loop.ts). */
+export interface RunToolCall extends LlmToolCall {
+  eventId: string;
+}
+
 /** Runs one tool call (or sub-agent) of those offered and returns the text for the model. */
 export async function runToolCall(
   agent: AgentDef,
   offered: ToolSet,
-  call: LlmToolCall,
+  call: RunToolCall,
   scope: RunScope,
   at: AgentPosition,
 ): Promise<string> {
@@ -35,6 +40,8 @@ export async function runToolCall(
       sub,
     );
   }
+  // A model asking for the same thing again and again is stuck: the guard ends the run.
+  scope.guard?.beforeTool(call.name, args);
   const subAgent = offered.subAgents.get(call.name);
   if (subAgent) return await runSubAgent(subAgent, call, String(args.task ?? ""), scope, at);
 
@@ -71,11 +78,11 @@ export async function runToolCall(
   return reportResult(scope, call, content, sub);
 }
 
-function reportResult(scope: RunScope, call: LlmToolCall, content: string, sub?: string): string {
+function reportResult(scope: RunScope, call: RunToolCall, content: string, sub?: string): string {
   scope.emit({
     type: EventType.TOOL_CALL_RESULT,
     messageId: crypto.randomUUID(),
-    toolCallId: call.id,
+    toolCallId: call.eventId,
     content,
     role: "tool",
     subagentRunId: sub,
@@ -85,11 +92,12 @@ function reportResult(scope: RunScope, call: LlmToolCall, content: string, sub?:
 
 async function runSubAgent(
   agent: AgentDef,
-  call: LlmToolCall,
+  call: RunToolCall,
   task: string,
   scope: RunScope,
   at: AgentPosition,
 ): Promise<string> {
+  scope.guard?.beforeSubagent();
   const subagentRunId = crypto.randomUUID();
   scope.progress.plan(2); // the sub-agent thinks, then answers
   scope.emit({
@@ -98,7 +106,7 @@ async function runSubAgent(
     name: agent.name,
     description: agent.title,
     parentSubagentRunId: at.subagentRunId,
-    parentToolCallId: call.id,
+    parentToolCallId: call.eventId,
   });
   scope.agentStatus(agent.name, "starting", subagentRunId, task);
   try {

@@ -212,3 +212,6 @@ export class EventWriter extends BatchWriter<RunEvent> {
     super(sink, { ...opts, placeholder: placeholderEvent });
   }
 }
+
+/** Where batches of events are stored. */
+export type EventSink = BatchSink<RunEvent>;

@@ -18,10 +18,13 @@ CREATE TABLE log_records (
   message          text NOT NULL,
   properties       jsonb NOT NULL DEFAULT '{}',
   request_id       text,
-  -- 'simple': log text is identifiers, paths and codes more than English prose, so no stemming.
+  -- The words of the message and the properties (keys and values). 'simple': log text is
+  -- identifiers, paths and codes more than English prose, so no stemming. / . : = @ split words
+  -- (the parser would keep /api/v1/runs or a@b.c as one token); queries get the same treatment
+  -- (db/log_records.ts SEARCH_SPLIT).
   search           tsvector GENERATED ALWAYS AS (
-                     to_tsvector('simple', message) ||
-                     jsonb_to_tsvector('simple', properties, '["string", "numeric"]')) STORED
+                     to_tsvector('simple',
+                       translate(message || ' ' || properties::text, '/.:=@', '     '))) STORED
 );
 CREATE INDEX log_records_at ON log_records (at DESC, id DESC);
 CREATE INDEX log_records_user ON log_records (user_id, at DESC, id DESC);
@@ -31,6 +34,11 @@ CREATE INDEX log_records_request ON log_records (request_id) WHERE request_id IS
 CREATE INDEX log_records_problems ON log_records (level, at DESC, id DESC)
   WHERE level IN ('warning', 'error', 'fatal');
 CREATE INDEX log_records_search ON log_records USING gin (search);
+-- Retention finds the calls whose prompt or response is still kept, oldest first.
+CREATE INDEX llm_calls_prompt_kept ON llm_calls (started_at)
+  WHERE prompt IS NOT NULL OR tool_definitions IS NOT NULL;
+CREATE INDEX llm_calls_response_kept ON llm_calls (started_at)
+  WHERE response IS NOT NULL OR tool_calls IS NOT NULL;
 
 -- The log records already in the spine.
 INSERT INTO log_records (id, at, kind, level, user_id, run_id, conversation_id, agent, category,

@@ -15,7 +15,8 @@ import type { ChatMessage } from "../../agents/llm/types.ts";
 import type { AppDeps } from "../deps.ts";
 import { apiError, refusalResponse, runStartRefusal } from "../errors.ts";
 import { runOwner, viewerOf } from "../access.ts";
-import { validJson } from "../validate.ts";
+import { z } from "zod";
+import { LIMITS, unstorable, validJson } from "../validate.ts";
 import { UUID_RE } from "../../db/uuid.ts";
 import { openRunStream, sseResponse } from "../run_stream.ts";
 
@@ -59,9 +60,31 @@ function aguiEncoder(input: RunAgentInput) {
   };
 }
 
+/**
+ * AG-UI's RunAgentInput with no unknown top-level fields and the limits of every other way in:
+ * ids of at most 200 characters, messages of at most 32,000, an agent name of at most 100, and
+ * only text the database can store.
+ */
+export const AguiInput = RunAgentInputSchema.strict().superRefine((input, ctx) => {
+  const problem = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path, message });
+  const limited = (path: (string | number)[], text: string, max: number) => {
+    if (text.length > max) problem(path, `must be at most ${max} characters`);
+    const why = unstorable(text);
+    if (why) problem(path, why);
+  };
+  limited(["threadId"], input.threadId, LIMITS.idChars);
+  limited(["runId"], input.runId, LIMITS.idChars);
+  input.messages.forEach((m, i) =>
+    limited(["messages", i, "content"], textOf(m as Message), LIMITS.messageChars)
+  );
+  const agent = (input.forwardedProps as Record<string, unknown> | undefined)?.agent;
+  if (typeof agent === "string") limited(["forwardedProps", "agent"], agent, LIMITS.agentChars);
+});
+
 export function aguiApi(deps: AppDeps): Hono {
   const app = new Hono();
-  app.post("/agui", validJson<RunAgentInput>(RunAgentInputSchema), async (c) => {
+  app.post("/agui", validJson<RunAgentInput>(AguiInput), async (c) => {
     const input = c.req.valid("json");
     const lastUser = [...input.messages].reverse().find((m) => m.role === "user");
     const message = lastUser ? textOf(lastUser).trim() : "";

@@ -6,14 +6,14 @@ import type { StartRunInput } from "../../agents/runs/run_manager.ts";
 import type { AppDeps } from "../deps.ts";
 import { refusalResponse, runStartRefusal } from "../errors.ts";
 import { runOwner, viewerOf } from "../access.ts";
-import { validJson } from "../validate.ts";
+import { LIMITS, MessageText, storable, validJson } from "../validate.ts";
 import { UUID_RE } from "../../db/uuid.ts";
 import { openRunStream, sseResponse } from "../run_stream.ts";
 
 export const ChatBody = z.object({
-  message: z.string().trim().min(1, "must not be empty").max(32_000),
+  message: MessageText,
   conversation_id: z.string().regex(UUID_RE, "must be a UUID").optional(),
-  agent: z.string().trim().min(1).max(100).optional(),
+  agent: storable(z.string().trim().min(1).max(LIMITS.agentChars)).optional(),
 }).strict();
 
 export function chatApi(deps: AppDeps): Hono {
@@ -59,6 +59,14 @@ export function chatApi(deps: AppDeps): Hono {
       },
       duration_ms: r.durationMs,
     };
+    if (outcome.status === "stopped") {
+      const { kind, message, resetAt } = outcome.stop;
+      return c.json({
+        ...summary,
+        answer: outcome.answer,
+        stopped: { kind, message, reset_at: resetAt === null ? null : new Date(resetAt) },
+      });
+    }
     if (outcome.status === "failed") {
       return c.json({ ...summary, error: { code: "run_failed", message: outcome.error } }, 502);
     }

@@ -16,7 +16,7 @@ const LIMIT = "must be an integer from 1 to 200";
 const Query = z.object({
   limit: z.coerce.number({ message: LIMIT }).int(LIMIT).min(1, LIMIT).max(200, LIMIT).default(50),
   user_id: z.string().regex(UUID_RE, "must be a UUID").optional(),
-});
+}).strict();
 
 export function conversationsApi(deps: AppDeps): Hono {
   const app = new Hono();

@@ -20,12 +20,14 @@ import { runsForConversation } from "../../db/runs.ts";
 import { ownerScope } from "../../auth/viewer.ts";
 import { runOwner, viewerOf } from "../access.ts";
 import type { AppDeps } from "../deps.ts";
-import { runStartRefusal } from "../errors.ts";
+import { isUnstorableText, runStartRefusal, UNSTORABLE_MESSAGE } from "../errors.ts";
+import { LIMITS, unstorable } from "../validate.ts";
+import { getLogger } from "../../agents/logging/logging.ts";
 import { UUID_RE } from "../../db/uuid.ts";
 import { openRunStream, resumeAfter, runVisible, sseResponse } from "../run_stream.ts";
 import { pageChrome } from "./chrome.ts";
 
-const MAX_MESSAGE = 32_000;
+const log = getLogger("chat");
 
 export function pageRoutes(deps: AppDeps): Hono {
   const app = new Hono();
@@ -94,15 +96,25 @@ export function pageRoutes(deps: AppDeps): Hono {
 
   app.post("/chat", async (c) => {
     const form = await c.req.parseBody().catch(() => ({} as Record<string, unknown>));
-    const message = typeof form.message === "string" ? form.message.trim() : "";
+    const typed = typeof form.message === "string" ? form.message : "";
+    const message = typed.trim();
     const conversationId = typeof form.conversation_id === "string" && form.conversation_id
       ? form.conversation_id
       : undefined;
     const agent = typeof form.agent === "string" && form.agent ? form.agent : undefined;
-    const refuse = (why: string) => sseResponse(streamOf(chatErrorFragments(why)));
+    // The typed text goes back into the box (what cannot be stored shown as U+FFFD).
+    const refuse = (why: string) =>
+      sseResponse(streamOf(chatErrorFragments(why, typed.replace(/\0/g, "\uFFFD").toWellFormed())));
     if (!message) return refuse("Type a question first.");
-    if (message.length > MAX_MESSAGE) return refuse(`Keep it under ${MAX_MESSAGE} characters.`);
+    if (message.length > LIMITS.messageChars) {
+      return refuse(`Keep it under ${LIMITS.messageChars} characters.`);
+    }
+    const bad = unstorable(message);
+    if (bad) return refuse(`Your message ${bad}.`);
     if (conversationId && !UUID_RE.test(conversationId)) return refuse("Unknown conversation.");
+    if (agent && (agent.length > LIMITS.agentChars || unstorable(agent))) {
+      return refuse("Unknown agent.");
+    }
     let handle;
     try {
       handle = await deps.runs.start({
@@ -114,7 +126,12 @@ export function pageRoutes(deps: AppDeps): Hono {
     } catch (err) {
       const refusal = runStartRefusal(err);
       if (refusal) return refuse(refusal.message);
-      throw err;
+      if (isUnstorableText(err)) return refuse(`Your message: ${UNSTORABLE_MESSAGE}.`);
+      log.error("Could not start a run from the chat page: {error}", {
+        error: String(err),
+        stack: (err as Error)?.stack ?? null,
+      });
+      return refuse("Something went wrong on our side; it was logged. Try again.");
     }
     const preamble = chatStartFragments({
       runId: handle.runId,

@@ -13,12 +13,15 @@ import { CookieJar } from "./cookie_jar.ts";
 export const PAGES = [
   "/",
   "/calls",
+  "/usage",
   "/agents",
+  "/logs",
   "/keys",
   "/account",
   "/admin/users",
   "/admin/sign-ins",
   "/admin/audit",
+  "/admin/alerts",
 ] as const;
 
 export async function insertUser(sql: Sql, email: string, role: Role = "member"): Promise<string> {

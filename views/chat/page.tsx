@@ -68,6 +68,7 @@ export function ChatDocument(props: ChatPageProps) {
 
         <main class="chat" id="main">
           <F.ChatTitle title={title} />
+          <F.BudgetBanner warning={panelRun?.budgetWarning ?? null} />
           <div class="transcript-scroll" tabindex={0} aria-label="Conversation">
             <div class="transcript" id={ids.transcript}>
               <div class="empty-state">
@@ -83,15 +84,7 @@ export function ChatDocument(props: ChatPageProps) {
           {/* static/app.js: Enter sends, the box clears on send. */}
           <form class="composer" id="chat-form" hx-post="/chat" hx-swap="none">
             <label class="visually-hidden" for="message">Your question</label>
-            <textarea
-              id="message"
-              name="message"
-              rows={2}
-              required
-              placeholder="Ask about LLM usage and costs, the time, a calculation…"
-              aria-describedby="composer-hint"
-            >
-            </textarea>
+            <F.MessageBox />
             <F.ConversationIdInput conversationId={props.current?.id ?? ""} />
             <AgentPicker agents={props.agents ?? []} selected={props.agent} />
             <F.ComposerControls runId={live ? props.activeRunId! : null} />
@@ -177,6 +170,7 @@ function Panels({ run, team }: { run: RunView | undefined; team: AgentRowView[] 
       </section>
       <section class="panel panel-usage" aria-labelledby="h-usage">
         <h2 id="h-usage">Usage</h2>
+        <F.LiveCost cost={run?.cost ?? null} />
         <F.UsageSummary usage={run?.usage ?? null} state={state} />
       </section>
       <F.StatusLine text={run ? F.statusText(run) : ""} />

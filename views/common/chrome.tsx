@@ -43,25 +43,38 @@ export interface TeamErrorView {
 export type NavItem =
   | "chat"
   | "calls"
+  | "usage"
   | "agents"
+  | "logs"
   | "keys"
   | "account"
   | "users"
   | "sign-ins"
-  | "audit";
+  | "audit"
+  | "budgets"
+  | "alerts";
 
 const NAV: { items: NavItem[]; href: string; label: string; admin?: true }[] = [
   { items: ["chat"], href: "/", label: "Chat" },
   { items: ["calls"], href: "/calls", label: "LLM calls" },
+  { items: ["usage"], href: "/usage", label: "Usage" },
   { items: ["agents"], href: "/agents", label: "Agents" },
+  { items: ["logs"], href: "/logs", label: "Logs" },
   { items: ["keys"], href: "/keys", label: "API keys" },
-  { items: ["users", "sign-ins", "audit"], href: "/admin/users", label: "Admin", admin: true },
+  {
+    items: ["users", "sign-ins", "audit", "budgets", "alerts"],
+    href: "/admin/users",
+    label: "Admin",
+    admin: true,
+  },
 ];
 
 const ADMIN_TABS: { item: NavItem; href: string; label: string }[] = [
   { item: "users", href: "/admin/users", label: "Users" },
   { item: "sign-ins", href: "/admin/sign-ins", label: "Sign-ins" },
   { item: "audit", href: "/admin/audit", label: "Audit log" },
+  { item: "budgets", href: "/admin/budgets", label: "Budgets" },
+  { item: "alerts", href: "/admin/alerts", label: "Alerts" },
 ];
 
 export function TopNav(props: { current?: NavItem; viewer: ViewerView }) {

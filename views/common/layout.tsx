@@ -16,6 +16,7 @@ export function Layout(
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="color-scheme" content="light dark" />
         <title>{props.title}</title>
+        <link rel="icon" href={urls.icon} type="image/svg+xml" />
         <link rel="stylesheet" href={urls.css} />
         <script src={urls.htmx} defer></script>
         <script src={urls.sse} defer></script>

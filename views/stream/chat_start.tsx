@@ -53,11 +53,12 @@ export function chatStartFragments(s: ChatStart): Uint8Array {
 }
 
 /**
- * When POST /chat cannot start a run (empty message, unknown conversation…): answer 200 with
- * text/event-stream and this message, so the error shows in the conversation and the composer
- * stays usable (htmx would not swap a 4xx/5xx body here: the form swaps nothing).
+ * When POST /chat cannot start a run (empty message, unknown conversation, text that cannot be
+ * stored, our own error…): answer 200 with text/event-stream and this message, so the error shows
+ * in the conversation, the composer stays usable and the typed text is put back (the box clears
+ * on send; htmx would not swap a 4xx/5xx body here: the form swaps nothing).
  */
-export function chatErrorHtml(message: string): string {
+export function chatErrorHtml(message: string, keptText = ""): string {
   return [
     append(
       ids.transcript,
@@ -66,10 +67,11 @@ export function chatErrorHtml(message: string): string {
       </div>,
     ),
     oob(<F.ComposerControls runId={null} />),
+    keptText ? oob(<F.MessageBox text={keptText} />) : "",
     statusLine(`Could not send: ${message}`),
   ].join("");
 }
 
-export function chatErrorFragments(message: string): Uint8Array {
-  return new TextEncoder().encode(sseMessage(chatErrorHtml(message)));
+export function chatErrorFragments(message: string, keptText = ""): Uint8Array {
+  return new TextEncoder().encode(sseMessage(chatErrorHtml(message, keptText)));
 }
