@@ -26,6 +26,8 @@ import { RecordBuffer } from "./agents/logging/record_buffer.ts";
 import { Retention } from "./agents/logging/retention.ts";
 import { RunManager } from "./agents/runs/run_manager.ts";
 import { RunLimits } from "./agents/runs/run_limits.ts";
+import { BudgetChecker } from "./agents/budgets/checker.ts";
+import { configuredBudget } from "./agents/budgets/budget.ts";
 import { createAuth, ensureFirstAdmin } from "./auth/auth.ts";
 import { redactSecrets } from "./auth/tokens.ts";
 import { TeamHolder } from "./agents/team/team_holder.ts";
@@ -35,6 +37,7 @@ import { eventStore } from "./db/events.ts";
 import { type HttpRecord, insertHttpRecords } from "./db/log_records.ts";
 import { interruptStaleRuns } from "./db/runs.ts";
 import { agentsApi } from "./routes/api/agents.ts";
+import { budgetsApi } from "./routes/api/budgets.ts";
 import { aguiApi } from "./routes/api/agui.ts";
 import { chatApi } from "./routes/api/chat.ts";
 import { conversationsApi } from "./routes/api/conversations.ts";
@@ -57,6 +60,7 @@ import { csrfGuard, type EdgeSettings, hostGuard, securityHeaders } from "./rout
 import { accountPages } from "./routes/pages/account.tsx";
 import { agentsPages } from "./routes/pages/agents.tsx";
 import { adminPages } from "./routes/pages/admin.tsx";
+import { budgetsPages } from "./routes/pages/budgets.tsx";
 import { authPages } from "./routes/pages/auth.tsx";
 import { callsPages } from "./routes/pages/calls.tsx";
 import { logsPages } from "./routes/pages/logs.tsx";
@@ -176,11 +180,17 @@ export async function createGlassbox(
     mcp,
     log: getLogger("team"),
   });
+  const budgets = new BudgetChecker(db.sql, {
+    configured: config.cost.budgets.map(configuredBudget),
+    unpriced: config.cost.unpriced,
+    assumedMaxOutput: config.cost.assumedMaxOutput,
+  });
   const runs = new RunManager({
     sql: db.sql,
     journals,
     teams,
     limits: new RunLimits(config.runLimits),
+    cost: { budgets, guards: config.cost.guards },
   });
   retention.start();
   const edge: EdgeSettings = {
@@ -199,6 +209,7 @@ export async function createGlassbox(
     version: VERSION,
     auth,
     edge,
+    budgets,
     metrics,
   };
 
@@ -256,6 +267,7 @@ export async function createGlassbox(
   app.route("/", logsPages(deps));
   app.route("/", accountPages(deps));
   app.route("/", adminPages(deps));
+  app.route("/", budgetsPages(deps));
   app.route("/", metricsRoutes(deps));
   app.route(
     "/",
@@ -273,6 +285,7 @@ export async function createGlassbox(
       wsApi,
       usageApi,
       agentsApi,
+      budgetsApi,
     ]
   ) {
     app.route("/api/v1", api(deps));

@@ -1,6 +1,8 @@
 /** Configuration from environment variables, validated once at start-up (zod). */
 import { z } from "zod";
 import type { PriceTable } from "./agents/llm/cost.ts";
+import { BudgetSpec, UNPRICED_POLICIES, type UnpricedPolicy } from "./agents/budgets/budget.ts";
+import type { RunawayLimits } from "./agents/budgets/run_guard.ts";
 
 export type ContentLogging = { mode: "full" } | { mode: "off" } | {
   mode: "truncate";
@@ -54,6 +56,14 @@ export interface Config {
   auth: AuthConfig;
   /** Per user; 0: no limit. */
   runLimits: { concurrent: number; perMinute: number };
+  /** Budgets from configuration (admins replace or add), unpriced calls, runaway guards. */
+  cost: {
+    budgets: BudgetSpec[];
+    unpriced: UnpricedPolicy;
+    /** The output a call's worst case assumes when it sets no max_tokens. */
+    assumedMaxOutput: number;
+    guards: RunawayLimits;
+  };
   /** null: embedded PGlite under `dataDir`. */
   databaseUrl: string | null;
   /** null with apiKey null: the built-in offline demo model. */
@@ -116,6 +126,17 @@ export function loadConfig(
     host: v.HOST,
     auth,
     runLimits: { concurrent: v.GLASSBOX_USER_MAX_RUNS, perMinute: v.GLASSBOX_USER_RUNS_PER_MINUTE },
+    cost: {
+      budgets: v.GLASSBOX_BUDGETS,
+      unpriced: v.GLASSBOX_UNPRICED,
+      assumedMaxOutput: v.GLASSBOX_BUDGET_MAX_OUTPUT_TOKENS,
+      guards: {
+        maxLlmCalls: v.GLASSBOX_RUN_MAX_LLM_CALLS,
+        maxSubagents: v.GLASSBOX_RUN_MAX_SUBAGENTS,
+        maxWallClockMs: v.GLASSBOX_RUN_MAX_SECONDS * 1000,
+        maxRepeats: v.GLASSBOX_RUN_MAX_REPEATS,
+      },
+    },
     databaseUrl: v.DATABASE_URL ?? null,
     openaiBaseUrl: v.OPENAI_BASE_URL ?? null,
     openaiApiKey: v.OPENAI_API_KEY ?? null,
@@ -200,6 +221,35 @@ function envSchema(env: Record<string, string | undefined>) {
     }).optional(),
     GLASSBOX_USER_MAX_RUNS: integer("GLASSBOX_USER_MAX_RUNS", 4, 0, 1000),
     GLASSBOX_USER_RUNS_PER_MINUTE: integer("GLASSBOX_USER_RUNS_PER_MINUTE", 30, 0, 100_000),
+    GLASSBOX_BUDGETS: z.string().optional().transform((raw, ctx) => {
+      if (raw === undefined) return [];
+      const list = z.array(BudgetSpec).max(200).safeParse(jsonOrUndefined(raw));
+      if (list.success) return list.data;
+      const first = list.error.issues[0];
+      ctx.addIssue({
+        code: "custom",
+        message: `GLASSBOX_BUDGETS must be a JSON list like [{"scope":"user","period":"day",` +
+          `"limit_usd":5}]: ${first.path.join(".") || "the value"}: ${first.message}`,
+      });
+      return z.NEVER;
+    }),
+    GLASSBOX_UNPRICED: z.enum(UNPRICED_POLICIES, {
+      errorMap: () => ({
+        message: `GLASSBOX_UNPRICED=${
+          JSON.stringify(env.GLASSBOX_UNPRICED)
+        } must be allow, tokens or refuse`,
+      }),
+    }).default("allow"),
+    GLASSBOX_BUDGET_MAX_OUTPUT_TOKENS: integer(
+      "GLASSBOX_BUDGET_MAX_OUTPUT_TOKENS",
+      4096,
+      1,
+      10_000_000,
+    ),
+    GLASSBOX_RUN_MAX_LLM_CALLS: integer("GLASSBOX_RUN_MAX_LLM_CALLS", 40, 0, 100_000),
+    GLASSBOX_RUN_MAX_SUBAGENTS: integer("GLASSBOX_RUN_MAX_SUBAGENTS", 16, 0, 100_000),
+    GLASSBOX_RUN_MAX_SECONDS: integer("GLASSBOX_RUN_MAX_SECONDS", 900, 0, 7 * 24 * 3600),
+    GLASSBOX_RUN_MAX_REPEATS: integer("GLASSBOX_RUN_MAX_REPEATS", 3, 0, 1000),
     GLASSBOX_RETENTION_DAYS: integer("GLASSBOX_RETENTION_DAYS", 0, 0, 36_500),
     GLASSBOX_RETENTION_PROMPT_DAYS: integer("GLASSBOX_RETENTION_PROMPT_DAYS", 0, 0, 36_500),
     GLASSBOX_RETENTION_RESPONSE_DAYS: integer("GLASSBOX_RETENTION_RESPONSE_DAYS", 0, 0, 36_500),
@@ -414,6 +464,16 @@ Accounts and access:
                            /metrics; admins may also read it signed in or with an admin key
   GLASSBOX_USER_MAX_RUNS   runs one user may have going at once (default 4; 0: no limit)
   GLASSBOX_USER_RUNS_PER_MINUTE  runs one user may start per minute (default 30; 0: no limit)
+
+Cost control:
+  GLASSBOX_BUDGETS         JSON list of default budgets, e.g.
+                           [{"scope":"user","period":"day","limit_usd":5,"warn_percent":80}]
+  GLASSBOX_UNPRICED        calls to models without a price: allow (default), tokens (count
+                           against token limits only) or refuse
+  GLASSBOX_BUDGET_MAX_OUTPUT_TOKENS  output a call's worst case assumes without max_tokens
+                           (default 4096)
+  GLASSBOX_RUN_MAX_LLM_CALLS / _MAX_SUBAGENTS / _MAX_SECONDS / _MAX_REPEATS  runaway guards
+                           per run (default 40 / 16 / 900 / 3; 0: off)
 
 Logs:
   GLASSBOX_RETENTION_DAYS  delete log records older than this many days (default 0: keep)

@@ -73,7 +73,7 @@ async function main() {
         jsonb_build_object('callId', md5(g::text), 'model', 'gpt-4o-mini', 'n', g),
         CASE WHEN g % 5 = 0 THEN md5(g::text) ELSE NULL END
       FROM generate_series(${done + 1}::int, ${done + n}::int) g
-      JOIN r ON r.k = (g * 7919) % ${runs.length}`;
+      JOIN r ON r.k = (g::bigint * 7919) % ${runs.length}`;
     if ((done / chunk) % 4 === 0) note(`  ${(done + n).toLocaleString()} rows`);
   }
   await sql`ANALYZE log_records`;

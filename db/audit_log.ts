@@ -16,6 +16,9 @@ export const AUDIT_ACTIONS = [
   "password_changed",
   "key_created",
   "key_revoked",
+  "budget_set",
+  "budget_removed",
+  "cost_setting_changed",
   "logs_cleared",
 ] as const;
 export type AuditAction = typeof AUDIT_ACTIONS[number];

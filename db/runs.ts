@@ -2,7 +2,14 @@
 import type { Sql } from "./client.ts";
 import { ownedBy, type OwnerScope } from "./owner.ts";
 
-export type RunStatus = "running" | "succeeded" | "failed" | "cancelled" | "interrupted";
+/** stopped: ended gracefully by a budget or a runaway guard (error holds the reason). */
+export type RunStatus =
+  | "running"
+  | "succeeded"
+  | "failed"
+  | "cancelled"
+  | "interrupted"
+  | "stopped";
 
 export interface RunRow {
   id: string;

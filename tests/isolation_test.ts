@@ -58,6 +58,14 @@ const ACCESS: Record<string, Access> = {
   "GET /admin/sign-ins": "admin",
   "POST /admin/sign-ins/:id/end": "admin",
   "GET /admin/audit": "admin",
+  "GET /admin/budgets": "admin",
+  "POST /admin/budgets": "admin",
+  "POST /admin/budgets/:id/delete": "admin",
+  "POST /admin/cost-settings": "admin",
+  "GET /api/v1/admin/budgets": "admin",
+  "POST /api/v1/admin/budgets": "admin",
+  "POST /api/v1/admin/budgets/:id/delete": "admin",
+  "POST /api/v1/admin/cost-settings": "admin",
   "GET /metrics": "admin",
   "ALL /demo/v1/*": "signed-in",
   "POST /api/v1/chat": "owner",
@@ -450,7 +458,7 @@ Deno.test(
         assert.equal(refused, access !== "public", `${route} signed out: ${res.status}`);
       }
       // Admin routes: 403 for members; admins get through (to a 200, a redirect, or a 4xx about
-      // the unknown user or bad form).
+      // the unknown user or bad form; a JSON admin API refuses the form's type, 415).
       for (const [route, access] of Object.entries(ACCESS)) {
         if (access !== "admin") continue;
         const [method, pattern] = route.split(" ");
@@ -458,7 +466,7 @@ Deno.test(
         const send = (c: Who) => method === "GET" ? c.page(path) : c.form(path);
         assert.equal(await status(await send(A)), 403, `${route} as a member`);
         const asAdmin = await status(await send(ADMIN));
-        assert.ok([200, 303, 400, 404].includes(asAdmin), `${route} as admin: ${asAdmin}`);
+        assert.ok([200, 303, 400, 404, 415].includes(asAdmin), `${route} as admin: ${asAdmin}`);
       }
       // Signed-in routes: any signed-in user.
       assert.equal(await status(await A.page("/account")), 200);

@@ -1,13 +1,21 @@
 /**
  * executeRun: a run's whole life after it started — the agent works, then its answer or failure
- * becomes the terminal event (RUN_FINISHED with outcome success/cancelled, or RUN_ERROR), then
+ * becomes the terminal event (RUN_FINISHED with outcome success/cancelled, or RUN_ERROR; a run
+ * stopped by a budget or guard sends glassbox.run_stopped, then RUN_FINISHED cancelled with
+ * `stoppedBy`, keeping its partial answer), then
  * the answer, every event and finally the run's status are stored — in that order, so whoever
  * sees a final status finds the whole stream.
  */
 import type { Sql } from "../../db/client.ts";
 import * as conversations from "../../db/conversations.ts";
 import { finishRun } from "../../db/runs.ts";
-import { EventType, type RunResult } from "../spine/events.ts";
+import {
+  CUSTOM,
+  custom,
+  EventType,
+  type RunResult,
+  type RunStoppedValue,
+} from "../spine/events.ts";
 import type { Journals } from "../spine/journal.ts";
 import { getLogger } from "../logging/logging.ts";
 import type { RunScope } from "../runtime/run_scope.ts";
@@ -20,6 +28,7 @@ const log = getLogger("runs");
 export type RunOutcome =
   | { status: "succeeded"; answer: string; result: RunResult }
   | { status: "cancelled" | "interrupted"; answer: string; result: RunResult }
+  | { status: "stopped"; answer: string; stop: RunStoppedValue; result: RunResult }
   | { status: "failed"; error: string; result: RunResult };
 
 export interface FinishDeps {
@@ -55,8 +64,25 @@ export async function executeRun(
     });
   } catch (err) {
     scope.closeOpen();
+    if (scope.stopped) answer = scope.partialAnswer;
     const result = runResult(scope, answer, started);
-    if (scope.signal.aborted) {
+    if (scope.stopped) {
+      const stop = scope.stopped;
+      outcome = { status: "stopped", answer, stop, result };
+      log.warn("Run {message}", { message: stop.message, kind: stop.kind });
+      scope.agentStatus(agent.name, "idle", undefined, stop.message);
+      scope.progress.finish(capitalised(stop.message), false);
+      scope.emit(custom(CUSTOM.runStopped, stop));
+      scope.emit({
+        type: EventType.RUN_FINISHED,
+        threadId: conversationId,
+        runId,
+        result,
+        // AG-UI's cancelled outcome is a loose object: what stopped the run travels in it.
+        outcome: stoppedOutcome(stop),
+        usage: tokenUsage(scope),
+      });
+    } else if (scope.signal.aborted) {
       const status = scope.signal.reason === "interrupted" ? "interrupted" : "cancelled";
       outcome = { status, answer, result };
       log.info("Run {status}", { status });
@@ -106,7 +132,11 @@ async function record(deps: FinishDeps, scope: RunScope, outcome: RunOutcome): P
   }
   // The writer keeps (and retries) events until they are stored; only then is the status final.
   await journals.close(runId);
-  const error = outcome.status === "failed" ? outcome.error : null;
+  const error = outcome.status === "failed"
+    ? outcome.error
+    : outcome.status === "stopped"
+    ? outcome.stop.message
+    : null;
   await finishRun(sql, runId, outcome.status, error).catch((err) =>
     log.error("Could not store the run's status: {error}", { error: String(err) })
   );
@@ -136,6 +166,13 @@ function tokenUsage(scope: RunScope) {
     }),
   }));
 }
+
+function stoppedOutcome(stop: RunStoppedValue) {
+  const outcome = { type: "cancelled" as const, stoppedBy: stop.kind, message: stop.message };
+  return outcome;
+}
+
+const capitalised = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 function errorCode(err: unknown): string {
   if (err && typeof err === "object" && "errorType" in err) return String(err.errorType);

@@ -19,6 +19,8 @@ import { listAgents } from "../runtime/agent_tree.ts";
 import { BadRequestError, ConflictError, NotFoundError } from "./errors.ts";
 import { usageCapability } from "./usage_capability.ts";
 import type { RunLimits } from "./run_limits.ts";
+import type { BudgetChecker } from "../budgets/checker.ts";
+import { type RunawayLimits, RunGuard } from "../budgets/run_guard.ts";
 import type { ChatMessage } from "../llm/types.ts";
 import type { Team } from "../team/team.ts";
 
@@ -68,6 +70,8 @@ export interface RunManagerDeps {
   teams: { acquire(): Team };
   /** Per-user limits on starting runs. */
   limits: RunLimits;
+  /** Budgets checked before and during every LLM call, and the runaway guards of each run. */
+  cost: { budgets: BudgetChecker; guards: RunawayLimits };
 }
 
 interface ActiveRun {
@@ -189,6 +193,8 @@ export class RunManager {
       ),
       emit,
     );
+    const guard = new RunGuard(this.deps.cost.budgets, this.deps.cost.guards, scope);
+    scope.guard = guard;
     emit({
       type: EventType.RUN_STARTED,
       threadId: conversationId,
@@ -217,6 +223,7 @@ export class RunManager {
     });
     this.#active.set(runId, { conversationId, abort, done, ended: () => journal.ended });
     done.finally(() => {
+      guard.dispose();
       this.#active.delete(runId);
       release();
       team.release();

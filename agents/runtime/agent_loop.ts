@@ -4,7 +4,7 @@
  * reached (the last step is offered no tools, so the model must answer). Everything it does is
  * emitted as events into the run's scope; it never renders anything.
  */
-import { CUSTOM, custom, EventType } from "../spine/events.ts";
+import { CUSTOM, custom, EventType, type LlmCallFinishedValue } from "../spine/events.ts";
 import { getLogger } from "../logging/logging.ts";
 import { runToolCall } from "./tool_calls.ts";
 import type { RunScope } from "./run_scope.ts";
@@ -99,6 +99,15 @@ async function callModel(
   const messageId = crypto.randomUUID();
   let spanId = "";
   let started = false;
+  // Budgets and guards first: a call that may not be made is never sent.
+  const meter = await scope.guard?.beforeCall({
+    agentName: agent.name,
+    model: agent.model,
+    price: agent.llm.price(agent.model),
+    messages,
+    tools: tools?.chat,
+  });
+  let finished: LlmCallFinishedValue | null = null;
   const result = await agent.llm.stream(
     {
       model: agent.model,
@@ -134,6 +143,7 @@ async function callModel(
           });
         }
         scope.emit({ type: EventType.TEXT_MESSAGE_CONTENT, messageId, delta, subagentRunId: sub });
+        meter?.output(delta.length);
       },
       onToolCallStart(call) {
         // An MCP tool names its server, which the tree shows beside it.
@@ -149,8 +159,10 @@ async function callModel(
       },
       onToolCallArgs(toolCallId, delta) {
         scope.emit({ type: EventType.TOOL_CALL_ARGS, toolCallId, delta, subagentRunId: sub });
+        meter?.output(delta.length);
       },
       onCallFinished(v) {
+        finished = v;
         scope.countCall(v);
         scope.emit(custom(CUSTOM.llmCallFinished, v, sub));
         const level = v.status === "ok" ? "info" : "warn";
@@ -160,7 +172,7 @@ async function callModel(
         });
       },
     },
-  );
+  ).finally(() => meter?.end(finished));
   if (started) scope.emit({ type: EventType.TEXT_MESSAGE_END, messageId, subagentRunId: sub });
   for (const call of result.toolCalls) {
     scope.emit({ type: EventType.TOOL_CALL_END, toolCallId: call.id, subagentRunId: sub });

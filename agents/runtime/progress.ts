@@ -33,6 +33,11 @@ export class ProgressTracker {
     };
   }
 
+  /** Where the run is: step X of Y, as the page shows it. */
+  position(): { step: number; totalSteps: number } {
+    return { step: this.#step, totalSteps: this.#total };
+  }
+
   /** What the current step is doing now (a tool's own progress): same step, new message. */
   update(message: string): void {
     this.#publish(message);

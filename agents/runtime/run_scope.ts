@@ -1,8 +1,9 @@
 /**
  * What one run's agents share: the tools' capabilities, the journal they emit into, progress,
- * token totals (per provider and model too), and the set of things opened but not yet closed
+ * token totals (per provider and model too), the set of things opened but not yet closed
  * (messages, tool calls, steps), so an aborted or failed run can still end with a valid AG-UI
- * stream. Each agent reaches its own model (AgentDef.llm).
+ * stream, and its cost control: the guard that may stop it, gracefully, keeping the partial
+ * answer. Each agent reaches its own model (AgentDef.llm).
  */
 import {
   type AgUiEvent,
@@ -10,7 +11,9 @@ import {
   custom,
   EventType,
   type LlmCallFinishedValue,
+  type RunStoppedValue,
 } from "../spine/events.ts";
+import type { RunGuard } from "../budgets/run_guard.ts";
 import type { ProgressTracker } from "./progress.ts";
 import type { ToolContext } from "./types.ts";
 
@@ -50,19 +53,42 @@ export class RunScope {
   readonly #openMessages = new Map<string, string | undefined>();
   readonly #openToolCalls = new Map<string, string | undefined>();
   readonly #openSteps = new Map<string, string | undefined>();
+  /** Aborted by stop(): ends whatever the run is doing, like a cancel. */
+  readonly #stopper = new AbortController();
+  /** The caller's cancel or a stop. */
+  readonly signal: AbortSignal;
+  /** Why the run was stopped (a budget, a guard); null while it was not. */
+  stopped: RunStoppedValue | null = null;
+  /** The run's budgets and runaway guards; null: none apply (tests of the loop alone). */
+  guard: RunGuard | null = null;
+  /** The root agent's latest message so far: the answer a stopped run keeps. */
+  partialAnswer = "";
 
   constructor(
     readonly ids: { runId: string; conversationId: string; userId: string },
     readonly deps: { usage: ToolContext["usage"] },
-    readonly signal: AbortSignal,
+    cancel: AbortSignal,
     readonly progress: ProgressTracker,
     private readonly sink: (ev: AgUiEvent) => void,
-  ) {}
+  ) {
+    this.signal = AbortSignal.any([cancel, this.#stopper.signal]);
+  }
+
+  /** Ends the run gracefully with this reason (the first reason wins; a cancel stays a cancel). */
+  stop(why: RunStoppedValue): void {
+    if (this.stopped || this.signal.aborted) return;
+    this.stopped = why;
+    this.#stopper.abort(new Error(why.message));
+  }
 
   emit(ev: AgUiEvent): void {
     switch (ev.type) {
       case EventType.TEXT_MESSAGE_START:
         this.#openMessages.set(ev.messageId, ev.subagentRunId);
+        if (!ev.subagentRunId) this.partialAnswer = "";
+        break;
+      case EventType.TEXT_MESSAGE_CONTENT:
+        if (!ev.subagentRunId) this.partialAnswer += ev.delta;
         break;
       case EventType.TEXT_MESSAGE_END:
         this.#openMessages.delete(ev.messageId);

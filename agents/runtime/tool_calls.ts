@@ -35,6 +35,8 @@ export async function runToolCall(
       sub,
     );
   }
+  // A model asking for the same thing again and again is stuck: the guard ends the run.
+  scope.guard?.beforeTool(call.name, args);
   const subAgent = offered.subAgents.get(call.name);
   if (subAgent) return await runSubAgent(subAgent, call, String(args.task ?? ""), scope, at);
 
@@ -90,6 +92,7 @@ async function runSubAgent(
   scope: RunScope,
   at: AgentPosition,
 ): Promise<string> {
+  scope.guard?.beforeSubagent();
   const subagentRunId = crypto.randomUUID();
   scope.progress.plan(2); // the sub-agent thinks, then answers
   scope.emit({

@@ -27,6 +27,9 @@ export const CUSTOM = {
   llmCallStarted: "glassbox.llm_call_started",
   llmCallFinished: "glassbox.llm_call_finished",
   log: "glassbox.log",
+  runCost: "glassbox.run_cost",
+  budgetWarning: "glassbox.budget_warning",
+  runStopped: "glassbox.run_stopped",
 } as const;
 export type CustomName = typeof CUSTOM[keyof typeof CUSTOM];
 
@@ -97,6 +100,62 @@ export interface LogValue {
   category: string;
   message: string;
   properties?: Record<string, unknown>;
+}
+
+/** The budget nearest its limit among those a run's calls count against. */
+export interface BudgetStatusValue {
+  /** "daily budget $5.00" */
+  label: string;
+  metric: "usd" | "tokens";
+  spent: number;
+  limit: number;
+  /** ms since epoch; null: the window never resets (a run's, a conversation's). */
+  resetAt: number | null;
+}
+
+/** The run's running cost: sent when a call starts (with its estimate) and when it ends. */
+export interface RunCostValue {
+  llmCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Known costs summed; unpricedTokens are not in it. */
+  costUsd: number;
+  /** Tokens of calls whose model has no price. */
+  unpricedTokens: number;
+  /** The worst case of the calls in flight; null usd: unpriced. */
+  inFlight: { calls: number; tokens: number; usd: number | null };
+  budget: BudgetStatusValue | null;
+}
+
+/** Spend reached a budget's warning level or its limit: announced once per budget window. */
+export interface BudgetWarningValue {
+  threshold: "warning" | "limit";
+  /** "daily budget $5.00: 82% used ($4.10)" */
+  message: string;
+  percent: number;
+  budget: BudgetStatusValue;
+}
+
+/** Why a run was ended gracefully before it finished: a budget or a runaway guard. */
+export const STOP_KINDS = [
+  "budget",
+  "unpriced",
+  "llm_calls",
+  "subagents",
+  "wall_clock",
+  "repeated_tool",
+] as const;
+export type StopKind = typeof STOP_KINDS[number];
+
+/** Sent once, right before the run's RUN_FINISHED (outcome cancelled, `stoppedBy` its kind). */
+export interface RunStoppedValue {
+  kind: StopKind;
+  /** "stopped: daily budget $5.00 reached at step 4/6" */
+  message: string;
+  step: number;
+  totalSteps: number;
+  /** When the budget's window starts again (ms since epoch); null otherwise. */
+  resetAt: number | null;
 }
 
 /** Run-level summary carried in RUN_FINISHED.result. */

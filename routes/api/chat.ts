@@ -59,6 +59,14 @@ export function chatApi(deps: AppDeps): Hono {
       },
       duration_ms: r.durationMs,
     };
+    if (outcome.status === "stopped") {
+      const { kind, message, resetAt } = outcome.stop;
+      return c.json({
+        ...summary,
+        answer: outcome.answer,
+        stopped: { kind, message, reset_at: resetAt === null ? null : new Date(resetAt) },
+      });
+    }
     if (outcome.status === "failed") {
       return c.json({ ...summary, error: { code: "run_failed", message: outcome.error } }, 502);
     }

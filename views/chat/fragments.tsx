@@ -12,6 +12,7 @@ import { ids } from "../run/dom_ids.ts";
 import { renderMarkdown } from "../common/markdown.ts";
 import type { AnswerView, RunErrorView, RunState } from "../run/run_view.ts";
 
+export * from "./cost.tsx";
 export * from "./panels.tsx";
 export * from "./status.tsx";
 export * from "./tree.tsx";
@@ -73,7 +74,7 @@ export function AnswerFoot(p: Omit<BubbleProps, "answer">) {
   const ended = p.state !== "running" && p.state !== "pending";
   return (
     <div class={ended ? "answer-foot ended" : "answer-foot"} id={ids.answerFoot(p.runId)}>
-      {p.state === "cancelled" ? <CancelledNotice /> : null}
+      {p.state === "cancelled" ? <CancelledNotice stop={p.error} /> : null}
       {p.state === "failed" ? <ErrorNotice error={p.error} /> : null}
       {p.usage && p.state !== "failed" ? <UsageInline usage={p.usage} /> : null}
     </div>
@@ -104,10 +105,16 @@ export function ErrorNotice({ error, title }: { error: RunErrorView | null; titl
   );
 }
 
-export function CancelledNotice() {
+/** A cancelled run, or one a budget or guard stopped (`stop`: its reason). */
+export function CancelledNotice({ stop }: { stop: RunErrorView | null }) {
   return (
-    <div class="notice notice-cancelled" role="status">
-      <strong>Stopped.</strong> <span>The run was cancelled; the answer may be incomplete.</span>
+    <div class="notice notice-cancelled" role="status" data-stopped-by={stop?.code ?? undefined}>
+      <strong>Stopped.</strong>{" "}
+      <span>
+        {stop
+          ? `${stop.message.replace(/^stopped: /, "")}; the answer so far is kept.`
+          : "The run was cancelled; the answer may be incomplete."}
+      </span>
     </div>
   );
 }

@@ -68,6 +68,7 @@ export function ChatDocument(props: ChatPageProps) {
 
         <main class="chat" id="main">
           <F.ChatTitle title={title} />
+          <F.BudgetBanner warning={panelRun?.budgetWarning ?? null} />
           <div class="transcript-scroll" tabindex={0} aria-label="Conversation">
             <div class="transcript" id={ids.transcript}>
               <div class="empty-state">
@@ -169,6 +170,7 @@ function Panels({ run, team }: { run: RunView | undefined; team: AgentRowView[] 
       </section>
       <section class="panel panel-usage" aria-labelledby="h-usage">
         <h2 id="h-usage">Usage</h2>
+        <F.LiveCost cost={run?.cost ?? null} />
         <F.UsageSummary usage={run?.usage ?? null} state={state} />
       </section>
       <F.StatusLine text={run ? F.statusText(run) : ""} />

@@ -57,7 +57,7 @@ export function statusText(v: Pick<RunView, "state" | "progress" | "error">): st
     case "succeeded":
       return "The answer is ready.";
     case "cancelled":
-      return "The run was stopped.";
+      return v.error ? `The run was ${v.error.message}.` : "The run was stopped.";
     case "failed":
       return `The run failed: ${v.error?.message ?? "unknown error"}`;
     default:

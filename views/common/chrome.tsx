@@ -49,7 +49,8 @@ export type NavItem =
   | "account"
   | "users"
   | "sign-ins"
-  | "audit";
+  | "audit"
+  | "budgets";
 
 const NAV: { items: NavItem[]; href: string; label: string; admin?: true }[] = [
   { items: ["chat"], href: "/", label: "Chat" },
@@ -57,13 +58,19 @@ const NAV: { items: NavItem[]; href: string; label: string; admin?: true }[] = [
   { items: ["agents"], href: "/agents", label: "Agents" },
   { items: ["logs"], href: "/logs", label: "Logs" },
   { items: ["keys"], href: "/keys", label: "API keys" },
-  { items: ["users", "sign-ins", "audit"], href: "/admin/users", label: "Admin", admin: true },
+  {
+    items: ["users", "sign-ins", "audit", "budgets"],
+    href: "/admin/users",
+    label: "Admin",
+    admin: true,
+  },
 ];
 
 const ADMIN_TABS: { item: NavItem; href: string; label: string }[] = [
   { item: "users", href: "/admin/users", label: "Users" },
   { item: "sign-ins", href: "/admin/sign-ins", label: "Sign-ins" },
   { item: "audit", href: "/admin/audit", label: "Audit log" },
+  { item: "budgets", href: "/admin/budgets", label: "Budgets" },
 ];
 
 export function TopNav(props: { current?: NavItem; viewer: ViewerView }) {

@@ -32,6 +32,8 @@ export const ids = {
   agents: "agent-status",
   logList: "log-list",
   usage: "usage",
+  liveCost: "run-cost",
+  budgetBanner: "budget-banner",
 
   // One turn of the conversation (one run).
   turn: (runId: string) => `turn-${safeId(runId)}`,

@@ -8,12 +8,14 @@ import {
   type AgentState,
   type AgentStatusValue,
   type AgUiEvent,
+  type BudgetWarningValue,
   CUSTOM,
   EventType,
   type LlmCallFinishedValue,
   type LlmCallStartedValue,
   type LogValue,
   type ProgressValue,
+  type RunCostValue,
   type RunEvent,
   type RunResult,
 } from "../../agents/spine/events.ts";
@@ -47,6 +49,8 @@ export function foldRun(events: RunEvent[], opts: FoldOptions = {}): RunView {
     logCount: 0,
     usage: null,
     error: null,
+    cost: null,
+    budgetWarning: null,
   };
   const folder = new Folder(view, opts.logLimit ?? LOG_LIMIT);
   for (const ev of events) {
@@ -150,6 +154,11 @@ class Folder {
       case EventType.RUN_FINISHED: {
         const result = (e.result ?? null) as RunResult | null;
         v.state = e.outcome?.type === "cancelled" ? "cancelled" : "succeeded";
+        // A budget or guard stopped it: why, in the notice and the status line.
+        const stop = e.outcome as { stoppedBy?: unknown; message?: unknown } | undefined;
+        if (typeof stop?.stoppedBy === "string" && typeof stop.message === "string") {
+          v.error = { message: stop.message, code: stop.stoppedBy };
+        }
         v.usage = result;
         v.answer.final = result?.answer ? result.answer : null;
         return;
@@ -194,6 +203,12 @@ class Folder {
         }
         return;
       }
+      case CUSTOM.runCost:
+        v.cost = value as RunCostValue;
+        return;
+      case CUSTOM.budgetWarning:
+        v.budgetWarning = value as BudgetWarningValue;
+        return;
       case CUSTOM.log: {
         const { level, timestamp, agent, category, message } = value as LogValue;
         v.logCount++;

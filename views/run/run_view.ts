@@ -5,9 +5,11 @@
  */
 import type {
   AgentState,
+  BudgetWarningValue,
   LlmCallStatus,
   LogLevel,
   ProgressValue,
+  RunCostValue,
   RunResult,
 } from "../../agents/spine/events.ts";
 
@@ -121,5 +123,10 @@ export interface RunView {
   logs: LogView[];
   logCount: number;
   usage: RunResult | null;
+  /** A failed run's error; a stopped run's reason (code: what stopped it, e.g. "budget"). */
   error: RunErrorView | null;
+  /** The running cost (the last glassbox.run_cost). */
+  cost: RunCostValue | null;
+  /** The last budget warning the run announced. */
+  budgetWarning: BudgetWarningValue | null;
 }

@@ -23,6 +23,7 @@ import {
 } from "../../agents/spine/events.ts";
 import type { AgentStatusValue, LlmCallFinishedValue } from "../../agents/spine/events.ts";
 import type { LlmCallStartedValue, LogValue, ProgressValue } from "../../agents/spine/events.ts";
+import type { BudgetWarningValue, RunCostValue } from "../../agents/spine/events.ts";
 import * as convert from "../run/convert.ts";
 import { foldRun } from "../run/fold.ts";
 import * as F from "../chat/fragments.tsx";
@@ -134,6 +135,10 @@ function customHtml(runId: string, name: string, value: unknown): string | null 
       return oob(<F.LlmHead call={convert.finishedCall(value as LlmCallFinishedValue)} />);
     case CUSTOM.log:
       return append(ids.logList, <F.LogRow log={value as LogValue} />);
+    case CUSTOM.runCost:
+      return oob(<F.LiveCost cost={value as RunCostValue} />);
+    case CUSTOM.budgetWarning:
+      return oob(<F.BudgetBanner warning={value as BudgetWarningValue} />);
     default:
       return null;
   }

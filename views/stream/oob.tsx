@@ -38,6 +38,7 @@ export function runPanels(v: RunView, status: string): string {
     v.agents.length ? oob(<F.AgentStatusPanel agents={v.agents} />) : "",
     oob(<F.LogList logs={v.logs} />),
     oob(<F.UsageSummary usage={v.usage} state={v.state} />),
+    oob(<F.LiveCost cost={null} />),
     oob(<F.ConnectionIndicator state="live" />),
     statusLine(status),
   ].join("");
