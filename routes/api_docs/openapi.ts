@@ -8,6 +8,7 @@
  */
 import { z } from "zod/v4";
 import { AguiInput } from "../api/agui.ts";
+import { BudgetSpec, CostSettings } from "../api/budgets.ts";
 import { ChatBody } from "../api/chat.ts";
 import { ConversationsQuery } from "../api/conversations.ts";
 import { LlmCallsExport, LogsExport, RunsExport } from "../api/exports.ts";
@@ -28,6 +29,7 @@ const TAGS = [
   "History",
   "Logs",
   "Exports",
+  "Budgets",
   "Team",
   "Operations",
   "Demo model",
@@ -48,6 +50,7 @@ interface Operation {
     | { status?: 200; json: z.ZodType; description: string }
     | { sse: string }
     | { websocket: true }
+    | { noContent: string }
     | { text: string; contentType: string | string[] };
   /** Error statuses this operation answers besides 401/403 (400 comes with query or body). */
   errors?: number[];
@@ -196,6 +199,33 @@ export const OPERATIONS: Record<string, Operation> = {
     query: RunsExport,
     ok: { text: "the runs", contentType: EXPORT_TYPES },
   },
+  "GET /api/v1/admin/budgets": {
+    summary: "Budgets in force, the unpriced policy, thresholds reached lately",
+    tag: "Budgets",
+    access: "admin",
+    ok: { json: R.BudgetsOverview, description: "the budgets" },
+  },
+  "POST /api/v1/admin/budgets": {
+    summary: "Set a budget (a budget spec, as in the team file)",
+    tag: "Budgets",
+    access: "admin",
+    body: BudgetSpec,
+    ok: { json: R.BudgetSaved, description: "the budget as stored" },
+  },
+  "POST /api/v1/admin/budgets/:id/delete": {
+    summary: "Delete a budget set through the API (configured budgets stay)",
+    tag: "Budgets",
+    access: "admin",
+    ok: { noContent: "deleted" },
+    errors: [404],
+  },
+  "POST /api/v1/admin/cost-settings": {
+    summary: "How calls of unknown price count: allow, tokens or refuse",
+    tag: "Budgets",
+    access: "admin",
+    body: CostSettings,
+    ok: { json: R.BudgetsOverview, description: "the budgets after the change" },
+  },
   "GET /api/v1/ws": {
     summary: "WebSocket: chat, follow runs and logs, cancel, ping",
     description: "Upgrade to a WebSocket. Client messages are WsClientMessage (JSON); the " +
@@ -308,6 +338,8 @@ const COMPONENTS: Record<string, z.ZodType> = {
   RunAgentInput,
   WsClientMessage,
   LogsClearBody,
+  BudgetSpec,
+  CostSettings,
 };
 const NAME_OF = new Map(Object.entries(COMPONENTS).map(([name, s]) => [s, name]));
 
@@ -371,6 +403,8 @@ export function openApiDocument(version: string): Json {
           description: ok.sse,
           content: { "text/event-stream": { schema: { type: "string" } } },
         };
+      } else if ("noContent" in ok) {
+        responses["204"] = { description: ok.noContent };
       } else if ("websocket" in ok) {
         responses["101"] = { description: "Switching Protocols: the WebSocket is open" };
         responses["426"] = { description: "not a WebSocket upgrade request" };

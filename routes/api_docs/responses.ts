@@ -162,3 +162,10 @@ export const LogPage = z.object({
 });
 
 export const LogsCleared = z.looseObject({ deleted: z.int() });
+
+export const BudgetsOverview = z.looseObject({
+  budgets: z.array(z.looseObject({})),
+  unpriced: z.string(),
+  crossings: z.array(z.looseObject({})),
+});
+export const BudgetSaved = z.looseObject({ budget: z.looseObject({}).nullable() });
