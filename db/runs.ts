@@ -92,20 +92,30 @@ export async function interruptStaleRuns(
 
 export interface RunUsage {
   llmCalls: number;
-  inputTokens: number;
-  outputTokens: number;
+  /** null when a call that may have used tokens has none recorded (see agents/runtime). */
+  inputTokens: number | null;
+  outputTokens: number | null;
   /** null when any call's cost is unknown. */
   costUsd: number | null;
   errors: number;
 }
 
+/**
+ * Whether a column's sum over a run's calls is known: every call has it, except calls refused
+ * before any output (an HTTP error with no first chunk), which used nothing.
+ */
+function known(sql: Sql, column: "input_tokens" | "output_tokens" | "cost_usd") {
+  return sql`coalesce(bool_and(${sql(column)} IS NOT NULL
+    OR (status = 'error' AND first_chunk_at IS NULL)), true)`;
+}
+
 export async function runUsage(sql: Sql, runId: string): Promise<RunUsage> {
   const [row] = await sql`
     SELECT count(*)::int AS calls,
-      coalesce(sum(input_tokens), 0)::int AS input,
-      coalesce(sum(output_tokens), 0)::int AS output,
-      CASE WHEN bool_and(cost_usd IS NOT NULL) OR count(*) = 0
-        THEN coalesce(sum(cost_usd), 0)::float8 END AS cost,
+      CASE WHEN ${known(sql, "input_tokens")} THEN coalesce(sum(input_tokens), 0)::int END AS input,
+      CASE WHEN ${known(sql, "output_tokens")}
+        THEN coalesce(sum(output_tokens), 0)::int END AS output,
+      CASE WHEN ${known(sql, "cost_usd")} THEN coalesce(sum(cost_usd), 0)::float8 END AS cost,
       count(*) FILTER (WHERE status <> 'ok')::int AS errors
     FROM llm_calls WHERE run_id = ${runId}`;
   return {

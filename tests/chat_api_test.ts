@@ -117,11 +117,17 @@ Deno.test(
         parentToolCallId: string;
         subagentRunId: string;
       };
-      assert.equal(subStart.parentToolCallId, "call_root_1");
+      // Events carry the call's id in the run; the provider's own is in the start's metadata.
+      const eventIdOf = (providerId: string) =>
+        (events.find((e) =>
+          e.event.type === "TOOL_CALL_START" &&
+          (e.event.metadata as { providerToolCallId?: string }).providerToolCallId === providerId
+        )!.event as { toolCallId: string }).toolCallId;
+      assert.equal(subStart.parentToolCallId, eventIdOf("call_root_1"));
       // The calculator's call and result carry the sub-agent attribution.
       const calcResult = events.find((e) =>
         e.event.type === "TOOL_CALL_RESULT" &&
-        (e.event as { toolCallId: string }).toolCallId === "call_sub_1"
+        (e.event as { toolCallId: string }).toolCallId === eventIdOf("call_sub_1")
       )!.event as { content: string; subagentRunId: string };
       assert.equal(calcResult.content, "6*7 = 42");
       assert.equal(calcResult.subagentRunId, subStart.subagentRunId);

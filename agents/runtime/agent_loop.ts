@@ -6,10 +6,10 @@
  */
 import { CUSTOM, custom, EventType, type LlmCallFinishedValue } from "../spine/events.ts";
 import { getLogger } from "../logging/logging.ts";
-import { runToolCall } from "./tool_calls.ts";
+import { type RunToolCall, runToolCall } from "./tool_calls.ts";
 import type { RunScope } from "./run_scope.ts";
 import { type ToolSet, toolSet } from "./tool_set.ts";
-import type { ChatMessage } from "../llm/types.ts";
+import type { ChatMessage, LlmToolCall } from "../llm/types.ts";
 import type { AgentDef } from "./types.ts";
 
 const log = getLogger("runtime");
@@ -66,7 +66,7 @@ export async function runAgent(
     // The calls run side by side (two sub-agents work at once); results go back in call order.
     // Sub-agents' LLM calls are children of the call that asked for them.
     const settled = await Promise.allSettled(
-      result.toolCalls.map((call) =>
+      result.calls.map((call) =>
         runToolCall(agent, tools, call, scope, { ...at, parentSpanId: result.spanId })
       ),
     );
@@ -97,6 +97,7 @@ async function callModel(
 ) {
   const sub = at.subagentRunId;
   const messageId = crypto.randomUUID();
+  const callIds = new ToolCallIds(messageId);
   let spanId = "";
   let started = false;
   // Budgets and guards first: a call that may not be made is never sent.
@@ -150,14 +151,15 @@ async function callModel(
         const server = tools?.tools.get(call.name)?.server;
         scope.emit({
           type: EventType.TOOL_CALL_START,
-          toolCallId: call.id,
+          toolCallId: callIds.start(call.id),
           toolCallName: call.name,
           parentMessageId: messageId,
           subagentRunId: sub,
-          metadata: { spanId, ...(server && { server }) },
+          metadata: { spanId, providerToolCallId: call.id, ...(server && { server }) },
         });
       },
-      onToolCallArgs(toolCallId, delta) {
+      onToolCallArgs(providerId, delta) {
+        const toolCallId = callIds.current(providerId);
         scope.emit({ type: EventType.TOOL_CALL_ARGS, toolCallId, delta, subagentRunId: sub });
         meter?.output(delta.length);
       },
@@ -174,8 +176,42 @@ async function callModel(
     },
   ).finally(() => meter?.end(finished));
   if (started) scope.emit({ type: EventType.TEXT_MESSAGE_END, messageId, subagentRunId: sub });
-  for (const call of result.toolCalls) {
-    scope.emit({ type: EventType.TOOL_CALL_END, toolCallId: call.id, subagentRunId: sub });
+  const calls = callIds.finished(result.toolCalls);
+  for (const call of calls) {
+    scope.emit({ type: EventType.TOOL_CALL_END, toolCallId: call.eventId, subagentRunId: sub });
   }
-  return result;
+  return { ...result, calls };
+}
+
+/**
+ * A provider's tool-call ids are its own: unique within one response at best (some servers send
+ * "call_0" every time, or the same id twice). They go back to the provider as they came, but the
+ * events — which key coalescing, open calls and DOM ids — carry `<message id>-t<n>`, unique in
+ * the run.
+ */
+class ToolCallIds {
+  readonly #started: { providerId: string; eventId: string }[] = [];
+  constructor(private readonly messageId: string) {}
+
+  start(providerId: string): string {
+    const eventId = `${this.messageId}-t${this.#started.length + 1}`;
+    this.#started.push({ providerId, eventId });
+    return eventId;
+  }
+
+  /** The latest started call with that provider id: argument deltas follow their start. */
+  current(providerId: string): string {
+    return this.#started.findLast((s) => s.providerId === providerId)?.eventId ??
+      this.start(providerId);
+  }
+
+  /** The finished calls with their event ids, each provider id matched to its own start. */
+  finished(calls: LlmToolCall[]): RunToolCall[] {
+    const unmatched = [...this.#started];
+    return calls.map((call) => {
+      const i = unmatched.findIndex((s) => s.providerId === call.id);
+      const eventId = i >= 0 ? unmatched.splice(i, 1)[0].eventId : this.start(call.id);
+      return { ...call, eventId };
+    });
+  }
 }

@@ -114,17 +114,21 @@ export class RunScope {
     this.usage.inputTokens += v.inputTokens ?? 0;
     this.usage.outputTokens += v.outputTokens ?? 0;
     // A refused request (HTTP error) is not billed; a call with tokens but no price, or one cut
-    // off mid-stream without a usage report, has a cost nobody can tell.
+    // off mid-stream without a usage report, has a cost and tokens nobody can tell: the run's
+    // totals are then unknown (null), never a sum that counts them as 0.
+    // A call that failed after output arrived (ttftMs set) used tokens too, uncounted.
+    const mayHaveUsed = v.status !== "error" || v.ttftMs !== null;
+    const tokensUnknown = (v.inputTokens === null || v.outputTokens === null) && mayHaveUsed;
     if (v.costUsd !== null) this.usage.costUsd += v.costUsd;
-    else if (v.status !== "error") this.usage.costKnown = false;
-    if (v.inputTokens === null && v.status !== "error") this.usage.tokensKnown = false;
+    else if (mayHaveUsed) this.usage.costKnown = false;
+    if (tokensUnknown) this.usage.tokensKnown = false;
     const key = `${v.provider}/${v.model}`;
     const m = this.byModel.get(key) ??
       { provider: v.provider, model: v.model, inputTokens: 0, outputTokens: 0, tokensKnown: true };
     this.byModel.set(key, m);
     m.inputTokens += v.inputTokens ?? 0;
     m.outputTokens += v.outputTokens ?? 0;
-    if (v.inputTokens === null && v.status !== "error") m.tokensKnown = false;
+    if (tokensUnknown) m.tokensKnown = false;
   }
 
   agentStatus(agent: string, status: string, subagentRunId?: string, detail?: string): void {

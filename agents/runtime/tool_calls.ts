@@ -13,11 +13,16 @@ import type { AgentDef, ToolDef } from "./types.ts";
 
 const log = getLogger("runtime");
 
+/** A model's tool call with the id its events carry (namespaced per LLM call: agent_loop.ts). */
+export interface RunToolCall extends LlmToolCall {
+  eventId: string;
+}
+
 /** Runs one tool call (or sub-agent) of those offered and returns the text for the model. */
 export async function runToolCall(
   agent: AgentDef,
   offered: ToolSet,
-  call: LlmToolCall,
+  call: RunToolCall,
   scope: RunScope,
   at: AgentPosition,
 ): Promise<string> {
@@ -73,11 +78,11 @@ export async function runToolCall(
   return reportResult(scope, call, content, sub);
 }
 
-function reportResult(scope: RunScope, call: LlmToolCall, content: string, sub?: string): string {
+function reportResult(scope: RunScope, call: RunToolCall, content: string, sub?: string): string {
   scope.emit({
     type: EventType.TOOL_CALL_RESULT,
     messageId: crypto.randomUUID(),
-    toolCallId: call.id,
+    toolCallId: call.eventId,
     content,
     role: "tool",
     subagentRunId: sub,
@@ -87,7 +92,7 @@ function reportResult(scope: RunScope, call: LlmToolCall, content: string, sub?:
 
 async function runSubAgent(
   agent: AgentDef,
-  call: LlmToolCall,
+  call: RunToolCall,
   task: string,
   scope: RunScope,
   at: AgentPosition,
@@ -101,7 +106,7 @@ async function runSubAgent(
     name: agent.name,
     description: agent.title,
     parentSubagentRunId: at.subagentRunId,
-    parentToolCallId: call.id,
+    parentToolCallId: call.eventId,
   });
   scope.agentStatus(agent.name, "starting", subagentRunId, task);
   try {

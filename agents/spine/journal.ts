@@ -3,10 +3,12 @@
  * memory while the run is active (so a late subscriber replays without touching the database),
  * publishes each one once on the hub, and hands it to the batched writer.
  *
- * Streamed deltas (answer text, tool-call arguments) are coalesced per run: a delta is published
- * once the run's earlier events have landed (the hub's sending(): its writes were taken by every
- * waiting viewer's stream) AND `coalesceMs` have passed since then (or since the last delta);
- * until then later deltas of the same message join it. So reading the model never waits for the
+ * Streamed deltas (answer text, tool-call arguments) are coalesced per message or tool call (one
+ * buffer per run collapsed as soon as two sub-agents streamed at once: each delta flushed the
+ * other's): a stream's delta is published once the run's earlier events have landed (the hub's
+ * sending(): its writes were taken by every waiting viewer's stream) AND `coalesceMs` have passed
+ * since then (or since that stream's last delta); until then its later deltas join it. Any other
+ * event first publishes what is buffered, so order holds within each stream and around others. So reading the model never waits for the
  * fan-out, and gets a quiet spell after each one: the model's connection is read one chunk per
  * turn of the event loop, and a turn that carries a fan-out to 5,000 viewers is long, so
  * publishing as soon as a fan-out lands would leave room for one chunk per event. The stream
@@ -57,14 +59,26 @@ function deltaKey(ev: AgUiEvent): string | null {
   return null;
 }
 
+/** The delta stream an event closes (its message's or tool call's end). */
+function endedKey(ev: AgUiEvent): string | null {
+  if (ev.type === EventType.TEXT_MESSAGE_END) return `m:${ev.messageId}`;
+  if (ev.type === EventType.TOOL_CALL_END) return `t:${ev.toolCallId}`;
+  return null;
+}
+
+interface DeltaStream {
+  lastAt: number;
+  buffered?: DeltaEvent;
+}
+
 export class RunJournal {
   readonly events: RunEvent[] = [];
   #seq = 0;
   #waiting: AgUiEvent[] = [];
-  #buffered: { key: string; ev: DeltaEvent } | null = null;
+  /** Per message or tool call: when its last delta went out, and what waits to go. */
+  #streams = new Map<string, DeltaStream>();
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #lastDeltaAt = -Infinity;
-  /** The buffered delta waits for the run's earlier events to land (hub.sending()). */
+  /** Buffered deltas wait for the run's earlier events to land (hub.sending()). */
   #awaitingLanding = false;
   /** performance.now() when they last landed while a delta waited. */
   #landedAt = -Infinity;
@@ -85,27 +99,30 @@ export class RunJournal {
     if (this.#ended) return; // nothing follows a terminal event
     const key = deltaKey(ev);
     if (key === null) {
-      this.#flushDelta();
+      this.#flushDeltas();
+      const ended = endedKey(ev);
+      if (ended) this.#streams.delete(ended);
       if (isTerminal(ev)) this.#ended = true;
       this.#append(ev);
       return;
     }
     const delta = ev as DeltaEvent;
-    if (this.#buffered?.key === key) {
-      this.#buffered.ev = {
-        ...this.#buffered.ev,
-        delta: (this.#buffered.ev.delta ?? "") + (delta.delta ?? ""),
+    let stream = this.#streams.get(key);
+    if (!stream) this.#streams.set(key, stream = { lastAt: -Infinity });
+    if (stream.buffered) {
+      stream.buffered = {
+        ...stream.buffered,
+        delta: (stream.buffered.delta ?? "") + (delta.delta ?? ""),
       };
       return;
     }
-    this.#flushDelta();
-    this.#buffered = { key, ev: delta };
+    stream.buffered = delta;
     this.#release();
   }
 
-  /** Publishes the buffered delta when both conditions hold; else tries again when one changes. */
+  /** Publishes each buffered delta whose conditions hold; else tries again when one changes. */
   #release(): void {
-    if (!this.#buffered || this.#awaitingLanding) return;
+    if (this.#awaitingLanding) return;
     const landing = this.deps.hub.sending(runTopic(this.runId));
     if (landing) {
       this.#awaitingLanding = true;
@@ -116,25 +133,35 @@ export class RunJournal {
       });
       return;
     }
-    const since = Math.max(this.#lastDeltaAt, this.#landedAt);
-    const wait = this.deps.coalesceMs - (performance.now() - since);
-    if (wait <= 0) this.#flushDelta();
-    else {
+    const now = performance.now();
+    let next = Infinity;
+    for (const stream of this.#streams.values()) {
+      if (!stream.buffered) continue;
+      const wait = this.deps.coalesceMs - (now - Math.max(stream.lastAt, this.#landedAt));
+      if (wait <= 0) this.#flushDelta(stream);
+      else next = Math.min(next, wait);
+    }
+    if (next < Infinity) {
       this.#timer ??= setTimeout(() => {
         this.#timer = undefined;
         this.#release();
-      }, wait);
+      }, next);
     }
   }
 
-  #flushDelta(): void {
+  #flushDelta(stream: DeltaStream): void {
+    const ev = stream.buffered;
+    if (!ev) return;
+    stream.buffered = undefined;
+    stream.lastAt = performance.now();
+    this.#append(ev);
+  }
+
+  /** Every buffered delta (streams are independent: each keeps its own order). */
+  #flushDeltas(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (!this.#buffered) return;
-    const { ev } = this.#buffered;
-    this.#buffered = null;
-    this.#lastDeltaAt = performance.now();
-    this.#append(ev);
+    for (const stream of this.#streams.values()) this.#flushDelta(stream);
   }
 
   #append(ev: AgUiEvent): void {
@@ -177,7 +204,7 @@ export class RunJournal {
 
   /** Resolves when every emitted event has its id (and so is queued for writing). */
   async settled(): Promise<void> {
-    this.#flushDelta();
+    this.#flushDeltas();
     while (this.#waiting.length > 0) await this.deps.ids.ready();
   }
 }
