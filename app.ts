@@ -26,6 +26,7 @@ import { RecordBuffer } from "./agents/logging/record_buffer.ts";
 import { Retention } from "./agents/logging/retention.ts";
 import { RunManager } from "./agents/runs/run_manager.ts";
 import { RunLimits } from "./agents/runs/run_limits.ts";
+import { AlertService } from "./agents/alerts/alerts.ts";
 import { BudgetChecker } from "./agents/budgets/checker.ts";
 import { configuredBudget } from "./agents/budgets/budget.ts";
 import { createAuth, ensureFirstAdmin } from "./auth/auth.ts";
@@ -60,11 +61,13 @@ import { csrfGuard, type EdgeSettings, hostGuard, securityHeaders } from "./rout
 import { accountPages } from "./routes/pages/account.tsx";
 import { agentsPages } from "./routes/pages/agents.tsx";
 import { adminPages } from "./routes/pages/admin.tsx";
+import { alertPages } from "./routes/pages/alerts.tsx";
 import { budgetsPages } from "./routes/pages/budgets.tsx";
 import { authPages } from "./routes/pages/auth.tsx";
 import { callsPages } from "./routes/pages/calls.tsx";
 import { logsPages } from "./routes/pages/logs.tsx";
 import { pageRoutes } from "./routes/pages/chat.tsx";
+import { usagePages } from "./routes/pages/usage.tsx";
 
 export const VERSION: string = denoConfig.version;
 const SHUTDOWN_FLUSH_MS = 15_000;
@@ -198,6 +201,9 @@ export async function createGlassbox(
     publicOrigin: config.auth.publicUrl,
     loopback: isLoopbackHost(config.host),
   };
+  // Measured on its own timer; a receiver's faults stay in its deliveries, never in a run.
+  const alerts = new AlertService(db.sql, config.alerts, getLogger("alerts"));
+  alerts.start();
   const deps: AppDeps = {
     config,
     db,
@@ -209,6 +215,7 @@ export async function createGlassbox(
     version: VERSION,
     auth,
     edge,
+    alerts,
     budgets,
     metrics,
   };
@@ -263,10 +270,12 @@ export async function createGlassbox(
   app.use("/demo/v1/*", requireApiScope);
   app.route("/", pageRoutes(deps));
   app.route("/", callsPages(deps));
+  app.route("/", usagePages(deps));
   app.route("/", agentsPages(deps));
   app.route("/", logsPages(deps));
   app.route("/", accountPages(deps));
   app.route("/", adminPages(deps));
+  app.route("/", alertPages(deps));
   app.route("/", budgetsPages(deps));
   app.route("/", metricsRoutes(deps));
   app.route(
@@ -300,6 +309,7 @@ export async function createGlassbox(
       await runs.shutdown();
       await retention.close();
       teams.close();
+      await alerts.close();
       await mcp.close();
       // Only this last flush is bounded, so events still queued cannot hold the exit forever.
       let timer: ReturnType<typeof setTimeout> | undefined;

@@ -81,6 +81,14 @@ export interface Config {
   /** End a stream that sends nothing for this long. */
   llmIdleTimeoutMs: number;
   llmMaxAttempts: number;
+  /** Alert rules: how often they are measured, and how their webhooks are retried. */
+  alerts: {
+    intervalMs: number;
+    retryBaseMs: number;
+    maxRetryMs: number;
+    maxAttempts: number;
+    timeoutMs: number;
+  };
   /** GLASSBOX_AGENTS: the team file; null: the built-in team. */
   teamFile: string | null;
   /** The environment Glassbox started with, for the team file's `${NAME}` references. */
@@ -152,6 +160,13 @@ export function loadConfig(
     demoChunkDelayMs: v.GLASSBOX_DEMO_DELAY_MS,
     llmIdleTimeoutMs: v.GLASSBOX_LLM_IDLE_TIMEOUT_MS,
     llmMaxAttempts: v.GLASSBOX_LLM_MAX_ATTEMPTS,
+    alerts: {
+      intervalMs: v.GLASSBOX_ALERT_INTERVAL_MS,
+      retryBaseMs: v.GLASSBOX_ALERT_RETRY_BASE_MS,
+      maxRetryMs: 600_000,
+      maxAttempts: v.GLASSBOX_ALERT_MAX_ATTEMPTS,
+      timeoutMs: v.GLASSBOX_ALERT_TIMEOUT_MS,
+    },
     teamFile: v.GLASSBOX_AGENTS ?? null,
     lookupEnv: (name) => Object.hasOwn(vars, name) ? vars[name] : undefined,
   };
@@ -279,6 +294,10 @@ function envSchema(env: Record<string, string | undefined>) {
     GLASSBOX_DEMO_DELAY_MS: integer("GLASSBOX_DEMO_DELAY_MS", 25, 0, 10_000),
     GLASSBOX_LLM_IDLE_TIMEOUT_MS: integer("GLASSBOX_LLM_IDLE_TIMEOUT_MS", 30_000, 10, 3_600_000),
     GLASSBOX_LLM_MAX_ATTEMPTS: integer("GLASSBOX_LLM_MAX_ATTEMPTS", 3, 1, 10),
+    GLASSBOX_ALERT_INTERVAL_MS: integer("GLASSBOX_ALERT_INTERVAL_MS", 60_000, 1000, 86_400_000),
+    GLASSBOX_ALERT_RETRY_BASE_MS: integer("GLASSBOX_ALERT_RETRY_BASE_MS", 5000, 10, 3_600_000),
+    GLASSBOX_ALERT_MAX_ATTEMPTS: integer("GLASSBOX_ALERT_MAX_ATTEMPTS", 8, 1, 20),
+    GLASSBOX_ALERT_TIMEOUT_MS: integer("GLASSBOX_ALERT_TIMEOUT_MS", 10_000, 100, 120_000),
     GLASSBOX_AGENTS: z.string().optional(),
   });
 }
@@ -442,6 +461,10 @@ Environment:
   GLASSBOX_DEMO_DELAY_MS   delay between demo-model chunks (default 25)
   GLASSBOX_LLM_IDLE_TIMEOUT_MS  end a stalled LLM stream after this long (default 30000)
   GLASSBOX_LLM_MAX_ATTEMPTS     attempts per LLM call on 429/5xx (default 3)
+  GLASSBOX_ALERT_INTERVAL_MS    how often alert rules are measured (default 60000)
+  GLASSBOX_ALERT_RETRY_BASE_MS  first webhook retry's wait, doubling (default 5000)
+  GLASSBOX_ALERT_MAX_ATTEMPTS   attempts per alert delivery (default 8)
+  GLASSBOX_ALERT_TIMEOUT_MS     one webhook attempt's limit (default 10000)
   GLASSBOX_AGENTS          your team file (YAML or JSON): providers, MCP servers, agents;
                            default: the built-in team. Reloaded on change and on SIGHUP
 

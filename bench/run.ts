@@ -18,6 +18,7 @@ import { signIn } from "./sign_in.ts";
 import { sseLatency } from "./sse_latency.ts";
 import { startup } from "./startup.ts";
 import { Cleanup, note, postgresVersion, withTimeout } from "./support.ts";
+import { usageBench } from "./usage.ts";
 
 const quick = Deno.args.includes("--quick");
 const only = Deno.args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
@@ -156,6 +157,12 @@ try {
     "7. Viewers joining a live run (history encoded once per encoding)",
     30_000,
     () => Promise.resolve(joinBench({ viewers: quick ? 200 : 1000, deltas: quick ? 50 : 400 })),
+  );
+
+  await section(
+    "8. Usage dashboard (GET /usage)",
+    120_000,
+    () => usageBench(cleanup, { calls: quick ? 10_000 : 100_000, requests: quick ? 5 : 20 }),
   );
 } finally {
   await cleanup.all();

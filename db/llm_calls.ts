@@ -55,6 +55,7 @@ export interface LlmCallFilters {
   conversationId?: string;
   /** Matches the requested model. */
   model?: string;
+  agent?: string;
   status?: LlmCallStatus;
   /** started_at >= from */
   from?: Date;
@@ -123,6 +124,7 @@ export async function listLlmCalls(
       ${f.runId !== undefined ? sql`AND run_id = ${f.runId}` : sql``}
       ${f.conversationId !== undefined ? sql`AND conversation_id = ${f.conversationId}` : sql``}
       ${f.model !== undefined ? sql`AND request_model = ${f.model}` : sql``}
+      ${f.agent !== undefined ? sql`AND agent_name = ${f.agent}` : sql``}
       ${f.status !== undefined ? sql`AND status = ${f.status}` : sql``}
       ${f.from !== undefined ? sql`AND started_at >= ${f.from}` : sql``}
       ${f.to !== undefined ? sql`AND started_at < ${f.to}` : sql``}

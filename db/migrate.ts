@@ -9,6 +9,7 @@ import m003 from "./migrations/003_accounts.sql" with { type: "text" };
 import m004 from "./migrations/004_team_version.sql" with { type: "text" };
 import m006 from "./migrations/006_logs.sql" with { type: "text" };
 import m007 from "./migrations/007_cost.sql" with { type: "text" };
+import m009 from "./migrations/009_alerts.sql" with { type: "text" };
 
 // No 002 yet: the spine work (issue 7) plans one.
 export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
@@ -17,6 +18,7 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   { version: 4, name: "004_team_version", sql: m004 },
   { version: 6, name: "006_logs", sql: m006 },
   { version: 7, name: "007_cost", sql: m007 },
+  { version: 9, name: "009_alerts", sql: m009 },
 ];
 
 const LOCK_KEY = 7_201_104_511; // arbitrary, fixed: "glassbox migrations"

@@ -13,6 +13,8 @@ export interface UsageFilter {
   conversationId?: string;
   /** Calls started at or after this; null: since records began. */
   since: Date | null;
+  /** Calls started before this; absent: up to now. */
+  until?: Date;
 }
 
 export interface UsageGroup {
@@ -46,7 +48,8 @@ export interface UsageReport {
 function whereClause(sql: Sql, f: UsageFilter) {
   return sql`WHERE TRUE ${ownedBy(sql, f.scope)}
     ${f.conversationId !== undefined ? sql`AND conversation_id = ${f.conversationId}` : sql``}
-    ${f.since ? sql`AND started_at >= ${f.since}` : sql``}`;
+    ${f.since ? sql`AND started_at >= ${f.since}` : sql``}
+    ${f.until ? sql`AND started_at < ${f.until}` : sql``}`;
 }
 
 function groupColumns(sql: Sql) {

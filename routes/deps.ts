@@ -9,6 +9,7 @@ import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import type { Auth } from "../auth/auth.ts";
 import type { EdgeSettings } from "./security.ts";
+import type { AlertService } from "../agents/alerts/alerts.ts";
 import type { BudgetChecker } from "../agents/budgets/checker.ts";
 
 export interface AppDeps {
@@ -25,6 +26,8 @@ export interface AppDeps {
   auth: Auth;
   /** The public origin, trusted proxy and loopback facts the edge checks use. */
   edge: EdgeSettings;
+  /** Alert rules measured in the background and their webhook deliveries. */
+  alerts: AlertService;
   /** Budgets and the unpriced policy: every LLM call's check (runs' and the gateway's). */
   budgets: BudgetChecker;
   /** Prometheus metrics, served at /metrics. */

@@ -240,7 +240,9 @@ Deno.test(
         ["run_id=nope", /run_id must be a run id/],
         ["user_id=ada", /user_id must be a user id/],
         ["cursor=garbage", /cursor/i],
-        ["agent=glassbox", /Unknown filter “agent”/],
+        ["colour=red", /Unknown filter “colour”/],
+        ["from=yesterday", /from must be an ISO date or time/],
+        ["agent=a%00b", /agent must not contain control characters/],
       ];
       for (const [query, message] of bad) {
         const d = await page(gb, `/calls?${query}`, 400);

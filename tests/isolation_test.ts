@@ -38,6 +38,7 @@ const ACCESS: Record<string, Access> = {
   "POST /runs/:id/cancel": "owner",
   "GET /calls": "owner",
   "GET /calls/:id": "owner",
+  "GET /usage": "owner",
   "GET /agents": "signed-in",
   "GET /logs": "owner",
   "GET /logs/live": "owner",
@@ -58,6 +59,12 @@ const ACCESS: Record<string, Access> = {
   "GET /admin/sign-ins": "admin",
   "POST /admin/sign-ins/:id/end": "admin",
   "GET /admin/audit": "admin",
+  "GET /admin/alerts": "admin",
+  "POST /admin/alerts": "admin",
+  "POST /admin/alerts/:id/test": "admin",
+  "POST /admin/alerts/:id/enable": "admin",
+  "POST /admin/alerts/:id/disable": "admin",
+  "POST /admin/alerts/:id/delete": "admin",
   "GET /admin/budgets": "admin",
   "POST /admin/budgets": "admin",
   "POST /admin/budgets/:id/delete": "admin",
@@ -172,6 +179,12 @@ const PROBES: Record<string, { probe: Probe; admin: boolean }> = {
   "GET /calls/:id": {
     admin: true,
     probe: async (who, w) => (await status(await who.page(`/calls/${w.ended.call}`))) === 200,
+  },
+  "GET /usage": {
+    admin: true,
+    // The top conversations link to their calls by id.
+    probe: async (who, w) =>
+      (await text(await who.page("/usage"))).includes(`conversation_id=${w.ended.conversation}`),
   },
   "GET /logs": {
     admin: true,

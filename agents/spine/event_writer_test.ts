@@ -4,6 +4,7 @@ import { EventWriter } from "./event_writer.ts";
 import { eventStore, listEvents } from "../../db/events.ts";
 import { EventType, type RunEvent } from "./events.ts";
 import { LOCAL_USER_ID as OWNER } from "../../db/users.ts";
+import { waitFor } from "../../tests/support/wait.ts";
 
 const ignore = await skipWithoutPostgres();
 
@@ -58,8 +59,7 @@ Deno.test(
       // The run row is missing for a while: inserts fail on the foreign key, then succeed.
       const orphanRun = crypto.randomUUID();
       for (let i = 1; i <= 5; i++) writer.enqueue(ev(orphanRun, i));
-      await new Promise((r) => setTimeout(r, 80));
-      assert.ok(errors.length >= 1, "the failure was reported");
+      await waitFor(() => errors.length >= 1, "the failure reported");
       assert.equal(writer.pending, 5, "nothing was dropped");
       const conversation = (await db.sql`SELECT conversation_id FROM runs WHERE id = ${runId}`)[0];
       await db.sql`INSERT INTO runs (id, conversation_id, user_id, agent)

@@ -10,7 +10,6 @@ import { getLlmCall, listLlmCalls, LlmCallQueryError } from "../../db/llm_calls.
 import { periodStart, USAGE_PERIODS } from "../../agents/llm/usage_period.ts";
 import { usageReport } from "../../db/usage.ts";
 import { LLM_CALL_STATUSES } from "../../agents/spine/events.ts";
-import { truncate } from "../../agents/spine/text.ts";
 import { type CallsFilterView, CallsProblemPage } from "../../views/calls/shell.tsx";
 import { CallsPage, callsUrl } from "../../views/calls/list.tsx";
 import { CallDetailPage } from "../../views/calls/detail.tsx";
@@ -20,8 +19,21 @@ import { getUser, listUsers } from "../../db/users.ts";
 import { isAdmin, ownerScope } from "../../auth/viewer.ts";
 import { viewerOf } from "../access.ts";
 import { pageChrome } from "./chrome.ts";
+import { instantField, nameField, parsePageQuery, userIdField } from "./page_query.ts";
 
-const KEYS = ["period", "status", "model", "user_id", "run_id", "limit", "cursor"] as const;
+const KEYS = [
+  "period",
+  "status",
+  "model",
+  "agent",
+  "user_id",
+  "run_id",
+  "conversation_id",
+  "from",
+  "to",
+  "limit",
+  "cursor",
+] as const;
 
 const Query = z.object({
   period: z.enum(USAGE_PERIODS, {
@@ -30,9 +42,13 @@ const Query = z.object({
   status: z.enum(LLM_CALL_STATUSES, {
     message: `must be one of ${LLM_CALL_STATUSES.join(", ")}`,
   }).optional(),
-  model: z.string().max(200, "must be at most 200 characters").optional(),
-  user_id: z.string().regex(UUID_RE, "must be a user id (a UUID)").optional(),
+  model: nameField.optional(),
+  agent: nameField.optional(),
+  user_id: userIdField.optional(),
   run_id: z.string().regex(UUID_RE, "must be a run id (a UUID)").optional(),
+  conversation_id: z.string().regex(UUID_RE, "must be a conversation id (a UUID)").optional(),
+  from: instantField.optional(),
+  to: instantField.optional(),
   limit: z.string().regex(/^\d{1,3}$/, "must be a whole number from 1 to 500")
     .transform(Number)
     .refine((n) => n >= 1 && n <= 500, "must be a whole number from 1 to 500")
@@ -49,30 +65,9 @@ export function callsPages(deps: AppDeps): Hono {
     problem(c, 400, "Can't show these calls", message);
 
   app.get("/calls", async (c) => {
-    // A plain GET form sends every field; an empty one means "any".
-    const raw = Object.fromEntries(
-      Object.entries(c.req.query()).map(([k, v]) => [k, v.trim()]).filter(([, v]) => v !== ""),
-    );
-    const unknown = Object.keys(raw).filter((k) => !(KEYS as readonly string[]).includes(k));
-    if (unknown.length) {
-      return badQuery(
-        c,
-        `Unknown filter ${unknown.map((k) => `“${k}”`).join(", ")}. ` +
-          `Known filters: ${KEYS.join(", ")}.`,
-      );
-    }
-    const parsed = Query.safeParse(raw);
-    if (!parsed.success) {
-      return badQuery(
-        c,
-        parsed.error.issues.map((i) => {
-          const key = String(i.path[0] ?? "query");
-          const got = raw[key] === undefined ? "" : ` (got “${truncate(raw[key], 60)}”)`;
-          return `${key} ${i.message}${got}.`;
-        }).join(" "),
-      );
-    }
-    const q = parsed.data;
+    const parsed = parsePageQuery(c, KEYS, Query);
+    if (!parsed.ok) return badQuery(c, parsed.message);
+    const q = parsed.value;
     const now = new Date();
     const filters: CallsFilterView = {
       period: q.period,
@@ -80,9 +75,16 @@ export function callsPages(deps: AppDeps): Hono {
       model: q.model ?? "",
       userId: q.user_id ?? "",
       runId: q.run_id ?? "",
+      agent: q.agent ?? "",
+      conversationId: q.conversation_id ?? "",
+      from: q.from?.toISOString() ?? "",
+      to: q.to?.toISOString() ?? "",
       limit: q.limit ?? null,
     };
     const scope = ownerScope(viewerOf(c), q.user_id);
+    const start = periodStart(q.period, now);
+    // A from/to narrows the period (the usage page links a bar to its calls this way).
+    const since = q.from && (!start || q.from > start) ? q.from : start;
     let page;
     try {
       page = await listLlmCalls(sql, {
@@ -90,7 +92,10 @@ export function callsPages(deps: AppDeps): Hono {
         status: q.status,
         model: q.model,
         runId: q.run_id,
-        from: periodStart(q.period, now) ?? undefined,
+        agent: q.agent,
+        conversationId: q.conversation_id,
+        from: since ?? undefined,
+        to: q.to,
         limit: q.limit ?? 50,
         cursor: q.cursor,
       });
@@ -100,7 +105,7 @@ export function callsPages(deps: AppDeps): Hono {
       }
       throw err;
     }
-    const report = await usageReport(sql, { scope, since: periodStart(q.period, now) });
+    const report = await usageReport(sql, { scope, since, until: q.to });
     const users = isAdmin(viewerOf(c))
       ? (await listUsers(sql)).map((u) => ({ id: u.id, label: u.email ?? u.name }))
       : null;

@@ -13,6 +13,7 @@ import { CookieJar } from "./cookie_jar.ts";
 export const PAGES = [
   "/",
   "/calls",
+  "/usage",
   "/agents",
   "/logs",
   "/keys",
@@ -20,6 +21,7 @@ export const PAGES = [
   "/admin/users",
   "/admin/sign-ins",
   "/admin/audit",
+  "/admin/alerts",
 ] as const;
 
 export async function insertUser(sql: Sql, email: string, role: Role = "member"): Promise<string> {

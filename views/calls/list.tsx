@@ -27,7 +27,8 @@ export function CallsPage(props: CallsPageProps): string {
 
 function CallsListBody(p: CallsPageProps) {
   const f = p.filters;
-  const narrowed = f.status !== "" || f.model !== "" || f.runId !== "";
+  const narrowed = f.status !== "" || f.model !== "" || f.runId !== "" || f.agent !== "" ||
+    f.conversationId !== "";
   return (
     <>
       <div class="calls-head">
@@ -41,6 +42,14 @@ function CallsListBody(p: CallsPageProps) {
       <section class="calls-usage" aria-labelledby="h-totals">
         <h2 id="h-totals" class="calls-h2">
           {PERIOD_LABEL[f.period]}
+          {f.from || f.to
+            ? (
+              <span class="muted" id="calls-range">
+                {` · ${f.from ? `from ${f.from.slice(0, 16).replace("T", " ")}` : ""}`}
+                {f.to ? ` until ${f.to.slice(0, 16).replace("T", " ")}` : ""} UTC
+              </span>
+            )
+            : null}
           {f.userId
             ? (
               <span class="muted">
@@ -53,8 +62,9 @@ function CallsListBody(p: CallsPageProps) {
         {narrowed
           ? (
             <p class="calls-note">
-              Totals and breakdowns cover the period{f.userId ? " and user" : ""}; the status, model
-              and run filters narrow the list below (its footer sums the calls shown).
+              Totals and breakdowns cover the period{f.userId ? " and user" : ""}; the status,
+              model, agent, conversation and run filters narrow the list below (its footer sums the
+              calls shown).
             </p>
           )
           : null}
@@ -106,6 +116,10 @@ export function callsUrl(f: Partial<CallsFilterView> & { cursor?: string }): str
   if (f.model) q.set("model", f.model);
   if (f.userId) q.set("user_id", f.userId);
   if (f.runId) q.set("run_id", f.runId);
+  if (f.agent) q.set("agent", f.agent);
+  if (f.conversationId) q.set("conversation_id", f.conversationId);
+  if (f.from) q.set("from", f.from);
+  if (f.to) q.set("to", f.to);
   if (f.limit) q.set("limit", String(f.limit));
   if (f.cursor) q.set("cursor", f.cursor);
   const s = q.toString();

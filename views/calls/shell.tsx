@@ -28,6 +28,11 @@ export interface CallsFilterView {
   model: string;
   userId: string;
   runId: string;
+  /** Narrower than the period (the usage page's links to a bar's calls): ISO instants, "" unset. */
+  from: string;
+  to: string;
+  agent: string;
+  conversationId: string;
   /** Only when given in the URL (kept across form submits); the default is 50. */
   limit: number | null;
 }

@@ -60,6 +60,15 @@ export function FilterForm(
         <span>Run id</span>
         <input name="run_id" value={f.runId} placeholder="any run (uuid)" size={36} />
       </label>
+      <label>
+        <span>Agent</span>
+        <input name="agent" value={f.agent} placeholder="any" size={14} />
+      </label>
+      {f.conversationId
+        ? <input type="hidden" name="conversation_id" value={f.conversationId} />
+        : null}
+      {f.from ? <input type="hidden" name="from" value={f.from} /> : null}
+      {f.to ? <input type="hidden" name="to" value={f.to} /> : null}
       {f.limit ? <input type="hidden" name="limit" value={String(f.limit)} /> : null}
       <div class="calls-filter-actions">
         <button type="submit" class="btn btn-primary">Apply</button>

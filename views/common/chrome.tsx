@@ -43,6 +43,7 @@ export interface TeamErrorView {
 export type NavItem =
   | "chat"
   | "calls"
+  | "usage"
   | "agents"
   | "logs"
   | "keys"
@@ -50,16 +51,18 @@ export type NavItem =
   | "users"
   | "sign-ins"
   | "audit"
-  | "budgets";
+  | "budgets"
+  | "alerts";
 
 const NAV: { items: NavItem[]; href: string; label: string; admin?: true }[] = [
   { items: ["chat"], href: "/", label: "Chat" },
   { items: ["calls"], href: "/calls", label: "LLM calls" },
+  { items: ["usage"], href: "/usage", label: "Usage" },
   { items: ["agents"], href: "/agents", label: "Agents" },
   { items: ["logs"], href: "/logs", label: "Logs" },
   { items: ["keys"], href: "/keys", label: "API keys" },
   {
-    items: ["users", "sign-ins", "audit", "budgets"],
+    items: ["users", "sign-ins", "audit", "budgets", "alerts"],
     href: "/admin/users",
     label: "Admin",
     admin: true,
@@ -71,6 +74,7 @@ const ADMIN_TABS: { item: NavItem; href: string; label: string }[] = [
   { item: "sign-ins", href: "/admin/sign-ins", label: "Sign-ins" },
   { item: "audit", href: "/admin/audit", label: "Audit log" },
   { item: "budgets", href: "/admin/budgets", label: "Budgets" },
+  { item: "alerts", href: "/admin/alerts", label: "Alerts" },
 ];
 
 export function TopNav(props: { current?: NavItem; viewer: ViewerView }) {
