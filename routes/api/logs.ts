@@ -12,7 +12,7 @@ import { type Context, Hono } from "hono";
 import { z } from "zod/v4";
 import { CUSTOM, customName, type RunEvent } from "../../agents/spine/events.ts";
 import { LOGS_TOPIC, ownerLogsTopic } from "../../agents/spine/journal.ts";
-import { encodeJsonEnvelope } from "../../agents/spine/sse.ts";
+import { encodeJsonEnvelope, sseFrame } from "../../agents/spine/sse.ts";
 import { audit } from "../../auth/audit.ts";
 import { isAdmin, ownerScope } from "../../auth/viewer.ts";
 import { deleteLogBatch, type LogTarget } from "../../db/retention.ts";
@@ -40,6 +40,19 @@ export const LogsStreamQuery = z.object({ ...LOG_FILTER_FIELDS, after: z.string(
   .strict();
 export const RunLogsQuery = LogListQuery.omit({ run_id: true, user_id: true });
 const CLEAR_BATCH = 5000;
+
+/**
+ * A resumed tail that had more records after its cursor than the backlog holds says so first:
+ * SSE `event: skipped`, with the id of the oldest record that follows (older ones are in
+ * GET /api/v1/logs).
+ */
+const sseSkippedNotice = (oldestShown: number) =>
+  new TextEncoder().encode(
+    sseFrame({
+      event: "skipped",
+      data: JSON.stringify({ skipped: true, oldest_shown: oldestShown }),
+    }),
+  );
 export const LogsClearBody = z.object({
   run_id: LOG_FILTER_FIELDS.run_id,
   conversation_id: LOG_FILTER_FIELDS.conversation_id,
@@ -85,7 +98,9 @@ export function logsApi(deps: AppDeps): Hono {
       return apiError(c, 400, "invalid_last_event_id", "Last-Event-ID must be an event id");
     }
     const filter = logFilter(q, ownerScope(viewerOf(c), q.user_id));
-    return sseResponse(await followLogs(deps, filter, after, encodeJsonEnvelope));
+    return sseResponse(
+      await followLogs(deps, filter, after, encodeJsonEnvelope, sseSkippedNotice),
+    );
   });
   // Admins only, audited: a run's records, a conversation's, or everything older than a date.
   // The body is JSON, or a form (the same fields).
@@ -174,6 +189,8 @@ export async function followLogs(
   filter: LogFilter | OwnerScope,
   after: number,
   encoder: (ev: RunEvent) => Uint8Array | null,
+  /** How this encoding says that a resume skipped older records (the backlog is bounded). */
+  skippedNotice?: (oldestShown: number) => Uint8Array,
 ): Promise<ReadableStream<Uint8Array>> {
   const f: LogFilter = "scope" in filter ? filter : { scope: filter };
   const scope = f.scope;
@@ -181,29 +198,56 @@ export async function followLogs(
   const visible = (owner === null || inScope(scope, owner)) && liveable(f);
   const filtered = Object.entries(f).some(([k, v]) => k !== "scope" && v !== undefined);
   const match = liveMatcher(f, (runId) => deps.journals.get(runId));
-  const history = (await logsBacklog(deps, scope, after)).filter(match);
+  const topic = visible ? owner === null ? LOGS_TOPIC : ownerLogsTopic(owner) : NOBODYS_LOGS;
+  // Whatever is published while the backlog is read is caught here (an encoder that keeps the
+  // event and sends nothing), in the same tick as the journals are read: a run whose journal
+  // closes meanwhile is then in the table, in the catch, or in what its journal held.
+  const caught: RunEvent[] = [];
+  const catcher = deps.hub.subscribe({ topic, encoder: (ev) => (caught.push(ev), null) });
+  let backlog: Backlog;
+  try {
+    backlog = await logsBacklog(deps, scope, after, caught);
+  } finally {
+    await catcher.cancel();
+  }
+  const history = backlog.events.filter(match);
+  const notice = skippedNotice && backlog.skipped && history.length > 0
+    ? skippedNotice(history[0].id)
+    : undefined;
   return deps.hub.subscribe({
-    topic: owner === null ? LOGS_TOPIC : ownerLogsTopic(owner),
-    ...(!visible && { topic: NOBODYS_LOGS }),
+    topic,
     encoder: filtered ? (ev) => (match(ev) ? encoder(ev) : null) : encoder,
     history: visible ? history : [],
     afterId: after,
+    preamble: visible ? notice : undefined,
   });
 }
 
+interface Backlog {
+  events: RunEvent[];
+  /** A resume (after > 0) had more records after its cursor than the backlog holds. */
+  skipped: boolean;
+}
+
 /**
- * The last log records after `after` in the scope: stored ones, plus those of active runs still
- * only in their journals. Gathered in the tick before subscribing, so nothing published
- * meanwhile is missed.
+ * The last log records after `after` in the scope: stored ones, those of active runs still only
+ * in their journals (read before the query), and those `caught` while it ran.
  */
-async function logsBacklog(deps: AppDeps, scope: OwnerScope, after: number): Promise<RunEvent[]> {
-  const stored = await recentLogEvents(deps.db.sql, scope, BACKLOG, after);
-  const byId = new Map(stored.map((e) => [e.id, e]));
+async function logsBacklog(
+  deps: AppDeps,
+  scope: OwnerScope,
+  after: number,
+  caught: RunEvent[],
+): Promise<Backlog> {
+  const byId = new Map<number, RunEvent>();
   for (const journal of deps.journals.all()) {
     if (journal.owner === undefined || !inScope(scope, journal.owner)) continue;
     for (const e of journal.events) {
       if (e.id > after && customName(e.event) === CUSTOM.log) byId.set(e.id, e);
     }
   }
-  return [...byId.values()].sort((a, b) => a.id - b.id).slice(-BACKLOG);
+  const stored = await recentLogEvents(deps.db.sql, scope, BACKLOG + 1, after);
+  for (const e of [...stored, ...caught]) if (e.id > after) byId.set(e.id, e);
+  const all = [...byId.values()].sort((a, b) => a.id - b.id);
+  return { events: all.slice(-BACKLOG), skipped: after > 0 && all.length > BACKLOG };
 }

@@ -10,6 +10,7 @@
  *   → {"type":"subscribe","run_id":…,"after?":<event id>}     ← {"type":"event",…} …
  *   → {"type":"cancel","run_id":…}                            ← {"type":"cancelled",…}
  *   → {"type":"logs","after?":<event id>}                     ← log events of the runs it may see
+ *     (first {"type":"skipped","oldest_shown":id} when a resume had more than the backlog holds)
  *   → {"type":"ping"}                                         ← {"type":"pong","time":…}
  *   ← {"type":"end","run_id":…,"complete":bool}  a followed stream ended; complete=false means
  *     this socket fell behind and was cut off: subscribe again with after = the last id seen.
@@ -108,6 +109,10 @@ async function pump(
   if (ws.readyState === 1) ws.send(JSON.stringify({ type: "end", ...target, complete }));
 }
 
+/** A resumed log tail that skipped older records says so first (see routes/api/logs.ts). */
+const wsSkippedNotice = (oldestShown: number) =>
+  utf8.encode(`${JSON.stringify({ type: "skipped", oldest_shown: oldestShown })}\n`);
+
 /** The epilogue of a run stream resumed at or after its end: not sent, it means complete. */
 const RESUMED_AT_END = '{"type":"resumed_at_end"}';
 const RESUMED_AT_END_BYTES = utf8.encode(RESUMED_AT_END + "\n");
@@ -197,9 +202,13 @@ export function wsApi(deps: AppDeps): Hono {
                 });
               }
               case "logs":
-                return follow(ws, await followLogs(deps, scope, msg.after, wsEncoder), {
-                  logs: true,
-                });
+                return follow(
+                  ws,
+                  await followLogs(deps, scope, msg.after, wsEncoder, wsSkippedNotice),
+                  {
+                    logs: true,
+                  },
+                );
             }
           } catch (err) {
             const refusal = runStartRefusal(err);
