@@ -17,6 +17,7 @@ import { EventIdPool } from "./agents/spine/event_id_pool.ts";
 import { EventWriter } from "./agents/spine/event_writer.ts";
 import { CUSTOM, custom, type LogValue, type RunEvent } from "./agents/spine/events.ts";
 import { Journals, type Publisher, runTopic } from "./agents/spine/journal.ts";
+import { LlmCallRecorder } from "./agents/llm/call_recorder.ts";
 import { Metrics } from "./agents/metrics/metrics.ts";
 import { DEMO_BASE_URL, demoHandler } from "./agents/demo/handler.ts";
 import { inProcessFetch } from "./agents/demo/in_process_fetch.ts";
@@ -33,10 +34,10 @@ import { createAuth, ensureFirstAdmin } from "./auth/auth.ts";
 import { redactSecrets } from "./auth/tokens.ts";
 import { TeamHolder } from "./agents/team/team_holder.ts";
 import { TeamFileError } from "./agents/team/team_file.ts";
-import { type Database, openDatabase } from "./db/client.ts";
+import { type Database, DatabaseLockedError, openDatabase } from "./db/client.ts";
 import { eventStore } from "./db/events.ts";
 import { type HttpRecord, insertHttpRecords } from "./db/log_records.ts";
-import { interruptStaleRuns } from "./db/runs.ts";
+import { InstanceLease } from "./agents/runs/instance_lease.ts";
 import { agentsApi } from "./routes/api/agents.ts";
 import { budgetsApi } from "./routes/api/budgets.ts";
 import { aguiApi } from "./routes/api/agui.ts";
@@ -70,8 +71,6 @@ import { pageRoutes } from "./routes/pages/chat.tsx";
 import { usagePages } from "./routes/pages/usage.tsx";
 
 export const VERSION: string = denoConfig.version;
-const SHUTDOWN_FLUSH_MS = 15_000;
-const ORPHAN_QUIET_MS = 10 * 60_000;
 const MAX_BODY_BYTES = 1024 * 1024;
 const log = getLogger("app");
 
@@ -79,10 +78,12 @@ export interface Glassbox {
   app: Hono;
   deps: AppDeps;
   /**
-   * Interrupts active runs and waits for each to record its end, gives the writer up to 15 s for
-   * what is still queued (logging what could not be stored), then closes the hub and the database.
+   * Shuts down within config.shutdownTimeoutMs as a whole: refuses new runs, interrupts the
+   * active ones and waits for them to record their end, ends every stream, stores what is still
+   * queued, closes the database. Whatever is not stored by the deadline is counted (and logged):
+   * `unstored` accepted events and LLM-call rows that are lost.
    */
-  close(): Promise<void>;
+  close(): Promise<{ unstored: number }>;
 }
 
 export async function createGlassbox(
@@ -94,12 +95,14 @@ export async function createGlassbox(
     writeLog?: (line: string) => void;
   } = {},
 ): Promise<Glassbox> {
-  const startedAt = new Date();
   // A bad team file is a configuration error, reported like the environment's (exit 2).
   const teamFile = await TeamHolder.read(config).catch((err) => {
     throw err instanceof TeamFileError ? new ConfigError(err.message.split("\n")) : err;
   });
-  const db: Database = await openDatabase(config);
+  // A data directory in use by another process is the operator's to sort out, like bad settings.
+  const db: Database = await openDatabase(config).catch((err) => {
+    throw err instanceof DatabaseLockedError ? new ConfigError([err.message]) : err;
+  });
   const hub = new EventHub();
   const store = eventStore(db.sql);
   const metrics: Metrics = new Metrics({
@@ -115,6 +118,14 @@ export async function createGlassbox(
         pending,
         error: String(err),
       }),
+    onRejected: (ev, err, replaced) =>
+      log.error("Event {id} (run {runId}, seq {seq}) refused by the database, {what}: {error}", {
+        id: ev.id,
+        runId: ev.runId,
+        seq: ev.seq,
+        what: replaced ? "a placeholder stored in its place" : "dropped",
+        error: String(err),
+      }),
   });
   // HTTP request records for the logs explorer: batched, bounded, never on the request path.
   const requests = new RecordBuffer<HttpRecord>({
@@ -126,6 +137,18 @@ export async function createGlassbox(
       }),
   });
   const retention = new Retention(db.sql, config.retention, getLogger("retention"));
+  const llmCalls = new LlmCallRecorder(db.sql, {
+    onError: (err, pending) =>
+      log.error("Storing LLM calls failed ({pending} waiting): {error}", {
+        pending,
+        error: String(err),
+      }),
+    onRejected: (row, err) =>
+      log.error("LLM call {id} stored without its content: {error}", {
+        id: row.id,
+        error: String(err),
+      }),
+  });
   const ids = new EventIdPool(store);
   await ids.ready();
   // Metrics read runs and LLM calls off the spine: each event of a run's topic, once.
@@ -146,9 +169,15 @@ export async function createGlassbox(
     onRunLog: (runId: string, value: LogValue) =>
       journals.get(runId)?.emit(custom(CUSTOM.log, value)),
   });
-  // Another instance may share an external Postgres: there, only long-silent runs are orphans.
-  const stale = await interruptStaleRuns(db.sql, startedAt, db.embedded ? 0 : ORPHAN_QUIET_MS);
-  if (stale > 0) log.warn("Marked {stale} unfinished runs as interrupted", { stale });
+  // Runs of instances that died (here: runs this database's last process left running) end.
+  const lease = await InstanceLease.start(db.sql, {
+    leaseMs: config.instanceLeaseMs,
+    embedded: db.embedded,
+    onEnded: (terminal) => {
+      for (const ev of terminal) hub.publish(runTopic(ev.runId), ev);
+    },
+    log: getLogger("instances"),
+  });
 
   // One demo model: served on the app for real HTTP, and reached in-process by our own client.
   const demoModel = demoHandler({ chunkDelayMs: config.demoChunkDelayMs });
@@ -166,6 +195,7 @@ export async function createGlassbox(
     }
   } catch (err) {
     auth.close();
+    await lease.stop();
     await db.close();
     throw err;
   }
@@ -173,7 +203,7 @@ export async function createGlassbox(
   const teams = await TeamHolder.start(teamFile, {
     config,
     providers: {
-      sql: db.sql,
+      recorder: llmCalls,
       contentLogging: config.contentLogging,
       idleTimeoutMs: config.llmIdleTimeoutMs,
       maxAttempts: config.llmMaxAttempts,
@@ -191,6 +221,8 @@ export async function createGlassbox(
   const runs = new RunManager({
     sql: db.sql,
     journals,
+    llmCalls,
+    instanceId: lease.id,
     teams,
     limits: new RunLimits(config.runLimits),
     cost: { budgets, guards: config.cost.guards },
@@ -304,31 +336,44 @@ export async function createGlassbox(
     app,
     deps,
     close: async () => {
-      // Not bounded as a whole: a run records its end (events, then its status) before it counts
-      // as finished, and that waits for the database however long it is away.
-      await runs.shutdown();
-      await retention.close();
+      const deadline = Date.now() + config.shutdownTimeoutMs;
+      const inTime = (p: Promise<unknown>) => beforeDeadline(p, deadline);
+      // Runs first: each records its end (events, calls, answer, then its status).
+      const drained = await inTime(runs.shutdown());
+      await inTime(retention.close());
       teams.close();
-      await alerts.close();
-      await mcp.close();
-      // Only this last flush is bounded, so events still queued cannot hold the exit forever.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const stored = await Promise.race([
-        writer.flush().then(() => true),
-        new Promise<false>((r) => timer = setTimeout(() => r(false), SHUTDOWN_FLUSH_MS)),
-      ]);
-      clearTimeout(timer);
-      if (!stored) {
-        log.error("Shutting down with {pending} events not stored: the database is unreachable", {
-          pending: writer.pending,
-        });
-      }
-      await requests.flush();
-      requests.close();
+      await inTime(alerts.close());
+      await inTime(mcp.close());
       hub.close();
+      const stored = await inTime(
+        Promise.all([writer.flush(), llmCalls.flush(), requests.flush()]),
+      );
+      const events = writer.pending + journals.unqueued;
+      const unstored = events + llmCalls.pending;
+      if (!drained || !stored) {
+        log.error(
+          "Shutdown deadline ({ms} ms) passed: {events} events and {calls} LLM calls not stored " +
+            "({runs} runs still recording; is the database reachable?)",
+          { ms: config.shutdownTimeoutMs, events, calls: llmCalls.pending, runs: runs.activeRuns },
+        );
+      }
+      requests.close();
       auth.close();
-      await db.close();
+      await inTime(lease.stop());
+      await inTime(db.close());
       await resetLogging();
+      return { unstored };
     },
   };
+}
+
+/** Whether `p` settled before the deadline (its rejection counts as settled: it was tried). */
+async function beforeDeadline(p: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((r) => timer = setTimeout(() => r(false), deadline - Date.now()));
+  try {
+    return await Promise.race([p.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

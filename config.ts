@@ -81,6 +81,10 @@ export interface Config {
   /** End a stream that sends nothing for this long. */
   llmIdleTimeoutMs: number;
   llmMaxAttempts: number;
+  /** The whole shutdown (runs interrupted, events stored, database closed) within this. */
+  shutdownTimeoutMs: number;
+  /** An instance that has not renewed its lease for this long is dead: its runs are interrupted. */
+  instanceLeaseMs: number;
   /** Alert rules: how often they are measured, and how their webhooks are retried. */
   alerts: {
     intervalMs: number;
@@ -160,6 +164,8 @@ export function loadConfig(
     demoChunkDelayMs: v.GLASSBOX_DEMO_DELAY_MS,
     llmIdleTimeoutMs: v.GLASSBOX_LLM_IDLE_TIMEOUT_MS,
     llmMaxAttempts: v.GLASSBOX_LLM_MAX_ATTEMPTS,
+    shutdownTimeoutMs: v.GLASSBOX_SHUTDOWN_TIMEOUT_MS,
+    instanceLeaseMs: v.GLASSBOX_INSTANCE_LEASE_MS,
     alerts: {
       intervalMs: v.GLASSBOX_ALERT_INTERVAL_MS,
       retryBaseMs: v.GLASSBOX_ALERT_RETRY_BASE_MS,
@@ -294,6 +300,8 @@ function envSchema(env: Record<string, string | undefined>) {
     GLASSBOX_DEMO_DELAY_MS: integer("GLASSBOX_DEMO_DELAY_MS", 25, 0, 10_000),
     GLASSBOX_LLM_IDLE_TIMEOUT_MS: integer("GLASSBOX_LLM_IDLE_TIMEOUT_MS", 30_000, 10, 3_600_000),
     GLASSBOX_LLM_MAX_ATTEMPTS: integer("GLASSBOX_LLM_MAX_ATTEMPTS", 3, 1, 10),
+    GLASSBOX_SHUTDOWN_TIMEOUT_MS: integer("GLASSBOX_SHUTDOWN_TIMEOUT_MS", 15_000, 100, 600_000),
+    GLASSBOX_INSTANCE_LEASE_MS: integer("GLASSBOX_INSTANCE_LEASE_MS", 20_000, 1_000, 600_000),
     GLASSBOX_ALERT_INTERVAL_MS: integer("GLASSBOX_ALERT_INTERVAL_MS", 60_000, 1000, 86_400_000),
     GLASSBOX_ALERT_RETRY_BASE_MS: integer("GLASSBOX_ALERT_RETRY_BASE_MS", 5000, 10, 3_600_000),
     GLASSBOX_ALERT_MAX_ATTEMPTS: integer("GLASSBOX_ALERT_MAX_ATTEMPTS", 8, 1, 20),
@@ -461,6 +469,10 @@ Environment:
   GLASSBOX_DEMO_DELAY_MS   delay between demo-model chunks (default 25)
   GLASSBOX_LLM_IDLE_TIMEOUT_MS  end a stalled LLM stream after this long (default 30000)
   GLASSBOX_LLM_MAX_ATTEMPTS     attempts per LLM call on 429/5xx (default 3)
+  GLASSBOX_SHUTDOWN_TIMEOUT_MS  the whole shutdown within this (default 15000); exit 1 if
+                                accepted events could not be stored by then
+  GLASSBOX_INSTANCE_LEASE_MS    an instance silent this long is taken for dead and its runs
+                                are interrupted (default 20000; external Postgres)
   GLASSBOX_ALERT_INTERVAL_MS    how often alert rules are measured (default 60000)
   GLASSBOX_ALERT_RETRY_BASE_MS  first webhook retry's wait, doubling (default 5000)
   GLASSBOX_ALERT_MAX_ATTEMPTS   attempts per alert delivery (default 8)

@@ -60,12 +60,26 @@ const server = Deno.serve({
 }, glassbox.app.fetch);
 
 let stopping = false;
+/**
+ * One deadline for the whole shutdown (GLASSBOX_SHUTDOWN_TIMEOUT_MS): stop accepting connections,
+ * then app.ts refuses new runs, interrupts and drains the active ones, ends the streams and closes
+ * the database. Exit 1 when accepted events could not be stored; a second signal exits at once.
+ */
 async function stop(signal: string) {
-  if (stopping) return;
+  if (stopping) {
+    console.error(`Glassbox: second ${signal}, exiting now without waiting for storage`);
+    Deno.exit(1);
+  }
   stopping = true;
   console.error(`Glassbox: ${signal}, interrupting runs and storing their events…`);
-  await glassbox.close();
-  await server.shutdown();
+  const serving = server.shutdown();
+  const { unstored } = await glassbox.close();
+  if (unstored > 0) {
+    console.error(`Glassbox: exiting with ${unstored} accepted events and LLM calls not stored`);
+    Deno.exit(1);
+  }
+  // Streams have ended; a request still waiting on a run that could not finish is not waited for.
+  await Promise.race([serving, new Promise((r) => setTimeout(r, 1000))]);
   Deno.exit(0);
 }
 Deno.addSignalListener("SIGINT", () => stop("SIGINT"));

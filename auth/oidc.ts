@@ -13,6 +13,7 @@
  *   configured: nobody new);
  * - with an admin claim configured, the role follows it at every sign-in.
  */
+import { clip } from "../agents/spine/text.ts";
 import * as client from "openid-client";
 import type { OidcConfig } from "../config.ts";
 import type { Sql } from "../db/client.ts";
@@ -186,7 +187,7 @@ export class Oidc {
         await users.insertUser(sql, {
           id,
           email,
-          name: name.slice(0, 200),
+          name: clip(name, 200),
           role: role ?? "member",
           passwordHash: null,
           oidc: identity,

@@ -87,7 +87,7 @@ async function main() {
   });
   // The embedded database is opened once: the bench's own handle serves the app too.
   const gb = PGLITE ? null : await createGlassbox(config, { writeLog: () => {} });
-  if (gb) cleanup.add("close glassbox", () => gb.close());
+  if (gb) cleanup.add("close glassbox", async () => void await gb.close());
   const server = gb
     ? Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, gb.app.fetch)
     : null;

@@ -6,6 +6,7 @@
  * watcher's 100 ms debounce included), with and without a new MCP server to start.
  */
 import { loadConfig } from "../config.ts";
+import { LlmCallRecorder } from "../agents/llm/call_recorder.ts";
 import { getLogger } from "../agents/logging/logging.ts";
 import type { McpServerSpec } from "../agents/mcp/config.ts";
 import { McpConnection } from "../agents/mcp/connection.ts";
@@ -111,7 +112,7 @@ export async function mcpBench(cleanup: Cleanup, o: { starts: number; calls: num
   const holder = await TeamHolder.start(await TeamHolder.read(config), {
     config,
     providers: {
-      sql: db.sql,
+      recorder: new LlmCallRecorder(db.sql),
       contentLogging: config.contentLogging,
       idleTimeoutMs: 1000,
       maxAttempts: 1,

@@ -21,7 +21,7 @@ export async function signIn(
       loadConfig({ DATABASE_URL: db.url, PORT: "0", ...env }),
       { writeLog: () => {} },
     );
-    cleanup.add("close glassbox", () => gb.close());
+    cleanup.add("close glassbox", async () => void await gb.close());
     const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, gb.app.fetch);
     cleanup.add("stop server", () => server.shutdown());
     return { gb, url: `http://127.0.0.1:${server.addr.port}` };

@@ -121,6 +121,7 @@ export async function makeRuns(db: Database, n: number): Promise<string[]> {
       userId: LOCAL_USER_ID,
       agent: "bench",
       teamVersion: null,
+      instanceId: crypto.randomUUID(),
     });
   }
   return ids;

@@ -51,9 +51,37 @@ function openExternal(url: string): Database {
   };
 }
 
+/** The embedded database is open in another process; the message names it. */
+export class DatabaseLockedError extends Error {}
+
+/**
+ * Locks the data directory to this process (an advisory lock on `glassbox.lock`, which holds the
+ * pid): two processes on one PGlite directory would each lose the other's writes. The kernel
+ * releases the lock when the process ends, however it ends (kill -9 included).
+ */
+async function lockDataDir(dataDir: string): Promise<Deno.FsFile> {
+  const path = `${dataDir}/glassbox.lock`;
+  const file = await Deno.open(path, { read: true, write: true, create: true });
+  if (!(await file.tryLock(true))) {
+    file.close();
+    const pid = (await Deno.readTextFile(path).catch(() => "")).trim() || "unknown";
+    throw new DatabaseLockedError(
+      `the embedded database in ${dataDir} is in use by another Glassbox (pid ${pid}); stop ` +
+        `that one first, or give this one its own GLASSBOX_DATA or a DATABASE_URL`,
+    );
+  }
+  await file.truncate(0);
+  await file.write(new TextEncoder().encode(`${Deno.pid}\n`));
+  return file;
+}
+
 async function openEmbedded(dataDir: string): Promise<Database> {
   await Deno.mkdir(dataDir, { recursive: true });
-  const pg = await PGlite.create(`${dataDir}/pgdata`);
+  const lock = await lockDataDir(dataDir);
+  const pg = await PGlite.create(`${dataDir}/pgdata`).catch((err) => {
+    lock.close();
+    throw err;
+  });
   const path = `${dataDir}/.s.PGSQL.${Deno.pid}`;
   await Deno.remove(path).catch(() => {});
   const server = new PGLiteSocketServer({ db: pg, path, maxConnections: 4 });
@@ -76,6 +104,7 @@ async function openEmbedded(dataDir: string): Promise<Database> {
       await server.stop().catch(() => {});
       await pg.close().catch(() => {});
       await Deno.remove(path).catch(() => {});
+      lock.close();
     },
   };
 }

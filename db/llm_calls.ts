@@ -76,26 +76,58 @@ export class LlmCallQueryError extends Error {
 }
 
 export async function insertLlmCall(sql: Sql, r: LlmCallRow): Promise<void> {
+  await insertLlmCalls(sql, [r]);
+}
+
+/** 34 parameters a row; Postgres allows 65,535 a statement. */
+const ROWS_PER_INSERT = 1000;
+
+/**
+ * Stores rows in one statement per 1,000; a row already stored (same id, a retried batch) is
+ * left as it is, so a batch can be written again after a failure part-way.
+ */
+export async function insertLlmCalls(sql: Sql, rows: LlmCallRow[]): Promise<void> {
   // jsonb values go through sql.json; a bare JS array would be sent as a Postgres array.
   const json = (v: unknown) => v === null ? null : sql.json(v as never);
-  await sql`
-    INSERT INTO llm_calls (
-      id, run_id, span_id, parent_span_id, conversation_id, user_id, agent_name, operation,
-      provider, request_model, response_model, response_id, request_params, attempt, prompt,
-      response, tool_definitions, tool_calls, finish_reasons, input_tokens, output_tokens,
-      cached_tokens, cache_write_tokens, reasoning_tokens, usage_source, cost_usd, started_at,
-      first_chunk_at, ended_at, duration_ms, status, error_type, error_message, metadata
-    ) VALUES (
-      ${r.id}, ${r.runId}, ${r.spanId}, ${r.parentSpanId}, ${r.conversationId}, ${r.userId},
-      ${r.agentName}, ${r.operation}, ${r.provider}, ${r.requestModel}, ${r.responseModel},
-      ${r.responseId}, ${json(r.requestParams)}, ${r.attempt}, ${json(r.prompt)}, ${r.response},
-      ${json(r.toolDefinitions)}, ${json(r.toolCalls)},
-      ${r.finishReasons === null ? null : sql.array(r.finishReasons)}, ${r.inputTokens},
-      ${r.outputTokens}, ${r.cachedTokens}, ${r.cacheWriteTokens}, ${r.reasoningTokens},
-      ${r.usageSource}, ${r.costUsd},
-      ${r.startedAt}, ${r.firstChunkAt}, ${r.endedAt}, ${r.durationMs}, ${r.status},
-      ${r.errorType}, ${r.errorMessage}, ${json(r.metadata)}
-    )`;
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+    const values = rows.slice(i, i + ROWS_PER_INSERT).map((r) => ({
+      id: r.id,
+      run_id: r.runId,
+      span_id: r.spanId,
+      parent_span_id: r.parentSpanId,
+      conversation_id: r.conversationId,
+      user_id: r.userId,
+      agent_name: r.agentName,
+      operation: r.operation,
+      provider: r.provider,
+      request_model: r.requestModel,
+      response_model: r.responseModel,
+      response_id: r.responseId,
+      request_params: json(r.requestParams),
+      attempt: r.attempt,
+      prompt: json(r.prompt),
+      response: r.response,
+      tool_definitions: json(r.toolDefinitions),
+      tool_calls: json(r.toolCalls),
+      finish_reasons: r.finishReasons === null ? null : sql.array(r.finishReasons),
+      input_tokens: r.inputTokens,
+      output_tokens: r.outputTokens,
+      cached_tokens: r.cachedTokens,
+      cache_write_tokens: r.cacheWriteTokens,
+      reasoning_tokens: r.reasoningTokens,
+      usage_source: r.usageSource,
+      cost_usd: r.costUsd,
+      started_at: r.startedAt,
+      first_chunk_at: r.firstChunkAt,
+      ended_at: r.endedAt,
+      duration_ms: r.durationMs,
+      status: r.status,
+      error_type: r.errorType,
+      error_message: r.errorMessage,
+      metadata: json(r.metadata),
+    }));
+    await sql`INSERT INTO llm_calls ${sql(values)} ON CONFLICT (id) DO NOTHING`;
+  }
 }
 
 /** Newest first, keyset-paginated on (started_at, id); nextCursor is null on the last page. */

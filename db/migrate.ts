@@ -7,15 +7,17 @@ import type postgres from "postgres";
 import m001 from "./migrations/001_init.sql" with { type: "text" };
 import m003 from "./migrations/003_accounts.sql" with { type: "text" };
 import m004 from "./migrations/004_team_version.sql" with { type: "text" };
+import m005 from "./migrations/005_spine.sql" with { type: "text" };
 import m006 from "./migrations/006_logs.sql" with { type: "text" };
 import m007 from "./migrations/007_cost.sql" with { type: "text" };
 import m009 from "./migrations/009_alerts.sql" with { type: "text" };
 
-// No 002 yet: the spine work (issue 7) plans one.
+// No 002: numbers were handed out per issue, and that one went unused.
 export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   { version: 1, name: "001_init", sql: m001 },
   { version: 3, name: "003_accounts", sql: m003 },
   { version: 4, name: "004_team_version", sql: m004 },
+  { version: 5, name: "005_spine", sql: m005 },
   { version: 6, name: "006_logs", sql: m006 },
   { version: 7, name: "007_cost", sql: m007 },
   { version: 9, name: "009_alerts", sql: m009 },

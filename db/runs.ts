@@ -37,11 +37,14 @@ export async function insertRun(
     userId: string;
     agent: string;
     teamVersion: string | null;
+    /** The instance (process) that runs it: db/instances.ts. */
+    instanceId: string;
   },
 ): Promise<void> {
   await sql`
-    INSERT INTO runs (id, conversation_id, user_id, agent, team_version)
-    VALUES (${run.id}, ${run.conversationId}, ${run.userId}, ${run.agent}, ${run.teamVersion})`;
+    INSERT INTO runs (id, conversation_id, user_id, agent, team_version, instance_id)
+    VALUES (${run.id}, ${run.conversationId}, ${run.userId}, ${run.agent}, ${run.teamVersion},
+      ${run.instanceId})`;
 }
 
 export async function finishRun(
@@ -64,30 +67,6 @@ export async function getRun(sql: Sql, id: string, scope: OwnerScope): Promise<R
 export async function runsForConversation(sql: Sql, conversationId: string): Promise<RunRow[]> {
   return await sql<RunRow[]>`
     SELECT ${COLUMNS(sql)} FROM runs WHERE conversation_id = ${conversationId} ORDER BY started_at`;
-}
-
-/**
- * Runs left 'running' by a process that died cannot continue: mark them interrupted at start-up.
- * The embedded database has one process, so every such run is stale (`quietForMs` 0). A shared
- * Postgres may have other instances running theirs: only runs silent for `quietForMs` (no event
- * stored in that time) are taken to be orphans.
- */
-export async function interruptStaleRuns(
-  sql: Sql,
-  startedBefore: Date,
-  quietForMs: number,
-): Promise<number> {
-  const quietSince = new Date(Date.now() - quietForMs);
-  const rows = await sql`
-    UPDATE runs SET status = 'interrupted', ended_at = now(),
-      error = 'the server stopped before the run ended'
-    WHERE status = 'running' AND started_at < ${startedBefore}
-      AND started_at < ${quietSince}
-      AND NOT EXISTS (
-        SELECT 1 FROM events e WHERE e.run_id = runs.id AND e.created_at > ${quietSince}
-      )
-    RETURNING id`;
-  return rows.length;
 }
 
 export interface RunUsage {

@@ -7,6 +7,7 @@ import {
   ConflictError,
   NotFoundError,
   RateLimitedError,
+  UnavailableError,
 } from "../agents/runs/errors.ts";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -19,10 +20,10 @@ export function apiError(c: Context, status: ContentfulStatusCode, code: string,
 }
 
 export interface Refusal {
-  status: 400 | 404 | 409 | 429;
+  status: 400 | 404 | 409 | 429 | 503;
   code: string;
   message: string;
-  /** With 429: seconds until a retry may succeed (the Retry-After header). */
+  /** With 429 and 503: seconds until a retry may succeed (the Retry-After header). */
   retryAfterS?: number;
 }
 
@@ -35,6 +36,9 @@ export function runStartRefusal(err: unknown): Refusal | null {
       message: err.message,
       retryAfterS: err.retryAfterS,
     };
+  }
+  if (err instanceof UnavailableError) {
+    return { status: 503, code: "unavailable", message: err.message, retryAfterS: err.retryAfterS };
   }
   if (err instanceof NotFoundError) return { status: 404, code: "not_found", message: err.message };
   if (err instanceof ConflictError) return { status: 409, code: "conflict", message: err.message };

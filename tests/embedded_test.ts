@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { postJson, startGlassbox, type TestServer } from "./support/server.ts";
 import { allMessages } from "./support/sse_client.ts";
 import { LOCAL_USER_ID } from "../db/users.ts";
+import { spawnGlassbox } from "./support/process.ts";
 
 Deno.test("embedded PGlite: chat recorded; history survives a restart", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "glassbox-embedded-" });
@@ -83,5 +84,22 @@ Deno.test("embedded PGlite: chat recorded; history survives a restart", async ()
   } finally {
     await gb?.close();
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("embedded PGlite: a second process on the same directory is refused, naming the first", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "glassbox-embedded-lock-" });
+  const first = await spawnGlassbox({ GLASSBOX_DATA: dataDir });
+  try {
+    const second = await spawnGlassbox({ GLASSBOX_DATA: dataDir }).then(
+      (p) => p.close().then(() => "it started"),
+      (err: Error) => err.message,
+    );
+    assert.match(second, new RegExp(`in use by another Glassbox \\(pid ${first.pid}\\)`));
+    // The first one is unharmed.
+    assert.equal((await fetch(`${first.url}/health`)).status, 200);
+  } finally {
+    await first.close();
+    await Deno.remove(dataDir, { recursive: true });
   }
 });

@@ -21,11 +21,15 @@ export function splitText(text: string): string[] {
   return text.match(/\S+\s*|\s+/g) ?? [];
 }
 
-/** Several fragments, none empty: the client must join them to get valid JSON. */
+/**
+ * Several fragments, none empty: the client must join them to get valid JSON. Cut between code
+ * points, never inside a surrogate pair (half an emoji is not text anyone can store).
+ */
 export function splitArguments(json: string): string[] {
-  const size = Math.max(1, Math.ceil(json.length / 4));
+  const points = Array.from(json);
+  const size = Math.max(1, Math.ceil(points.length / 4));
   const parts: string[] = [];
-  for (let i = 0; i < json.length; i += size) parts.push(json.slice(i, i + size));
+  for (let i = 0; i < points.length; i += size) parts.push(points.slice(i, i + size).join(""));
   return parts;
 }
 

@@ -8,7 +8,7 @@
  */
 import OpenAI from "openai";
 import { type Config, type ContentLogging, DEMO_MODEL, usesDemoModel } from "../../config.ts";
-import type { Sql } from "../../db/client.ts";
+import type { LlmCallRow } from "../../db/llm_calls.ts";
 import { Secret } from "../logging/secret.ts";
 import type { CacheAccounting, PriceTable } from "./cost.ts";
 import { endpointProbe, type ProbeResult } from "./model_probe.ts";
@@ -55,7 +55,8 @@ export interface Provider {
 
 /** What every provider's recording client shares. */
 export interface ProviderRuntime {
-  sql: Sql;
+  /** Where every recording client's llm_calls rows are queued. */
+  recorder: { record(row: LlmCallRow): void };
   contentLogging: ContentLogging;
   idleTimeoutMs: number;
   maxAttempts: number;
@@ -96,7 +97,7 @@ function createProvider(spec: ProviderSpec, rt: ProviderRuntime): Provider {
     openai,
     llm: new RecordingLlmClient({
       openai,
-      sql: rt.sql,
+      recorder: rt.recorder,
       provider: spec.name,
       contentLogging: rt.contentLogging,
       prices: spec.prices,

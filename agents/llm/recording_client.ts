@@ -1,13 +1,14 @@
 /**
  * RecordingLlmClient: the one way agents reach a model. Every attempt of every call, however it
- * ends, becomes exactly one llm_calls row, written before the observer hears it finished. The
- * openai client's own retries are off (maxRetries 0) so that each retry is an attempt we record.
+ * ends, becomes exactly one llm_calls row, queued for storage (call_recorder.ts) before the
+ * observer hears it finished; the call's result never waits for, or depends on, the database.
+ * The openai client's own retries are off (maxRetries 0) so that each retry is an attempt we
+ * record.
  */
 import OpenAI from "openai";
 import type { ContentLogging } from "../../config.ts";
 import type { LlmCallStartedValue } from "../spine/events.ts";
-import type { Sql } from "../../db/client.ts";
-import { insertLlmCall } from "../../db/llm_calls.ts";
+import type { LlmCallRow } from "../../db/llm_calls.ts";
 import { redact, type Secret } from "../logging/secret.ts";
 import { type CacheAccounting, type ModelPrice, priceOf, type PriceTable } from "./cost.ts";
 import { abortableSleep, backoffMs, isRetryable, retryAfterMs } from "./retry.ts";
@@ -24,7 +25,8 @@ import {
 
 export interface RecordingLlmClientOptions {
   openai: OpenAI;
-  sql: Sql;
+  /** Where each attempt's row goes (an LlmCallRecorder: queued, stored in order). */
+  recorder: { record(row: LlmCallRow): void };
   provider: string;
   contentLogging: ContentLogging;
   prices: PriceTable;
@@ -112,7 +114,7 @@ export class RecordingLlmClient implements LlmClient {
     streaming: boolean,
     attempt: number,
   ): Promise<AttemptOutcome> {
-    const { sql, idleTimeoutMs, now } = this.#o;
+    const { recorder, idleTimeoutMs, now } = this.#o;
     const ids = { callId: crypto.randomUUID(), spanId: spanId() };
     const body = requestBody(req, streaming);
     const acc = new ResponseAccumulator(observer, this.#o.cacheAccounting);
@@ -155,7 +157,7 @@ export class RecordingLlmClient implements LlmClient {
       endedAt,
     });
     // Deliberately not tied to the caller's signal: a cancelled call is still recorded.
-    await insertLlmCall(sql, row);
+    recorder.record(row);
     const ttftMs = acc.firstChunkAt === null ? null : acc.firstChunkAt - startedAt;
     observer.onCallFinished?.(finishedValue(row, scope, ttftMs));
     if (fail) {

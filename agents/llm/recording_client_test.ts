@@ -19,6 +19,7 @@ import {
   llmCallsForRun,
 } from "../../db/llm_calls.ts";
 import type { Database } from "../../db/client.ts";
+import { LlmCallRecorder } from "./call_recorder.ts";
 import { freshPglite, freshPostgres, skipWithoutPostgres } from "../../tests/support/db.ts";
 import { type Script, startScriptedLlm } from "../../tests/support/scripted_llm.ts";
 import { insertUser } from "../../tests/support/users.ts";
@@ -28,7 +29,7 @@ const noPostgres = await skipWithoutPostgres();
 const PRICES = { "test-model": { input: 2, output: 8, cachedInput: 0.5 } };
 const SPAN = /^[0-9a-f]{16}$/;
 
-type Options = Partial<Omit<RecordingLlmClientOptions, "openai" | "sql">> & {
+type Options = Partial<Omit<RecordingLlmClientOptions, "openai" | "recorder">> & {
   fetch?: typeof fetch;
   embedded?: boolean;
 };
@@ -37,9 +38,12 @@ async function harness(scripts: Script[], opts: Options = {}) {
   const { fetch: customFetch, embedded, ...clientOpts } = opts;
   const db: Database = embedded ? await freshPglite() : await freshPostgres();
   const llm = startScriptedLlm(scripts);
+  const store = new LlmCallRecorder(db.sql, { flushMs: 1 });
+  /** Every row the client recorded, as it recorded it (queued; `stored()` waits for storage). */
+  const recorded: LlmCallRow[] = [];
   const client = new RecordingLlmClient({
     openai: createOpenAi({ baseURL: llm.url, apiKey: "test-key", fetch: customFetch }),
-    sql: db.sql,
+    recorder: { record: (row) => void (recorded.push(row), store.record(row)) },
     provider: "scripted",
     contentLogging: { mode: "full" },
     prices: PRICES,
@@ -72,7 +76,12 @@ async function harness(scripts: Script[], opts: Options = {}) {
     conversationId,
     userId,
     scope,
-    rows: () => llmCallsForRun(db.sql, runId),
+    recorded,
+    stored: () => store.flush(),
+    rows: async () => {
+      await store.flush();
+      return llmCallsForRun(db.sql, runId);
+    },
     async [Symbol.asyncDispose]() {
       await llm.close();
       await db.close();
@@ -139,12 +148,12 @@ pgTest("stream: text is recorded with usage, cost, timings and content", async (
     delayMs: 5,
   }]);
   const rec = recorder();
-  let rowsWhenFinished: Promise<{ n: number }[]> | undefined;
+  let rowsWhenFinished: number | undefined;
   const observer: LlmStreamObserver = {
     ...rec.observer,
     onCallFinished(v) {
       rec.observer.onCallFinished(v);
-      rowsWhenFinished = h.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM llm_calls`;
+      rowsWhenFinished = h.recorded.length;
     },
   };
   const res = await h.client.stream(ask(), h.scope(), observer);
@@ -203,12 +212,13 @@ pgTest("stream: text is recorded with usage, cost, timings and content", async (
   assert.ok(row.firstChunkAt <= row.endedAt);
   assert.ok(row.durationMs >= 15, `3 delayed chunks take >= 15 ms, got ${row.durationMs}`);
 
-  // Observer: started before, finished after, once each, for this row; the row existed by then.
-  assert.equal((await rowsWhenFinished)?.[0].n, 1);
+  // Observer: started before, finished after, once each, for this row; it was recorded by then.
+  assert.equal(rowsWhenFinished, 1);
   assert.deepEqual(rec.events[0], ["started", 1, row.id]);
   assert.deepEqual(rec.events.at(-1), ["finished", "ok", row.id]);
   assert.equal(rec.of("started").length, 1);
   assert.equal(rec.of("finished").length, 1);
+  await h.stored();
   const [{ kind }] = await h.sql`SELECT jsonb_typeof(prompt) AS kind FROM llm_calls`;
   assert.equal(kind, "array");
 });
@@ -328,6 +338,7 @@ pgTest("stream: no usage reported → usage_source none, NULL tokens and cost", 
   assert.equal(res.text, "hi");
   assert.equal(res.inputTokens, null);
   assert.equal(res.costUsd, null);
+  await h.stored();
   const [row] = await h.sql`
     SELECT usage_source, input_tokens, output_tokens, cached_tokens, cost_usd, status
     FROM llm_calls`;
@@ -610,6 +621,7 @@ pgTest("content logging: off stores no prompt, response or arguments", async () 
   const res = await h.client.stream(ask(), h.scope());
   assert.equal(res.text, "secret answer");
   await h.client.stream(ask(), h.scope());
+  await h.stored();
   const rows = await h.sql`SELECT prompt, response, tool_calls FROM llm_calls ORDER BY started_at`;
   assert.equal(rows[0].prompt, null);
   assert.equal(rows[0].response, null);

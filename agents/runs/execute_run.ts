@@ -2,9 +2,9 @@
  * executeRun: a run's whole life after it started — the agent works, then its answer or failure
  * becomes the terminal event (RUN_FINISHED with outcome success/cancelled, or RUN_ERROR; a run
  * stopped by a budget or guard sends glassbox.run_stopped, then RUN_FINISHED cancelled with
- * `stoppedBy`, keeping its partial answer), then
- * the answer, every event and finally the run's status are stored — in that order, so whoever
- * sees a final status finds the whole stream.
+ * `stoppedBy`, keeping its partial answer), then the answer, every event and LLM-call row, and
+ * finally the run's status are stored — in that order, so whoever sees a final status finds the
+ * whole stream and every call.
  */
 import type { Sql } from "../../db/client.ts";
 import * as conversations from "../../db/conversations.ts";
@@ -17,6 +17,7 @@ import {
   type RunStoppedValue,
 } from "../spine/events.ts";
 import type { Journals } from "../spine/journal.ts";
+import { isPermanentDbError } from "../spine/event_writer.ts";
 import { getLogger } from "../logging/logging.ts";
 import type { RunScope } from "../runtime/run_scope.ts";
 import { runAgent } from "../runtime/agent_loop.ts";
@@ -34,6 +35,8 @@ export type RunOutcome =
 export interface FinishDeps {
   sql: Sql;
   journals: Journals;
+  /** The queue the run's llm_calls rows went to. */
+  llmCalls: { stored(runId: string): Promise<void> };
 }
 
 export async function executeRun(
@@ -119,27 +122,51 @@ export async function executeRun(
 
 /** Stores the answer, every event, then the final status: in that order. */
 async function record(deps: FinishDeps, scope: RunScope, outcome: RunOutcome): Promise<void> {
-  const { sql, journals } = deps;
+  const { sql, journals, llmCalls } = deps;
   const { runId, conversationId } = scope.ids;
   if (outcome.status !== "failed" && outcome.answer) {
-    await conversations.insertMessage(sql, {
+    const message = {
       id: crypto.randomUUID(),
       conversationId,
       runId,
-      role: "assistant",
+      role: "assistant" as const,
       content: outcome.answer,
-    }).catch((err) => log.error("Could not store the answer: {error}", { error: String(err) }));
+    };
+    await untilStored("the answer", () => conversations.insertMessage(sql, message));
   }
-  // The writer keeps (and retries) events until they are stored; only then is the status final.
-  await journals.close(runId);
+  // The writers keep (and retry) events and call rows until they are stored; only then is the
+  // status final.
+  await Promise.all([journals.close(runId), llmCalls.stored(runId)]);
   const error = outcome.status === "failed"
     ? outcome.error
     : outcome.status === "stopped"
     ? outcome.stop.message
     : null;
-  await finishRun(sql, runId, outcome.status, error).catch((err) =>
-    log.error("Could not store the run's status: {error}", { error: String(err) })
-  );
+  await untilStored("the run's status", () => finishRun(sql, runId, outcome.status, error));
+}
+
+/**
+ * Retries a write while the database is away (as the writers do), so an outage delays the run's
+ * end instead of losing its answer or status; a write refused for good is logged and skipped.
+ */
+async function untilStored(what: string, write: () => Promise<void>): Promise<void> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await write();
+    } catch (err) {
+      if (isPermanentDbError(err)) {
+        log.error("Could not store {what}: {error}", { what, error: String(err) });
+        return;
+      }
+      if (attempt === 0) {
+        log.warn("Storing {what} failed; retrying until the database is back: {error}", {
+          what,
+          error: String(err),
+        });
+      }
+      await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
+    }
+  }
 }
 
 function runResult(scope: RunScope, answer: string, started: number): RunResult {

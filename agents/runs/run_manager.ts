@@ -16,7 +16,7 @@ import { ProgressTracker } from "../runtime/progress.ts";
 import { RunScope } from "../runtime/run_scope.ts";
 import { executeRun, type RunOutcome } from "./execute_run.ts";
 import { listAgents } from "../runtime/agent_tree.ts";
-import { BadRequestError, ConflictError, NotFoundError } from "./errors.ts";
+import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from "./errors.ts";
 import { usageCapability } from "./usage_capability.ts";
 import type { RunLimits } from "./run_limits.ts";
 import type { BudgetChecker } from "../budgets/checker.ts";
@@ -66,6 +66,10 @@ export interface RunHandle {
 export interface RunManagerDeps {
   sql: Sql;
   journals: Journals;
+  /** The queue of llm_calls rows: a run's final status waits for its own. */
+  llmCalls: { stored(runId: string): Promise<void> };
+  /** This process's instance (its lease), recorded on every run it starts. */
+  instanceId: string;
   /** The current team, held until released: a run keeps the team it started with. */
   teams: { acquire(): Team };
   /** Per-user limits on starting runs. */
@@ -86,6 +90,8 @@ export class RunManager {
   readonly #active = new Map<string, ActiveRun>();
   /** Conversations whose next run is being set up (between the busy check and registration). */
   readonly #starting = new Set<string>();
+  /** Shutting down: no new runs. */
+  #refusing = false;
   #waiting = 0;
 
   constructor(private readonly deps: RunManagerDeps) {}
@@ -99,6 +105,9 @@ export class RunManager {
   }
 
   async start(input: StartRunInput): Promise<RunHandle> {
+    if (this.#refusing) {
+      throw new UnavailableError("the server is shutting down; start the run again shortly", 5);
+    }
     const team = this.deps.teams.acquire();
     try {
       return await this.#start(input, team);
@@ -159,6 +168,7 @@ export class RunManager {
           userId,
           agent: agent.name,
           teamVersion: team.version,
+          instanceId: this.deps.instanceId,
         });
         await conversations.insertMessage(tx, {
           id: userMessageId,
@@ -288,8 +298,9 @@ export class RunManager {
     return true;
   }
 
-  /** Interrupts every active run and waits for them to record their end. */
+  /** Refuses new runs, interrupts every active run and waits for them to record their end. */
   async shutdown(): Promise<void> {
+    this.#refusing = true;
     for (const id of this.#active.keys()) this.cancel(id, "interrupted");
     await Promise.allSettled([...this.#active.values()].map((r) => r.done));
   }

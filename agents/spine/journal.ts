@@ -1,7 +1,12 @@
 /**
  * A run's journal turns AG-UI events into RunEvents (id, gap-free seq, time), keeps them in
  * memory while the run is active (so a late subscriber replays without touching the database),
- * publishes each one once on the hub, and hands it to the batched writer.
+ * hands it to the batched writer and then publishes it once on the hub — queued first, so an
+ * event anyone saw is always on its way to storage, even if publishing throws.
+ *
+ * Events are made storable where they enter: every string (keys too) of an event has NUL and
+ * unpaired UTF-16 surrogates replaced by U+FFFD (text.ts `storableJson`), since Postgres' jsonb
+ * refuses both and the stream must show what is stored.
  *
  * Streamed deltas (answer text, tool-call arguments) are coalesced per message or tool call (one
  * buffer per run collapsed as soon as two sub-agents streamed at once: each delta flushed the
@@ -24,6 +29,7 @@ import {
 } from "./events.ts";
 import type { EventIdPool } from "./event_id_pool.ts";
 import type { EventWriter } from "./event_writer.ts";
+import { storableJson } from "./text.ts";
 
 export interface Publisher {
   publish(topic: string, ev: RunEvent): void;
@@ -46,6 +52,8 @@ interface JournalDeps {
   writer: EventWriter;
   hub: Publisher;
   coalesceMs: number;
+  /** A publish that threw (the event is queued for storage regardless); default console.error. */
+  onPublishError?: (error: unknown, ev: RunEvent) => void;
 }
 
 type DeltaEvent = Extract<
@@ -83,6 +91,8 @@ export class RunJournal {
   /** performance.now() when they last landed while a delta waited. */
   #landedAt = -Infinity;
   #ended = false;
+  /** The writer's ticket for this run's latest event. */
+  #lastTicket = 0;
 
   /** `owner`: whose run it is (its log records also go to ownerLogsTopic(owner)). */
   constructor(
@@ -93,6 +103,13 @@ export class RunJournal {
 
   get ended(): boolean {
     return this.#ended;
+  }
+
+  /** Events emitted and still waiting for an id (so not yet queued for storage). */
+  get unqueued(): number {
+    let n = this.#waiting.length;
+    for (const stream of this.#streams.values()) if (stream.buffered) n++;
+    return n;
   }
 
   emit(ev: AgUiEvent): void {
@@ -191,15 +208,20 @@ export class RunJournal {
 
   #record(id: number, ev: AgUiEvent): void {
     const createdAt = Date.now();
-    const event = ev.timestamp === undefined ? { ...ev, timestamp: createdAt } : ev;
+    const clean = storableJson(ev) as AgUiEvent;
+    const event = clean.timestamp === undefined ? { ...clean, timestamp: createdAt } : clean;
     const runEvent: RunEvent = { id, runId: this.runId, seq: ++this.#seq, createdAt, event };
     this.events.push(runEvent);
-    this.deps.hub.publish(runTopic(this.runId), runEvent);
-    if (customName(event) === CUSTOM.log) {
-      this.deps.hub.publish(LOGS_TOPIC, runEvent);
-      if (this.owner !== undefined) this.deps.hub.publish(ownerLogsTopic(this.owner), runEvent);
+    this.#lastTicket = this.deps.writer.enqueue(runEvent);
+    try {
+      this.deps.hub.publish(runTopic(this.runId), runEvent);
+      if (customName(event) === CUSTOM.log) {
+        this.deps.hub.publish(LOGS_TOPIC, runEvent);
+        if (this.owner !== undefined) this.deps.hub.publish(ownerLogsTopic(this.owner), runEvent);
+      }
+    } catch (err) {
+      (this.deps.onPublishError ?? reportPublishError)(err, runEvent);
     }
-    this.deps.writer.enqueue(runEvent);
   }
 
   /** Resolves when every emitted event has its id (and so is queued for writing). */
@@ -207,6 +229,16 @@ export class RunJournal {
     this.#flushDeltas();
     while (this.#waiting.length > 0) await this.deps.ids.ready();
   }
+
+  /** Resolves when every event emitted so far is stored (or settled by the writer). */
+  async stored(): Promise<void> {
+    await this.settled();
+    await this.deps.writer.whenWritten(this.#lastTicket);
+  }
+}
+
+function reportPublishError(error: unknown, ev: RunEvent): void {
+  console.error(`RunJournal: publishing event ${ev.id} of run ${ev.runId} failed`, error);
 }
 
 /** The journals of the runs active in this process. */
@@ -233,6 +265,13 @@ export class Journals {
     return this.#active.size;
   }
 
+  /** Events of open journals not yet queued for storage. */
+  get unqueued(): number {
+    let n = 0;
+    for (const j of this.#active.values()) n += j.unqueued;
+    return n;
+  }
+
   /**
    * Stores everything the run emitted, then forgets it. Only after this may a reader rely on the
    * database alone, so subscribers look here first.
@@ -240,8 +279,8 @@ export class Journals {
   async close(runId: string): Promise<void> {
     const journal = this.#active.get(runId);
     if (!journal) return;
-    await journal.settled();
-    await this.deps.writer.flush();
+    // This run's own events, not an empty queue: other runs may keep the writer busy for ever.
+    await journal.stored();
     this.#active.delete(runId);
   }
 }

@@ -18,20 +18,39 @@ export function truncate(text: string, max: number, ellipsis = "…"): string {
 
 /**
  * Postgres rejects NUL in text and jsonb, and an unpaired UTF-16 surrogate in jsonb; either would
- * lose the whole row, so replace them with U+FFFD.
+ * lose the whole row, so both become U+FFFD (the replacement character). Clean text is returned
+ * as it is.
  */
 export function storable(s: string): string {
-  return s.toWellFormed().replaceAll("\0", "\uFFFD");
+  return s.isWellFormed() && !s.includes("\0") ? s : s.toWellFormed().replaceAll("\0", "\uFFFD");
 }
 
-/** `storable` applied to every string (keys too) of a JSON-like value. */
+/**
+ * `storable` applied to every string (keys too) of a JSON-like value. Copy on write: a value
+ * with nothing to repair is returned as it is (the journal runs this on every event).
+ */
 export function storableJson(value: unknown): unknown {
   if (typeof value === "string") return storable(value);
-  if (Array.isArray(value)) return value.map(storableJson);
+  if (Array.isArray(value)) {
+    let out: unknown[] | null = null;
+    for (let i = 0; i < value.length; i++) {
+      const v = storableJson(value[i]);
+      if (v !== value[i]) (out ??= value.slice())[i] = v;
+    }
+    return out ?? value;
+  }
   if (value !== null && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[storable(k)] = storableJson(v);
-    return out;
+    let out: Record<string, unknown> | null = null;
+    const entries = Object.entries(value);
+    for (let i = 0; i < entries.length; i++) {
+      const [k, v] = entries[i];
+      const [ck, cv] = [storable(k), storableJson(v)];
+      if (out === null && (ck !== k || cv !== v)) {
+        out = Object.fromEntries(entries.slice(0, i));
+      }
+      if (out !== null) out[ck] = cv;
+    }
+    return out ?? value;
   }
   return value;
 }

@@ -3,6 +3,7 @@
  * everywhere) and /keys (API keys: a member's own, an admin's view of everyone's; create, shown
  * once; revoke). Pages only: API keys are not accepted here.
  */
+import { clip } from "../../agents/spine/text.ts";
 import { type Context, Hono } from "hono";
 import { type Actor, audit } from "../../auth/audit.ts";
 import { AccountError } from "../../auth/errors.ts";
@@ -144,7 +145,7 @@ export function accountPages(deps: AppDeps): Hono {
 
 function parseScopes(raw: string[]): Scope[] {
   const unknown = raw.filter((s) => !(SCOPES as readonly string[]).includes(s));
-  if (unknown.length) throw new AccountError(400, `Unknown scope ${unknown[0].slice(0, 40)}.`);
+  if (unknown.length) throw new AccountError(400, `Unknown scope ${clip(unknown[0], 40)}.`);
   return raw as Scope[];
 }
 

@@ -4,6 +4,7 @@
  * comes back. A sign-in always issues a new session id and ends the one the browser brought.
  * Failures get one generic message; nothing secret (password, code, token) is logged or shown.
  */
+import { clip } from "../../agents/spine/text.ts";
 import { type Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { audit } from "../../auth/audit.ts";
@@ -61,7 +62,7 @@ export function authPages(deps: AppDeps): Hono {
     });
     if (!result.ok) {
       if ("retryAfterS" in result) c.header("Retry-After", String(result.retryAfterS));
-      return page(c, result.status, { next, email: email.slice(0, 320), error: result.message });
+      return page(c, result.status, { next, email: clip(email, 320), error: result.message });
     }
     setSessionCookie(c, edge, result.token, result.expiresAt);
     return c.redirect(next, 303);

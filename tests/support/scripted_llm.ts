@@ -36,10 +36,14 @@ export interface ScriptedToolCall {
 }
 
 export type Script =
-  /** A text answer; `delayMs` waits before each chunk. `model` overrides the response model. */
+  /**
+   * A text answer; `delayMs` waits before each chunk. `model` overrides the response model.
+   * `hold` keeps the answer back (after the response headers) until it resolves.
+   */
   | {
     kind: "text";
     chunks: string[];
+    hold?: Promise<unknown>;
     usage?: ScriptedUsage | null;
     delayMs?: number;
     model?: string;
@@ -159,7 +163,7 @@ export function startScriptedLlm(scripts: Script[] = []): ScriptedLlm {
     live.add(ac);
     const write = async (controller: ReadableStreamDefaultController<Uint8Array>) => {
       try {
-        if (script.kind === "tool_calls" && script.hold) {
+        if ((script.kind === "tool_calls" || script.kind === "text") && script.hold) {
           await Promise.race([script.hold, sleep(Infinity, ac.signal)]);
         }
         for (const step of plan.steps) {
