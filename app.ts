@@ -59,6 +59,7 @@ import { assetRoutes } from "./routes/assets.ts";
 import type { AppDeps } from "./routes/deps.ts";
 import { apiError, errorResponse, isUnstorableText, UNSTORABLE_MESSAGE } from "./routes/errors.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { apiDocsRoutes } from "./routes/api_docs/routes.ts";
 import { metricsByToken, metricsRoutes } from "./routes/metrics.ts";
 import { maybeViewer, requireApiScope, requireViewer, resolveViewer } from "./routes/access.ts";
 import { requestIdOf, requestLog } from "./routes/request_log.ts";
@@ -300,6 +301,7 @@ export async function createGlassbox(
   // Public: what a signed-out browser needs.
   app.route("/", healthRoutes(deps));
   app.route("/", assetRoutes);
+  app.route("/", apiDocsRoutes(deps));
   app.route("/", authPages(deps));
   // Everything registered from here on needs a viewer; the APIs also a scope by method.
   app.use("*", requireViewer);
