@@ -7,7 +7,7 @@
  * edge checks, who is asking, the public routes, then everything that needs a signed-in viewer.
  * main.ts only serves what this returns.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import denoConfig from "./deno.json" with { type: "json" };
@@ -36,7 +36,12 @@ import { createAuth, ensureFirstAdmin } from "./auth/auth.ts";
 import { redactSecrets } from "./auth/tokens.ts";
 import { TeamHolder } from "./agents/team/team_holder.ts";
 import { TeamFileError } from "./agents/team/team_file.ts";
-import { type Database, DatabaseLockedError, openDatabase } from "./db/client.ts";
+import {
+  type Database,
+  DatabaseLockedError,
+  isDatabaseUnavailable,
+  openDatabase,
+} from "./db/client.ts";
 import { eventStore } from "./db/events.ts";
 import { type HttpRecord, insertHttpRecords } from "./db/log_records.ts";
 import { InstanceLease } from "./agents/runs/instance_lease.ts";
@@ -57,6 +62,7 @@ import { assetRoutes } from "./routes/assets.ts";
 import type { AppDeps } from "./routes/deps.ts";
 import { apiError, errorResponse, isUnstorableText, UNSTORABLE_MESSAGE } from "./routes/errors.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { apiDocsRoutes } from "./routes/api_docs/routes.ts";
 import { metricsByToken, metricsRoutes } from "./routes/metrics.ts";
 import {
   maybeViewer,
@@ -82,6 +88,7 @@ export const VERSION: string = denoConfig.version;
 const MAX_BODY_BYTES = 1024 * 1024;
 /** An app's prompts through the gateway may carry long contexts and images. */
 const MAX_GATEWAY_BODY_BYTES = 16 * 1024 * 1024;
+const DB_RETRY_AFTER_S = 5;
 const log = getLogger("app");
 
 export interface Glassbox {
@@ -281,6 +288,7 @@ export async function createGlassbox(
     if (err instanceof HTTPException && err.status === 403) {
       return apiError(c, 403, "forbidden", "Cross-site request refused.");
     }
+    if (isDatabaseUnavailable(err)) return databaseUnavailable(c, err);
     if (isUnstorableText(err)) {
       return errorResponse(c, 400, "invalid_body", `${UNSTORABLE_MESSAGE}.`);
     }
@@ -321,6 +329,7 @@ export async function createGlassbox(
   // Public: what a signed-out browser needs.
   app.route("/", healthRoutes(deps));
   app.route("/", assetRoutes);
+  app.route("/", apiDocsRoutes(deps));
   app.route("/", authPages(deps));
   // Everything registered from here on needs a viewer; the APIs also a scope by method.
   app.use("*", requireViewer);
@@ -394,6 +403,14 @@ export async function createGlassbox(
       return { unstored };
     },
   };
+}
+
+/** While the database is away: 503 with Retry-After; JSON for the APIs, a page for browsers. */
+function databaseUnavailable(c: Context, err: unknown): Response | Promise<Response> {
+  log.warn("Database unavailable on {path}: {error}", { path: c.req.path, error: String(err) });
+  c.header("Retry-After", String(DB_RETRY_AFTER_S));
+  const message = "the database is unreachable right now; try again in a few seconds";
+  return errorResponse(c, 503, "database_unavailable", message);
 }
 
 /** Whether `p` settled before the deadline (its rejection counts as settled: it was tried). */

@@ -39,8 +39,16 @@ export async function openDatabase(
   return db;
 }
 
+/** The most one statement may take on an external Postgres before it is cancelled (57014). */
+const STATEMENT_TIMEOUT_MS = 15_000;
+
 function openExternal(url: string): Database {
-  const sql = postgres(url, { ...CLIENT_OPTIONS, max: 10, transform: { undefined: null } });
+  const sql = postgres(url, {
+    ...CLIENT_OPTIONS,
+    max: 10,
+    transform: { undefined: null },
+    connection: { statement_timeout: STATEMENT_TIMEOUT_MS },
+  });
   sql.options.parsers[20] = Number; // int8 → number
   const u = new URL(url);
   return {
@@ -49,6 +57,29 @@ function openExternal(url: string): Database {
     describe: `postgres://${u.hostname}:${u.port || 5432}${u.pathname}`,
     close: () => sql.end({ timeout: 5 }),
   };
+}
+
+/** postgres.js's own codes for a connection that failed or went away. */
+const CONNECTION_CODES = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+]);
+
+/**
+ * Whether a query failed because the database is away (not because of the query): no connection,
+ * SQLSTATE class 08, Postgres shutting down or starting (57P01–57P03), or the query timeout
+ * (57014). Such a request is answered 503 with Retry-After, not 500.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; name?: unknown } | null;
+  const code = typeof e?.code === "string" ? e.code : "";
+  return CONNECTION_CODES.has(code) || code.startsWith("08") || /^57(P0[123]|014)$/.test(code) ||
+    e?.name === "ConnectionRefused" || e?.name === "ConnectionReset";
 }
 
 /** The embedded database is open in another process; the message names it. */

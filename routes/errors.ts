@@ -12,6 +12,7 @@ import {
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { requestIdOf } from "./request_log.ts";
+import { isDatabaseUnavailable } from "../db/client.ts";
 import { errorPage } from "../views/common/error_page.tsx";
 import { assetVersion } from "../static/assets.ts";
 
@@ -35,6 +36,14 @@ export function runStartRefusal(err: unknown): Refusal | null {
       code: "rate_limited",
       message: err.message,
       retryAfterS: err.retryAfterS,
+    };
+  }
+  if (isDatabaseUnavailable(err)) {
+    return {
+      status: 503,
+      code: "database_unavailable",
+      message: "the database is unreachable right now; start the run again in a few seconds",
+      retryAfterS: 5,
     };
   }
   if (err instanceof UnavailableError) {

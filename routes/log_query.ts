@@ -9,7 +9,7 @@
  * ignored — which approximates Postgres' websearch_to_tsquery (no `or`, no stemming, and a word
  * may match inside a longer one).
  */
-import { z } from "zod";
+import { z } from "zod/v4";
 import type { LogLevel, LogValue, RunEvent } from "../agents/spine/events.ts";
 import type { RunJournal } from "../agents/spine/journal.ts";
 import { storable } from "../agents/spine/text.ts";
@@ -28,10 +28,10 @@ const instant = z.string().max(40).refine(
 /** The filter fields, shared by every logs route (each adds its own paging or format). */
 export const LOG_FILTER_FIELDS = {
   level: z.enum(LOG_LEVELS as [LogLevel, ...LogLevel[]], {
-    errorMap: () => ({ message: `must be one of ${LOG_LEVELS.join(", ")}` }),
+    message: `must be one of ${LOG_LEVELS.join(", ")}`,
   }).optional().describe("this level and above"),
   kind: z.enum(LOG_KINDS, {
-    errorMap: () => ({ message: `must be one of ${LOG_KINDS.join(", ")}` }),
+    message: `must be one of ${LOG_KINDS.join(", ")}`,
   }).optional().describe("run: a run's log records; http: request records"),
   agent: text(200).optional(),
   run_id: uuid("run").optional(),

@@ -8,7 +8,7 @@
  */
 import type { Env, MiddlewareHandler } from "hono";
 import { validator } from "hono/validator";
-import { z } from "zod";
+import { z } from "zod/v4";
 import { apiError } from "./errors.ts";
 
 /** One limit everywhere a message or an id comes in (chat API, WebSocket, AG-UI, the page). */

@@ -1,7 +1,8 @@
 /**
  * The database goes away mid-run (a TCP proxy between Glassbox and the test Postgres is cut and
  * restored; the shared server is never touched). Issue 7: defect 13 (an LLM call that ends while
- * the database is away is recorded once it is back, and the run's outcome does not depend on it).
+ * the database is away is recorded once it is back, and the run's outcome does not depend on it)
+ * and defect 16 (requests get a 503 with Retry-After meanwhile; /health tells the truth).
  */
 import assert from "node:assert/strict";
 import { freshPostgres, skipWithoutPostgres } from "./support/db.ts";
@@ -62,7 +63,30 @@ Deno.test(
       await waitFor(() => journal.ended, "the run's terminal event");
       const terminal = journal.events.at(-1)!.event;
       assert.equal(terminal.type, EventType.RUN_FINISHED, JSON.stringify(terminal));
+
+      // While it is away: 503s with Retry-After (JSON for the API, a page for browsers), and
+      // /health says so; each answered within a bound, not left hanging.
+      const t0 = performance.now();
+      const api = await fetch(`${s.gb.url}/api/v1/runs/${journal.runId}`, {
+        signal: AbortSignal.timeout(20_000),
+      });
+      assert.equal(api.status, 503);
+      assert.equal(api.headers.get("retry-after"), "5");
+      assert.equal((await api.json()).error.code, "database_unavailable");
+      const page = await fetch(`${s.gb.url}/calls`, { signal: AbortSignal.timeout(20_000) });
+      assert.equal(page.status, 503);
+      assert.match(page.headers.get("content-type") ?? "", /text\/html/);
+      assert.match(await page.text(), /database is unreachable/);
+      const down = await fetch(`${s.gb.url}/health`, { signal: AbortSignal.timeout(20_000) });
+      assert.equal(down.status, 503);
+      assert.equal((await down.json()).status, "down");
+      console.log(`outage: three requests answered in ${Math.round(performance.now() - t0)} ms`);
       s.proxy.restore();
+      const t1 = performance.now();
+      await waitFor(async () => (await fetch(`${s.gb.url}/health`)).status === 200, "recovery");
+      console.log(
+        `outage: /health ok again ${Math.round(performance.now() - t1)} ms after restore`,
+      );
       const body = await (await reply).json();
       assert.equal(body.status, "succeeded", JSON.stringify(body));
       assert.equal(body.answer, "All good.");

@@ -24,6 +24,8 @@ const ACCESS: Record<string, Access> = {
   "GET /health": "public",
   "GET /assets/:file": "public",
   "GET /favicon.ico": "public",
+  "GET /openapi.json": "public",
+  "GET /docs": "public",
   "GET /sign-in": "public",
   "POST /sign-in": "public",
   "POST /sign-out": "public",

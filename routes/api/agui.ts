@@ -15,7 +15,7 @@ import type { ChatMessage } from "../../agents/llm/types.ts";
 import type { AppDeps } from "../deps.ts";
 import { apiError, refusalResponse, runStartRefusal } from "../errors.ts";
 import { runOwner, viewerOf } from "../access.ts";
-import { z } from "zod";
+import { z } from "zod/v4";
 import { LIMITS, unstorable, validJson } from "../validate.ts";
 import { UUID_RE } from "../../db/uuid.ts";
 import { openRunStream, sseResponse } from "../run_stream.ts";

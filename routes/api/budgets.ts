@@ -5,7 +5,7 @@
  * (`{"unpriced": "allow" | "tokens" | "refuse"}`).
  */
 import { type Context, Hono } from "hono";
-import { z } from "zod";
+import { z } from "zod/v4";
 import { UNPRICED_POLICIES } from "../../agents/budgets/budget.ts";
 import { recentCrossings } from "../../db/budgets.ts";
 import { isAdmin } from "../../auth/viewer.ts";
@@ -22,7 +22,9 @@ import type { AppDeps } from "../deps.ts";
 import { apiError } from "../errors.ts";
 import { validJson } from "../validate.ts";
 
-const CostSettings = z.object({ unpriced: z.enum(UNPRICED_POLICIES) }).strict();
+/** A budget spec, checked in full by saveBudget (routes/budget_admin.ts). */
+export const BudgetSpec = z.record(z.string(), z.unknown());
+export const CostSettings = z.object({ unpriced: z.enum(UNPRICED_POLICIES) }).strict();
 
 export function budgetsApi(deps: AppDeps): Hono {
   const app = new Hono();
@@ -46,7 +48,7 @@ export function budgetsApi(deps: AppDeps): Hono {
 
   app.get("/admin/budgets", all);
 
-  app.post("/admin/budgets", validJson(z.record(z.unknown())), async (c) => {
+  app.post("/admin/budgets", validJson(BudgetSpec), async (c) => {
     try {
       const row = await saveBudget(deps, c, c.req.valid("json"));
       const shown = (await budgetRows(deps)).find((b) => b.id === row.id);

@@ -1,6 +1,6 @@
 /** POST /api/v1/chat (JSON answer) and /api/v1/chat/stream (SSE of the run's events). */
 import { type Context, Hono } from "hono";
-import { z } from "zod";
+import { z } from "zod/v4";
 import { encodeJsonEnvelope } from "../../agents/spine/sse.ts";
 import type { StartRunInput } from "../../agents/runs/run_manager.ts";
 import type { AppDeps } from "../deps.ts";

@@ -3,7 +3,7 @@
  * or one user's with user_id) and /:id/messages (404 for a conversation the caller may not see).
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import { z } from "zod/v4";
 import { getConversation, listConversations, listMessages } from "../../db/conversations.ts";
 import type { AppDeps } from "../deps.ts";
 import { apiError } from "../errors.ts";
@@ -13,7 +13,7 @@ import { ownerScope } from "../../auth/viewer.ts";
 import { viewerOf } from "../access.ts";
 
 const LIMIT = "must be an integer from 1 to 200";
-const Query = z.object({
+export const ConversationsQuery = z.object({
   limit: z.coerce.number({ message: LIMIT }).int(LIMIT).min(1, LIMIT).max(200, LIMIT).default(50),
   user_id: z.string().regex(UUID_RE, "must be a UUID").optional(),
 }).strict();
@@ -22,7 +22,7 @@ export function conversationsApi(deps: AppDeps): Hono {
   const app = new Hono();
   const { sql } = deps.db;
 
-  app.get("/conversations", validQuery(Query), async (c) => {
+  app.get("/conversations", validQuery(ConversationsQuery), async (c) => {
     const { limit, user_id: userId } = c.req.valid("query");
     const items = await listConversations(sql, { scope: ownerScope(viewerOf(c), userId), limit });
     return c.json({ items });

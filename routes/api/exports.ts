@@ -6,7 +6,7 @@
  * run as a formula (=, +, -, @ first) get a leading apostrophe.
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import { z } from "zod/v4";
 import { LLM_CALL_STATUSES } from "../../agents/spine/events.ts";
 import { ownerScope } from "../../auth/viewer.ts";
 import { exportPages, llmCallExport, logExport, runExport, type Source } from "../../db/exports.ts";
@@ -21,13 +21,13 @@ type Format = typeof EXPORT_FORMATS[number];
 const RUN_STATUSES = ["running", "succeeded", "failed", "cancelled", "interrupted"] as const;
 
 const format = z.enum(EXPORT_FORMATS, {
-  errorMap: () => ({ message: `must be one of ${EXPORT_FORMATS.join(", ")}` }),
+  message: `must be one of ${EXPORT_FORMATS.join(", ")}`,
 }).default("ndjson");
 const uuid = (what: string) => z.string().regex(UUID_RE, `must be a ${what} id (a UUID)`);
 const { from, to, user_id, conversation_id } = LOG_FILTER_FIELDS;
 
-const LogsExport = z.object({ ...LOG_FILTER_FIELDS, format }).strict();
-const LlmCallsExport = z.object({
+export const LogsExport = z.object({ ...LOG_FILTER_FIELDS, format }).strict();
+export const LlmCallsExport = z.object({
   format,
   status: z.enum(LLM_CALL_STATUSES).optional(),
   model: z.string().max(200).optional(),
@@ -37,7 +37,7 @@ const LlmCallsExport = z.object({
   from,
   to,
 }).strict();
-const RunsExport = z.object({
+export const RunsExport = z.object({
   format,
   status: z.enum(RUN_STATUSES).optional(),
   agent: z.string().max(200).optional(),

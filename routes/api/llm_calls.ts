@@ -3,7 +3,7 @@
  * or one user's with user_id), filtered and paginated (newest first).
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import { z } from "zod/v4";
 import { LLM_CALL_STATUSES } from "../../agents/spine/events.ts";
 import { listLlmCalls, LlmCallQueryError } from "../../db/llm_calls.ts";
 import type { AppDeps } from "../deps.ts";
@@ -13,7 +13,7 @@ import { UUID_RE } from "../../db/uuid.ts";
 import { ownerScope } from "../../auth/viewer.ts";
 import { viewerOf } from "../access.ts";
 
-const Query = z.object({
+export const LlmCallsQuery = z.object({
   run_id: z.string().regex(UUID_RE, "must be a UUID").optional(),
   conversation_id: z.string().regex(UUID_RE, "must be a UUID").optional(),
   user_id: z.string().regex(UUID_RE, "must be a UUID").optional(),
@@ -27,7 +27,7 @@ const Query = z.object({
 
 export function llmCallsApi(deps: AppDeps): Hono {
   const app = new Hono();
-  app.get("/llm-calls", validQuery(Query), async (c) => {
+  app.get("/llm-calls", validQuery(LlmCallsQuery), async (c) => {
     const q = c.req.valid("query");
     try {
       const page = await listLlmCalls(deps.db.sql, {

@@ -9,7 +9,7 @@
  *   older than a date (audited).
  */
 import { type Context, Hono } from "hono";
-import { z } from "zod";
+import { z } from "zod/v4";
 import { CUSTOM, customName, type RunEvent } from "../../agents/spine/events.ts";
 import { LOGS_TOPIC, ownerLogsTopic } from "../../agents/spine/journal.ts";
 import { encodeJsonEnvelope, sseFrame } from "../../agents/spine/sse.ts";
@@ -36,8 +36,9 @@ import { check, validQuery } from "../validate.ts";
 const BACKLOG = 200;
 /** Where a member asking for someone else's tail listens: nothing is ever published there. */
 const NOBODYS_LOGS = "logs:nobody";
-const StreamQuery = z.object({ ...LOG_FILTER_FIELDS, after: z.string().optional() }).strict();
-const RunLogsQuery = LogListQuery.omit({ run_id: true, user_id: true });
+export const LogsStreamQuery = z.object({ ...LOG_FILTER_FIELDS, after: z.string().optional() })
+  .strict();
+export const RunLogsQuery = LogListQuery.omit({ run_id: true, user_id: true });
 const CLEAR_BATCH = 5000;
 
 /**
@@ -52,7 +53,7 @@ const sseSkippedNotice = (oldestShown: number) =>
       data: JSON.stringify({ skipped: true, oldest_shown: oldestShown }),
     }),
   );
-const ClearBody = z.object({
+export const LogsClearBody = z.object({
   run_id: LOG_FILTER_FIELDS.run_id,
   conversation_id: LOG_FILTER_FIELDS.conversation_id,
   before: LOG_FILTER_FIELDS.from,
@@ -90,7 +91,7 @@ export function logsApi(deps: AppDeps): Hono {
     );
   });
 
-  app.get("/logs/stream", validQuery(StreamQuery), async (c) => {
+  app.get("/logs/stream", validQuery(LogsStreamQuery), async (c) => {
     const q = c.req.valid("query");
     const after = resumeAfter(c.req.header("last-event-id"), q.after);
     if (after === null) {
@@ -113,7 +114,7 @@ export function logsApi(deps: AppDeps): Hono {
     } catch {
       return apiError(c, 400, "invalid_json", "the body is not valid JSON");
     }
-    const checked = check(ClearBody, body);
+    const checked = check(LogsClearBody, body);
     if (!checked.ok) return apiError(c, 400, "invalid_body", checked.message);
     const b = checked.value;
     const target: LogTarget = b.run_id !== undefined

@@ -3,7 +3,7 @@
  * model, by agent.
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import { z } from "zod/v4";
 import { periodStart, USAGE_PERIODS } from "../../agents/llm/usage_period.ts";
 import { usageReport } from "../../db/usage.ts";
 import type { AppDeps } from "../deps.ts";
@@ -12,7 +12,7 @@ import { UUID_RE } from "../../db/uuid.ts";
 import { ownerScope } from "../../auth/viewer.ts";
 import { viewerOf } from "../access.ts";
 
-const Query = z.object({
+export const UsageQuery = z.object({
   period: z.enum(USAGE_PERIODS).default("all"),
   user_id: z.string().regex(UUID_RE, "must be a UUID").optional(),
   conversation_id: z.string().regex(UUID_RE, "must be a UUID").optional(),
@@ -22,7 +22,7 @@ const Query = z.object({
 
 export function usageApi(deps: AppDeps): Hono {
   const app = new Hono();
-  app.get("/usage", validQuery(Query), async (c) => {
+  app.get("/usage", validQuery(UsageQuery), async (c) => {
     const q = c.req.valid("query");
     const report = await usageReport(deps.db.sql, {
       scope: ownerScope(viewerOf(c), q.user_id),

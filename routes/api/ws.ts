@@ -21,7 +21,7 @@
 import { Hono } from "hono";
 import { upgradeWebSocket } from "hono/deno";
 import type { WSContext } from "hono/ws";
-import { z } from "zod";
+import { z } from "zod/v4";
 import { isTerminal, type RunEvent } from "../../agents/spine/events.ts";
 import { ownerScope } from "../../auth/viewer.ts";
 import { ChatBody } from "./chat.ts";
@@ -35,7 +35,7 @@ import { UUID_RE } from "../../db/uuid.ts";
 import { openRunStream, runVisible } from "../run_stream.ts";
 
 const After = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0);
-const ClientMessage = z.discriminatedUnion("type", [
+export const WsClientMessage = z.discriminatedUnion("type", [
   ChatBody.extend({ type: z.literal("chat") }),
   z.object({ type: z.literal("subscribe"), run_id: z.string().regex(UUID_RE), after: After })
     .strict(),
@@ -147,7 +147,7 @@ export function wsApi(deps: AppDeps): Hono {
           } catch {
             return fail(ws, "invalid_json", "messages must be JSON");
           }
-          const checked = check(ClientMessage, json);
+          const checked = check(WsClientMessage, json);
           if (!checked.ok) return fail(ws, "invalid_message", checked.message);
           const msg = checked.value;
           try {

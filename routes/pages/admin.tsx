@@ -5,7 +5,7 @@
  * auth/users.ts, which keeps an admin and audits it.
  */
 import { type Context, Hono } from "hono";
-import { z } from "zod";
+import { z } from "zod/v4";
 import { audit } from "../../auth/audit.ts";
 import { AccountError } from "../../auth/errors.ts";
 import { AUDIT_ACTIONS, type AuditAction, listAudit } from "../../db/audit_log.ts";

@@ -5,7 +5,7 @@
  * why (400) and what was typed.
  */
 import { type Context, Hono } from "hono";
-import { z } from "zod";
+import { z } from "zod/v4";
 import { shownUrl } from "../../agents/alerts/alerts.ts";
 import { thresholdText, windowText } from "../../agents/alerts/payload.ts";
 import {
@@ -49,12 +49,12 @@ const DONE: Record<string, string> = {
 const NewRule = z.object({
   name: nameField.pipe(z.string().min(1, "is required").max(100, "must be at most 100 characters")),
   kind: z.enum(KINDS.map((k) => k.kind) as ["cost", "error_rate", "latency"], {
-    errorMap: () => ({ message: "must be cost, error_rate or latency" }),
+    message: "must be cost, error_rate or latency",
   }),
   threshold: z.string().regex(/^\d{1,12}(\.\d{1,8})?$/, "must be a number, e.g. 5 or 2.5")
     .transform(Number),
   window_minutes: z.enum(WINDOWS.map((w) => String(w.minutes)) as [string, ...string[]], {
-    errorMap: () => ({ message: "must be one of the offered windows" }),
+    message: "must be one of the offered windows",
   }).transform(Number),
   min_calls: z.string().regex(/^\d{1,6}$/, "must be a whole number from 1").default("1")
     .transform(Number).refine((n) => n >= 1, "must be at least 1"),
@@ -63,7 +63,7 @@ const NewRule = z.object({
       (s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol),
       "must be an http(s) URL",
     ),
-  format: z.enum(ALERT_FORMATS, { errorMap: () => ({ message: "must be standard or slack" }) }),
+  format: z.enum(ALERT_FORMATS, { message: "must be standard or slack" }),
 }).refine((r) => r.kind !== "error_rate" || r.threshold <= 100, {
   message: "threshold of an error rate must be at most 100 (%)",
   path: ["threshold"],

@@ -5,7 +5,7 @@
  * may not see — a 404 page. Members see their own calls; admins everyone's, with a user filter.
  */
 import { type Context, Hono } from "hono";
-import { z } from "zod";
+import { z } from "zod/v4";
 import { getLlmCall, listLlmCalls, LlmCallQueryError } from "../../db/llm_calls.ts";
 import { periodStart, USAGE_PERIODS } from "../../agents/llm/usage_period.ts";
 import { usageReport } from "../../db/usage.ts";
@@ -37,10 +37,10 @@ const KEYS = [
 
 const Query = z.object({
   period: z.enum(USAGE_PERIODS, {
-    errorMap: () => ({ message: `must be one of ${USAGE_PERIODS.join(", ")}` }),
+    message: `must be one of ${USAGE_PERIODS.join(", ")}`,
   }).default("all"),
   status: z.enum(LLM_CALL_STATUSES, {
-    errorMap: () => ({ message: `must be one of ${LLM_CALL_STATUSES.join(", ")}` }),
+    message: `must be one of ${LLM_CALL_STATUSES.join(", ")}`,
   }).optional(),
   model: nameField.optional(),
   agent: nameField.optional(),

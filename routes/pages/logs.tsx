@@ -5,7 +5,7 @@
  * is the page again with the problem named (400), never a 500.
  */
 import { type Context, Hono } from "hono";
-import { z } from "zod";
+import { z } from "zod/v4";
 import type { RunEvent } from "../../agents/spine/events.ts";
 import { isAdmin, ownerScope } from "../../auth/viewer.ts";
 import {

@@ -4,7 +4,7 @@
  * sentence per problem for a 400 page. The fields both pages share are here.
  */
 import type { Context } from "hono";
-import { z } from "zod";
+import { z } from "zod/v4";
 import { truncate } from "../../agents/spine/text.ts";
 import { UUID_RE } from "../../db/uuid.ts";
 
@@ -31,7 +31,7 @@ export type PageQuery<T> = { ok: true; value: T } | { ok: false; message: string
 export function parsePageQuery<T>(
   c: Context,
   keys: readonly string[],
-  schema: z.ZodType<T, z.ZodTypeDef, unknown>,
+  schema: z.ZodType<T, unknown>,
 ): PageQuery<T> {
   const raw = Object.fromEntries(
     Object.entries(c.req.query()).map(([k, v]) => [k, v.trim()]).filter(([, v]) => v !== ""),

@@ -4,7 +4,7 @@
  * everyone's (the owner scope goes into every query). One query per chart, run together.
  */
 import { type Context, Hono } from "hono";
-import { z } from "zod";
+import { z } from "zod/v4";
 import { isAdmin, ownerScope } from "../../auth/viewer.ts";
 import { listUsers } from "../../db/users.ts";
 import {
@@ -31,7 +31,7 @@ const KEYS = ["period", "user_id", "agent", "model"] as const;
 
 const Query = z.object({
   period: z.enum(DASHBOARD_PERIODS, {
-    errorMap: () => ({ message: `must be one of ${DASHBOARD_PERIODS.join(", ")}` }),
+    message: `must be one of ${DASHBOARD_PERIODS.join(", ")}`,
   }).default("7d"),
   user_id: userIdField.optional(),
   agent: nameField.optional(),

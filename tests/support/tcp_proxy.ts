@@ -1,7 +1,7 @@
 /**
  * A TCP proxy in front of the test Postgres, to take the database away from one Glassbox without
- * touching the shared server: `cut()` closes every open connection and refuses new ones (as a
- * restarting Postgres does), `restore()` lets them through again.
+ * touching the shared server: `cut()` closes every open connection and stops listening, so new
+ * ones are refused (as a stopped Postgres does), `restore()` listens on the same port again.
  */
 export interface TcpProxy {
   port: number;
@@ -13,7 +13,8 @@ export interface TcpProxy {
 }
 
 export function startTcpProxy(target = { hostname: "127.0.0.1", port: 5432 }): TcpProxy {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
   const open = new Set<Deno.Conn>();
   let cut = false;
   const closeQuietly = (c: Deno.Conn) => {
@@ -30,7 +31,6 @@ export function startTcpProxy(target = { hostname: "127.0.0.1", port: 5432 }): T
     closeQuietly(to);
   };
   const serve = async (client: Deno.Conn) => {
-    if (cut) return closeQuietly(client);
     open.add(client);
     let server: Deno.Conn;
     try {
@@ -43,12 +43,12 @@ export function startTcpProxy(target = { hostname: "127.0.0.1", port: 5432 }): T
     void pipe(client, server);
     void pipe(server, client);
   };
-  const accepting = (async () => {
+  const accept = async (l: Deno.Listener) => {
     try {
-      for await (const conn of listener) void serve(conn);
+      for await (const conn of l) void serve(conn);
     } catch { /* closed */ }
-  })();
-  const port = (listener.addr as Deno.NetAddr).port;
+  };
+  let accepting = accept(listener);
   return {
     port,
     via(url) {
@@ -58,15 +58,20 @@ export function startTcpProxy(target = { hostname: "127.0.0.1", port: 5432 }): T
       return u.href;
     },
     cut() {
+      if (cut) return;
       cut = true;
+      // Closed, like a stopped server: new connections are refused at once.
+      listener.close();
       for (const c of [...open]) closeQuietly(c);
     },
     restore() {
+      if (!cut) return;
       cut = false;
+      listener = Deno.listen({ hostname: "127.0.0.1", port });
+      accepting = accept(listener);
     },
     async close() {
       this.cut();
-      listener.close();
       await accepting;
     },
   };
