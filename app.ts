@@ -234,7 +234,7 @@ export async function createGlassbox(
     configured: config.cost.budgets.map(configuredBudget),
     unpriced: config.cost.unpriced,
     assumedMaxOutput: config.cost.assumedMaxOutput,
-  });
+  }, () => llmCalls.flush());
   const runs = new RunManager({
     sql: db.sql,
     journals,

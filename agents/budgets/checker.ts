@@ -91,8 +91,19 @@ export class BudgetChecker {
   constructor(
     private readonly sql: Sql,
     readonly settings: BudgetSettings,
+    /**
+     * Resolves once every llm_calls row recorded so far is stored: calls are recorded through a
+     * queue, so a window's spend is read only after the calls that ended before it are in.
+     */
+    private readonly recorded: () => Promise<void> = () => Promise.resolve(),
     private readonly now: () => Date = () => new Date(),
   ) {}
+
+  /** What each window's stored calls have spent, once the calls recorded so far are stored. */
+  async #storedSpend(windows: BudgetWindow[]): Promise<Spend[]> {
+    await this.recorded();
+    return spendIn(this.sql, windows.map((w) => w.filter));
+  }
 
   /** The budgets in force and the unpriced policy; re-read every 5 s or after invalidate(). */
   async current(): Promise<{ budgets: Budget[]; unpriced: UnpricedPolicy }> {
@@ -131,7 +142,7 @@ export class BudgetChecker {
     const now = this.now();
     const windows = windowsFor(budgets, ctx, now);
     if (windows.length === 0) return { allow: true, windows: [] };
-    const stored = await spendIn(this.sql, windows.map((w) => w.filter));
+    const stored = await this.#storedSpend(windows);
     const spent = stored.map((s, i) => this.#withInFlight(s, windows[i]));
     const worst: Amount = {
       tokens: estimate.inputTokens + estimate.outputTokens,
@@ -191,7 +202,7 @@ export class BudgetChecker {
     const { budgets } = await this.current();
     const windows = windowsFor(budgets, ctx, this.now());
     if (windows.length === 0) return { crossed: [], windows: [] };
-    const stored = await spendIn(this.sql, windows.map((w) => w.filter));
+    const stored = await this.#storedSpend(windows);
     const spent = stored.map((s, i) => this.#withInFlight(s, windows[i]));
     const found: Crossing[] = [];
     for (const [i, w] of windows.entries()) {
