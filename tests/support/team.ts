@@ -70,10 +70,24 @@ export async function startTeam(
   return stack;
 }
 
-/** A tool result's text, by the call's id. */
+/**
+ * A tool result's text, by the id the model gave the call: events carry Glassbox's id for it
+ * (namespaced per LLM call), and its TOOL_CALL_START keeps the model's in metadata.
+ */
 export function toolResults(events: AgUiEvent[]): Record<string, string> {
+  const modelIds = new Map(
+    events.flatMap((e) =>
+      e.type === "TOOL_CALL_START"
+        ? [[e.toolCallId, (e.metadata as { providerToolCallId?: string }).providerToolCallId]]
+        : []
+    ),
+  );
   return Object.fromEntries(
-    events.flatMap((e) => e.type === "TOOL_CALL_RESULT" ? [[e.toolCallId, String(e.content)]] : []),
+    events.flatMap((e) =>
+      e.type === "TOOL_CALL_RESULT"
+        ? [[modelIds.get(e.toolCallId) ?? e.toolCallId, String(e.content)]]
+        : []
+    ),
   );
 }
 
