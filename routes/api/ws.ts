@@ -32,7 +32,7 @@ import { runStartRefusal } from "../errors.ts";
 import { webSocketOrigin } from "../security.ts";
 import { check } from "../validate.ts";
 import { UUID_RE } from "../../db/uuid.ts";
-import { openRunStream, runVisible } from "../run_stream.ts";
+import { openRunStream, runVisible, subscriberLabel } from "../run_stream.ts";
 
 const After = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0);
 export const WsClientMessage = z.discriminatedUnion("type", [
@@ -128,6 +128,7 @@ export function wsApi(deps: AppDeps): Hono {
     upgradeWebSocket((c) => {
       const viewer = viewerOf(c);
       const scope = ownerScope(viewer);
+      const label = subscriberLabel("websocket", viewer.userId);
       const readers = new Set<ReadableStreamDefaultReader<Uint8Array>>();
       const send = (ws: WSContext, msg: unknown) =>
         ws.readyState === 1 && ws.send(JSON.stringify(msg));
@@ -170,7 +171,7 @@ export function wsApi(deps: AppDeps): Hono {
                 });
                 return follow(
                   ws,
-                  await openRunStream(deps, handle.runId, wsEncoder, 0),
+                  await openRunStream(deps, handle.runId, wsEncoder, 0, { label }),
                   { run_id: handle.runId },
                 );
               }
@@ -182,6 +183,7 @@ export function wsApi(deps: AppDeps): Hono {
                   ws,
                   await openRunStream(deps, msg.run_id, wsEncoder, msg.after, {
                     epilogue: RESUMED_AT_END_BYTES,
+                    label,
                   }),
                   { run_id: msg.run_id },
                 );
@@ -204,7 +206,10 @@ export function wsApi(deps: AppDeps): Hono {
               case "logs":
                 return follow(
                   ws,
-                  await followLogs(deps, scope, msg.after, wsEncoder, wsSkippedNotice),
+                  await followLogs(deps, scope, msg.after, wsEncoder, {
+                    skippedNotice: wsSkippedNotice,
+                    label,
+                  }),
                   {
                     logs: true,
                   },
