@@ -252,7 +252,7 @@ export async function createGlassbox(
   });
   retention.start();
   const gateway = new Gateway({
-    sql: db.sql,
+    recorder: llmCalls,
     contentLogging: config.contentLogging,
     idleTimeoutMs: config.llmIdleTimeoutMs,
     providers: () => teams.current().providers,
@@ -261,6 +261,7 @@ export async function createGlassbox(
       journals,
       idleMs: config.gatewaySessionIdleMs,
       instanceId: lease.id,
+      recorder: llmCalls,
     }),
   });
   const edge: EdgeSettings = {
@@ -280,6 +281,7 @@ export async function createGlassbox(
     teams,
     mcp,
     gateway,
+    llmCalls,
     version: VERSION,
     auth,
     edge,

@@ -12,8 +12,7 @@
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import type OpenAI from "openai";
 import type { ContentLogging } from "../../config.ts";
-import type { Sql } from "../../db/client.ts";
-import { insertLlmCall } from "../../db/llm_calls.ts";
+import type { LlmCallRow } from "../../db/llm_calls.ts";
 import type { Provider } from "../llm/providers.ts";
 import { buildRow, classifyFailure, type Failure, finishedValue } from "../llm/attempt_record.ts";
 import { spanId, startedValue } from "../llm/recording_client.ts";
@@ -21,7 +20,8 @@ import { AttemptControl, ResponseAccumulator } from "../llm/stream.ts";
 import type { ChatMessage, ChatTool, LlmCallScope, LlmStreamObserver } from "../llm/types.ts";
 
 export interface ForwardDeps {
-  sql: Sql;
+  /** Where the attempt's row goes: the app's LlmCallRecorder (queued, stored in order). */
+  recorder: { record(row: LlmCallRow): void };
   contentLogging: ContentLogging;
   /** An upstream that sends nothing for this long is given up on: 'timeout'. */
   idleTimeoutMs: number;
@@ -59,7 +59,7 @@ class GatewayAttempt {
   readonly #control: AttemptControl;
   readonly #now: () => number;
   readonly #startedAt: number;
-  #recorded: Promise<void> | null = null;
+  #recorded = false;
   /** A failure seen in the answer itself (an error event, a chunk that is not JSON). */
   #answerFault: Failure | null = null;
   /** How the attempt ended, once recorded. */
@@ -104,7 +104,7 @@ class GatewayAttempt {
         signal: this.#control.signal,
       });
     } catch (err) {
-      return await this.#refused(err);
+      return this.#refused(err);
     }
     this.#control.touch();
     if (!res.ok) return await this.#upstreamError(res);
@@ -113,7 +113,7 @@ class GatewayAttempt {
     try {
       text = await res.text();
     } catch (err) {
-      return await this.#refused(err);
+      return this.#refused(err);
     }
     try {
       this.acc.completion(JSON.parse(text) as OpenAI.Chat.ChatCompletion);
@@ -125,7 +125,7 @@ class GatewayAttempt {
         message: "the upstream's answer is not a chat completion (not JSON)",
       };
     }
-    await this.#record(null);
+    this.#record(null);
     return new Response(text, {
       status: res.status,
       headers: this.#headers(res.headers, res.headers.get("content-type") ?? "application/json"),
@@ -143,8 +143,8 @@ class GatewayAttempt {
   }
 
   /** No answer came (unreachable, timed out before the headers, or the body broke). */
-  async #refused(err: unknown): Promise<Response> {
-    const fail = await this.#record(err);
+  #refused(err: unknown): Response {
+    const fail = this.#record(err);
     const status = fail?.status === "timeout" ? 504 : 502;
     const type = fail?.status === "timeout" ? "upstream_timeout" : "upstream_unreachable";
     const message = `${this.input.provider.name}: ${fail?.message ?? "no answer"}`;
@@ -160,7 +160,7 @@ class GatewayAttempt {
     try {
       text = this.input.provider.redact(await res.text());
     } catch (err) {
-      return await this.#refused(err);
+      return this.#refused(err);
     }
     this.#answerFault = {
       status: "error",
@@ -168,7 +168,7 @@ class GatewayAttempt {
       message: errorMessage(res.status, text),
       headers: res.headers,
     };
-    await this.#record(null);
+    this.#record(null);
     return new Response(text, {
       status: res.status,
       headers: this.#headers(res.headers, res.headers.get("content-type") ?? "application/json"),
@@ -188,7 +188,7 @@ class GatewayAttempt {
             if (done) {
               parser.feed(decoder.decode());
               if (out) controller.enqueue(enc.encode(out));
-              await this.#record(null);
+              this.#record(null);
               controller.close();
               return;
             }
@@ -201,7 +201,7 @@ class GatewayAttempt {
             }
           }
         } catch (err) {
-          const fail = await this.#record(err);
+          const fail = this.#record(err);
           if (this.#gone.signal.aborted) return; // nobody to tell
           // The status line is long gone: say what happened the way OpenAI's streams do.
           const type = fail?.status === "timeout" ? "upstream_timeout" : "upstream_error";
@@ -213,7 +213,7 @@ class GatewayAttempt {
       cancel: async () => {
         this.#gone.abort(new Error("the client went away"));
         await reader.cancel().catch(() => {});
-        await this.#record(null);
+        this.#record(null);
       },
     });
     return new Response(stream, {
@@ -258,9 +258,10 @@ class GatewayAttempt {
     return frame(JSON.stringify(rest));
   }
 
-  /** Writes the attempt's row once, however many ways it ends at once; returns its failure. */
-  async #record(err: unknown): Promise<Failure | null> {
-    this.#recorded ??= (async () => {
+  /** Records the attempt's row once, however many ways it ends at once; returns its failure. */
+  #record(err: unknown): Failure | null {
+    if (!this.#recorded) {
+      this.#recorded = true;
       this.#control.release(err !== null);
       const { provider, body, scope, attempt } = this.input;
       const fail = this.#control.endedBy !== null || err !== null || !this.#answerFault
@@ -294,11 +295,11 @@ class GatewayAttempt {
         startedAt: this.#startedAt,
         endedAt,
       });
-      await insertLlmCall(this.deps.sql, row);
+      // Queued, like in-app calls' rows: the client's answer never waits for the database.
+      this.deps.recorder.record(row);
       const ttft = this.acc.firstChunkAt === null ? null : this.acc.firstChunkAt - this.#startedAt;
       this.input.observer.onCallFinished?.(finishedValue(row, scope, ttft));
-    })();
-    await this.#recorded;
+    }
     return this.#fail;
   }
 

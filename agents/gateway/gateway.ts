@@ -5,7 +5,7 @@
  * the attempt and answers the client.
  */
 import type { ContentLogging } from "../../config.ts";
-import type { Sql } from "../../db/client.ts";
+import type { LlmCallRow } from "../../db/llm_calls.ts";
 import { forward } from "./forward.ts";
 import { type ProviderSource, routeModel } from "./models.ts";
 import type { Attribution } from "./attribution.ts";
@@ -27,7 +27,8 @@ export type BudgetCheck = (
 ) => Promise<{ ok: true } | { ok: false; message: string; retryAfterS: number }>;
 
 export interface GatewayDeps {
-  sql: Sql;
+  /** The app's one LlmCallRecorder: gateway calls' rows are queued with in-app calls'. */
+  recorder: { record(row: LlmCallRow): void };
   contentLogging: ContentLogging;
   idleTimeoutMs: number;
   /** The current team's providers. */
