@@ -256,6 +256,7 @@ export async function createGlassbox(
       idleMs: config.gatewaySessionIdleMs,
       instanceId: lease.id,
     }),
+    budget: budgets,
   });
   const edge: EdgeSettings = {
     trustProxy: config.auth.trustProxy,
