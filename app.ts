@@ -246,7 +246,7 @@ export async function createGlassbox(
   });
   retention.start();
   const gateway = new Gateway({
-    sql: db.sql,
+    recorder: llmCalls,
     contentLogging: config.contentLogging,
     idleTimeoutMs: config.llmIdleTimeoutMs,
     providers: () => teams.current().providers,
@@ -255,6 +255,7 @@ export async function createGlassbox(
       journals,
       idleMs: config.gatewaySessionIdleMs,
       instanceId: lease.id,
+      recorder: llmCalls,
     }),
     budget: budgets,
   });
@@ -275,6 +276,7 @@ export async function createGlassbox(
     teams,
     mcp,
     gateway,
+    llmCalls,
     version: VERSION,
     auth,
     edge,

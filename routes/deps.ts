@@ -4,6 +4,7 @@ import type { Metrics } from "../agents/metrics/metrics.ts";
 import type { Journals } from "../agents/spine/journal.ts";
 import type { RunManager } from "../agents/runs/run_manager.ts";
 import type { Gateway } from "../agents/gateway/gateway.ts";
+import type { LlmCallRecorder } from "../agents/llm/call_recorder.ts";
 import type { McpServers } from "../agents/mcp/servers.ts";
 import type { TeamHolder } from "../agents/team/team_holder.ts";
 import type { Config } from "../config.ts";
@@ -24,6 +25,8 @@ export interface AppDeps {
   mcp: McpServers;
   /** The recording LLM gateway (/llm/v1). */
   gateway: Gateway;
+  /** The one queue of llm_calls rows: in-app runs' and the gateway's. */
+  llmCalls: LlmCallRecorder;
   version: string;
   /** Accounts and access: sessions, keys, sign-in, users. */
   auth: Auth;

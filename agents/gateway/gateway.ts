@@ -11,7 +11,7 @@
  * limit; after it, warnings and limits reached are announced once per window.
  */
 import type { ContentLogging } from "../../config.ts";
-import type { Sql } from "../../db/client.ts";
+import type { LlmCallRow } from "../../db/llm_calls.ts";
 import type { BudgetChecker } from "../budgets/checker.ts";
 import { type CallContext, limitPhrase } from "../budgets/budget.ts";
 import { estimateCall } from "../budgets/estimate.ts";
@@ -31,7 +31,8 @@ export interface GatewayCaller {
 }
 
 export interface GatewayDeps {
-  sql: Sql;
+  /** The app's one LlmCallRecorder: gateway calls' rows are queued with in-app calls'. */
+  recorder: { record(row: LlmCallRow): void };
   contentLogging: ContentLogging;
   idleTimeoutMs: number;
   /** The current team's providers. */

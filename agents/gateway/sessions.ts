@@ -26,7 +26,7 @@ import type { Journals, RunJournal } from "../spine/journal.ts";
 import { getLogger, withRunContext } from "../logging/logging.ts";
 import { ProgressTracker } from "../runtime/progress.ts";
 import { RunScope } from "../runtime/run_scope.ts";
-import { runResult, stoppedOutcome, tokenUsage } from "../runs/execute_run.ts";
+import { runResult, stoppedOutcome, tokenUsage, untilStored } from "../runs/execute_run.ts";
 import type { LlmCallScope, LlmStreamObserver } from "../llm/types.ts";
 import type { Attribution } from "./attribution.ts";
 import type { GatewayCaller } from "./gateway.ts";
@@ -55,6 +55,8 @@ export interface GatewaySessionsDeps {
   idleMs: number;
   /** This process, as runs record who runs them. */
   instanceId: string;
+  /** The queue the calls' rows went to: a session's final status waits for its own. */
+  recorder: { stored(runId: string): Promise<void> };
 }
 
 export class GatewaySessions {
@@ -303,7 +305,7 @@ class ExternalSession {
     return this.end(stop);
   }
 
-  /** RUN_FINISHED with the totals, every event stored, then the run's status. */
+  /** RUN_FINISHED with the totals, every event and call row stored, then the run's status. */
   end(stop: RunStoppedValue | null = null): Promise<void> {
     this.#ended ??= (async () => {
       clearTimeout(this.#timer);
@@ -319,11 +321,14 @@ class ExternalSession {
         outcome: stop ? stoppedOutcome(stop) : { type: "success" },
         usage: tokenUsage(this.scope),
       });
-      await this.deps.journals.close(runId);
-      await finishRun(this.deps.sql, runId, stop ? "stopped" : "succeeded", stop?.message ?? null)
-        .catch((err) =>
-          log.error("Could not store the session's status: {error}", { error: String(err) })
-        );
+      // Every event and call row is stored before the status is final (kept and retried
+      // while the database is away).
+      await Promise.all([this.deps.journals.close(runId), this.deps.recorder.stored(runId)]);
+      await untilStored(
+        "the session's status",
+        () =>
+          finishRun(this.deps.sql, runId, stop ? "stopped" : "succeeded", stop?.message ?? null),
+      );
     })();
     return this.#ended;
   }

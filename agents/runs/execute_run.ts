@@ -152,7 +152,7 @@ async function record(deps: FinishDeps, scope: RunScope, outcome: RunOutcome): P
  * Retries a write while the database is away (as the writers do), so an outage delays the run's
  * end instead of losing its answer or status; a write refused for good is logged and skipped.
  */
-async function untilStored(what: string, write: () => Promise<void>): Promise<void> {
+export async function untilStored(what: string, write: () => Promise<void>): Promise<void> {
   for (let attempt = 0;; attempt++) {
     try {
       return await write();
