@@ -114,7 +114,8 @@ export class Gateway {
     }, checker.settings.assumedMaxOutput);
     const decision = await checker.check(ctx, estimate, route.model);
     if (!decision.allow) {
-      await call.stopped(
+      // Not awaited: the client's answer does not wait for the run's status to be stored.
+      void call.stopped(
         decision.budget ? "budget" : "unpriced",
         decision.reason,
         decision.resetAt,
