@@ -82,8 +82,11 @@ Deno.test({ name: "gateway call over budget: refused before it is sent", ignore 
   assert.equal(run.error, run.stop.message);
   assert.equal(run.stop.resetAt, midnight.getTime());
   // A refused call with no open session opens a run that is stopped at once, like a chat.
-  const [third] = await s.db.sql`
-    SELECT status, error FROM runs WHERE id <> ${runId} AND agent = 'gateway'`;
+  const third = await waitFor(async () => {
+    const [r] = await s.db.sql`
+      SELECT status, error FROM runs WHERE id <> ${runId} AND agent = 'gateway'`;
+    return r?.status !== "running" && r;
+  }, "the refused call's run ended");
   assert.deepEqual({ ...third }, {
     status: "stopped",
     error: "stopped: daily budget $0.0500 reached at call 1",
