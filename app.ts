@@ -47,6 +47,9 @@ import { type HttpRecord, insertHttpRecords } from "./db/log_records.ts";
 import { InstanceLease } from "./agents/runs/instance_lease.ts";
 import { agentsApi } from "./routes/api/agents.ts";
 import { budgetsApi } from "./routes/api/budgets.ts";
+import { sessionsApi } from "./routes/api/sessions.ts";
+import { sessionsPages } from "./routes/pages/sessions.tsx";
+import { subscribersByTransport } from "./routes/sessions.ts";
 import { GATEWAY_PATH, gatewayApi } from "./routes/api/gateway.ts";
 import { aguiApi } from "./routes/api/agui.ts";
 import { chatApi } from "./routes/api/chat.ts";
@@ -124,7 +127,10 @@ export async function createGlassbox(
   const store = eventStore(db.sql);
   const metrics: Metrics = new Metrics({
     hub: () => hub.stats(),
+    subscribersByTransport: () => Object.fromEntries(Object.entries(subscribersByTransport(hub))),
     writerPending: () => writer.pending,
+    recordsPending: () => requests.pending,
+    recordsDropped: () => requests.dropped,
     eventsWritten: () => writer.written,
     activeRuns: () => runs.activeRuns,
     pingDatabase: () => db.sql`SELECT 1`,
@@ -348,6 +354,7 @@ export async function createGlassbox(
   app.route("/", adminPages(deps));
   app.route("/", alertPages(deps));
   app.route("/", budgetsPages(deps));
+  app.route("/", sessionsPages(deps));
   app.route("/", metricsRoutes(deps));
   app.route(
     "/",
@@ -366,6 +373,7 @@ export async function createGlassbox(
       usageApi,
       agentsApi,
       budgetsApi,
+      sessionsApi,
     ]
   ) {
     app.route("/api/v1", api(deps));

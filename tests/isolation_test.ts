@@ -74,6 +74,8 @@ const ACCESS: Record<string, Access> = {
   "POST /api/v1/admin/budgets/:id/delete": "admin",
   "POST /api/v1/admin/cost-settings": "admin",
   "GET /metrics": "admin",
+  "GET /sessions": "admin",
+  "GET /api/v1/sessions": "admin",
   "ALL /demo/v1/*": "signed-in",
   "POST /api/v1/chat": "owner",
   "POST /api/v1/chat/stream": "owner",

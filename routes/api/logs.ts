@@ -30,7 +30,7 @@ import { viewerOf } from "../access.ts";
 import type { AppDeps } from "../deps.ts";
 import { apiError } from "../errors.ts";
 import { liveable, liveMatcher, LOG_FILTER_FIELDS, logFilter, LogListQuery } from "../log_query.ts";
-import { resumeAfter, runVisible, sseResponse } from "../run_stream.ts";
+import { resumeAfter, runVisible, sseResponse, subscriberLabel } from "../run_stream.ts";
 import { check, validQuery } from "../validate.ts";
 
 const BACKLOG = 200;
@@ -97,9 +97,13 @@ export function logsApi(deps: AppDeps): Hono {
     if (after === null) {
       return apiError(c, 400, "invalid_last_event_id", "Last-Event-ID must be an event id");
     }
-    const filter = logFilter(q, ownerScope(viewerOf(c), q.user_id));
+    const viewer = viewerOf(c);
+    const filter = logFilter(q, ownerScope(viewer, q.user_id));
     return sseResponse(
-      await followLogs(deps, filter, after, encodeJsonEnvelope, sseSkippedNotice),
+      await followLogs(deps, filter, after, encodeJsonEnvelope, {
+        skippedNotice: sseSkippedNotice,
+        label: subscriberLabel("sse_json", viewer.userId),
+      }),
     );
   });
   // Admins only, audited: a run's records, a conversation's, or everything older than a date.
@@ -189,9 +193,14 @@ export async function followLogs(
   filter: LogFilter | OwnerScope,
   after: number,
   encoder: (ev: RunEvent) => Uint8Array | null,
-  /** How this encoding says that a resume skipped older records (the backlog is bounded). */
-  skippedNotice?: (oldestShown: number) => Uint8Array,
+  opts: {
+    /** How this encoding says that a resume skipped older records (the backlog is bounded). */
+    skippedNotice?: (oldestShown: number) => Uint8Array;
+    /** The hub label of the follower (routes/run_stream.ts subscriberLabel). */
+    label?: string;
+  } = {},
 ): Promise<ReadableStream<Uint8Array>> {
+  const { skippedNotice } = opts;
   const f: LogFilter = "scope" in filter ? filter : { scope: filter };
   const scope = f.scope;
   const owner = scope.user ?? (scope.owner === EVERYONE ? null : scope.owner);
@@ -220,6 +229,7 @@ export async function followLogs(
     history: visible ? history : [],
     afterId: after,
     preamble: visible ? notice : undefined,
+    label: opts.label,
   });
 }
 

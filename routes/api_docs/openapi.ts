@@ -259,6 +259,15 @@ export const OPERATIONS: Record<string, Operation> = {
     ok: { json: R.Health, description: "ok or degraded" },
     errors: [503],
   },
+  "GET /api/v1/sessions": {
+    summary: "Active runs and their SSE/WebSocket subscribers, per run and per user",
+    description: "Admins only. This process's runs and subscribers, counted by transport " +
+      "(sse_json: the API's SSE; sse_html: the pages' htmx SSE; websocket: /api/v1/ws " +
+      "followers; agui: POST /api/v1/agui).",
+    tag: "Operations",
+    access: "admin",
+    ok: { json: R.Sessions, description: "runs, users and totals" },
+  },
   "GET /metrics": {
     summary: "Prometheus metrics",
     description: "For admins (session, or an API key with the admin scope) and for a scraper " +

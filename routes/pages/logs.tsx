@@ -32,7 +32,7 @@ import {
 } from "../log_query.ts";
 import { followLogs } from "../api/logs.ts";
 import { pageChrome } from "./chrome.ts";
-import { resumeAfter, sseResponse } from "../run_stream.ts";
+import { resumeAfter, sseResponse, subscriberLabel } from "../run_stream.ts";
 import { check } from "../validate.ts";
 
 const PAGE_ROWS = 100;
@@ -130,8 +130,10 @@ export function logsPages(deps: AppDeps): Hono {
     if (after === null) {
       return apiError(c, 400, "invalid_last_event_id", "Last-Event-ID must be an event id");
     }
-    const filter = logFilter(q, ownerScope(viewerOf(c), q.user_id));
-    return sseResponse(await followLogs(deps, filter, after, encodeRow));
+    const viewer = viewerOf(c);
+    const filter = logFilter(q, ownerScope(viewer, q.user_id));
+    const label = subscriberLabel("sse_html", viewer.userId);
+    return sseResponse(await followLogs(deps, filter, after, encodeRow, { label }));
   });
 
   return app;
