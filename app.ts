@@ -263,6 +263,7 @@ export async function createGlassbox(
       instanceId: lease.id,
       recorder: llmCalls,
     }),
+    budget: budgets,
   });
   const edge: EdgeSettings = {
     trustProxy: config.auth.trustProxy,
