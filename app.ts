@@ -269,6 +269,7 @@ export async function createGlassbox(
       instanceId: lease.id,
       recorder: llmCalls,
     }),
+    budget: budgets,
   });
   const edge: EdgeSettings = {
     trustProxy: config.auth.trustProxy,

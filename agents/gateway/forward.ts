@@ -36,7 +36,16 @@ export interface ForwardInput {
   /** 1 + the client's own retry count (`x-stainless-retry-count`), when it tells. */
   attempt: number;
   observer: LlmStreamObserver;
+  /**
+   * Aborted with a BudgetStop when a budget's limit is passed while the answer streams: the
+   * upstream request is aborted, the attempt recorded as cancelled with the reason, and the
+   * client's stream ends with an error event naming the budget.
+   */
+  stop?: AbortSignal;
 }
+
+/** Why a budget stopped a streamed call: "daily budget $5.00 reached". */
+export class BudgetStop extends Error {}
 
 /** Upstream headers a client may act on (rate limits, request ids); the rest stay here. */
 const PASSED_HEADERS = /^(retry-after(-ms)?|x-ratelimit-.*|openai-processing-ms)$/i;
@@ -56,6 +65,8 @@ class GatewayAttempt {
   /** The client asked for the usage chunk itself, so it is passed on. */
   readonly clientWantsUsage: boolean;
   readonly #gone = new AbortController();
+  /** The client going away, or a budget's stop. */
+  readonly #ended: AbortSignal;
   readonly #control: AttemptControl;
   readonly #now: () => number;
   readonly #startedAt: number;
@@ -88,7 +99,8 @@ class GatewayAttempt {
         this.#startedAt,
       ),
     );
-    this.#control = new AttemptControl(this.#gone.signal, deps.idleTimeoutMs);
+    this.#ended = input.stop ? AbortSignal.any([this.#gone.signal, input.stop]) : this.#gone.signal;
+    this.#control = new AttemptControl(this.#ended, deps.idleTimeoutMs);
   }
 
   async run(): Promise<Response> {
@@ -204,8 +216,15 @@ class GatewayAttempt {
           const fail = this.#record(err);
           if (this.#gone.signal.aborted) return; // nobody to tell
           // The status line is long gone: say what happened the way OpenAI's streams do.
-          const type = fail?.status === "timeout" ? "upstream_timeout" : "upstream_error";
-          const error = { message: `${this.input.provider.name}: ${fail?.message}`, type };
+          const stop = this.input.stop?.reason;
+          const type = stop instanceof BudgetStop
+            ? "budget_exceeded"
+            : fail?.status === "timeout"
+            ? "upstream_timeout"
+            : "upstream_error";
+          const error = stop instanceof BudgetStop
+            ? { message: stop.message, type, code: type }
+            : { message: `${this.input.provider.name}: ${fail?.message}`, type };
           controller.enqueue(enc.encode(`data: ${JSON.stringify({ error })}\n\n`));
           controller.close();
         }
@@ -271,7 +290,7 @@ class GatewayAttempt {
           streaming: this.streaming,
           acc: this.acc,
           idleTimeoutMs: this.deps.idleTimeoutMs,
-          scope: { ...scope, signal: this.#gone.signal },
+          scope: { ...scope, signal: this.#ended },
         })
         : this.#answerFault;
       if (fail) fail.message = provider.redact(fail.message);
