@@ -50,6 +50,7 @@ import { alertsApi } from "./routes/api/alerts.ts";
 import { budgetsApi } from "./routes/api/budgets.ts";
 import { sessionsApi } from "./routes/api/sessions.ts";
 import { sessionsPages } from "./routes/pages/sessions.tsx";
+import { RequestTail } from "./routes/request_tail.ts";
 import { subscribersByTransport } from "./routes/sessions.ts";
 import { GATEWAY_PATH, gatewayApi } from "./routes/api/gateway.ts";
 import { aguiApi } from "./routes/api/agui.ts";
@@ -130,7 +131,7 @@ export async function createGlassbox(
     hub: () => hub.stats(),
     subscribersByTransport: () => Object.fromEntries(Object.entries(subscribersByTransport(hub))),
     writerPending: () => writer.pending,
-    recordsPending: () => requests.pending,
+    recordsPending: () => requests.unstored,
     recordsDropped: () => requests.dropped,
     eventsWritten: () => writer.written,
     activeRuns: () => runs.activeRuns,
@@ -175,6 +176,11 @@ export async function createGlassbox(
   });
   const ids = new EventIdPool(store);
   await ids.ready();
+  // Request records in the live log tail: ids from the same pool, published on the log topics.
+  const requestTail = new RequestTail({
+    take: () => ids.take(),
+    publish: (topic, ev) => hub.publish(topic, ev),
+  });
   // Metrics read runs and LLM calls off the spine: each event of a run's topic, once.
   const observed: Publisher = {
     publish(topic: string, ev: RunEvent) {
@@ -290,6 +296,7 @@ export async function createGlassbox(
     alerts,
     budgets,
     metrics,
+    requestTail,
   };
 
   const app = new Hono();
@@ -314,7 +321,7 @@ export async function createGlassbox(
     "*",
     requestLog({
       log: getLogger("http"),
-      record: (r) => requests.add(r),
+      record: (r) => requests.add(requestTail.add(r)),
       userOf: (c) => maybeViewer(c)?.userId ?? null,
     }),
   );

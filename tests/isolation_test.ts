@@ -201,7 +201,8 @@ const PROBES: Record<string, { probe: Probe; admin: boolean }> = {
     admin: true,
     // As the API's tail: the backlog is in id order and A's first run logged before B's.
     probe: async (who, w) => {
-      const res = await who.page("/logs/live");
+      // Run records only: request records (tests/request_tail_test.ts) have ids of their own.
+      const res = await who.page("/logs/live?kind=run");
       const [first] = await takeMessages(res.body!, 1);
       return first.data.includes(`/logs?run_id=${w.ended.run}`);
     },
@@ -299,7 +300,7 @@ const PROBES: Record<string, { probe: Probe; admin: boolean }> = {
     // The backlog is in id order and A's first run logged before B's: if A's records were in
     // B's tail, they would come first.
     probe: async (who, w) => {
-      const res = await who.api("/api/v1/logs/stream");
+      const res = await who.api("/api/v1/logs/stream?kind=run");
       const first = await takeMessages(res.body!, 1);
       return runIds(first).includes(w.ended.run);
     },
@@ -511,7 +512,7 @@ Deno.test(
       }
 
       // B's live log tail never carries A's records: A's run ends (logging), then B's runs log.
-      const tail = await B.api("/api/v1/logs/stream?after=" + (await lastEventId(db.sql)));
+      const tail = await B.api("/api/v1/logs/stream?kind=run&after=" + (await lastEventId(db.sql)));
       gb.glassbox.deps.runs.cancel(active);
       await gb.glassbox.deps.runs.whenDone(active);
       await activeRes.text(); // its stream ends with the run

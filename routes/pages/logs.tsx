@@ -9,6 +9,7 @@ import { z } from "zod/v4";
 import type { RunEvent } from "../../agents/spine/events.ts";
 import { isAdmin, ownerScope } from "../../auth/viewer.ts";
 import {
+  latestHttpLogId,
   latestRunLogId,
   listLogRecords,
   LOG_KINDS,
@@ -31,21 +32,29 @@ import {
   nonEmpty,
 } from "../log_query.ts";
 import { followLogs } from "../api/logs.ts";
+import { isRequestEvent, requestUserOf } from "../request_tail.ts";
 import { pageChrome } from "./chrome.ts";
 import { resumeAfter, sseResponse, subscriberLabel } from "../run_stream.ts";
 import { check } from "../validate.ts";
 
 const PAGE_ROWS = 100;
-const LiveQuery = z.object({ ...LOG_FILTER_FIELDS, after: z.string().optional() }).strict();
+const LiveQuery = z.object({
+  ...LOG_FILTER_FIELDS,
+  after: z.string().optional(),
+  /** The newest request record the page's history showed: the tail's requests start after it. */
+  http_after: z.string().regex(/^[0-9]{1,16}$/, "must be an event id").transform(Number).optional(),
+}).strict();
 
 export function logsPages(deps: AppDeps): Hono {
   const app = new Hono();
   const { sql } = deps.db;
   // One encoder for every unfiltered follower (encoded once per record).
-  const encodeRow = liveRowEncoder((ev: RunEvent) => ({
-    conversationId: conversationOfRun(deps.journals.get(ev.runId)) ?? null,
-    userId: deps.journals.get(ev.runId)?.owner ?? null,
-  }));
+  const encodeRow = liveRowEncoder((ev: RunEvent) =>
+    isRequestEvent(ev) ? { conversationId: null, userId: requestUserOf(ev) } : {
+      conversationId: conversationOfRun(deps.journals.get(ev.runId)) ?? null,
+      userId: deps.journals.get(ev.runId)?.owner ?? null,
+    }
+  );
 
   app.get("/logs", async (c) => {
     const raw = nonEmpty(c.req.query());
@@ -105,13 +114,19 @@ export function logsPages(deps: AppDeps): Hono {
     const params = filterParams(filterOnly);
     const query = new URLSearchParams(params).toString();
     const live = q.cursor === undefined && liveable(filter);
-    const after = live ? await latestRunLogId(sql) : 0;
+    const [after, httpAfter] = live
+      ? await Promise.all([latestRunLogId(sql), latestHttpLogId(sql)])
+      : [0, 0];
     return c.html(LogsPage({
       ...pageChrome(deps, c),
       ...base,
       rows: page.items,
       liveUrl: live
-        ? `/logs/live?${new URLSearchParams({ ...params, after: String(after) })}`
+        ? `/logs/live?${new URLSearchParams({
+          ...params,
+          after: String(after),
+          http_after: String(httpAfter),
+        })}`
         : null,
       olderUrl: page.nextCursor
         ? `/logs?${new URLSearchParams({ ...params, cursor: page.nextCursor })}`
@@ -133,7 +148,9 @@ export function logsPages(deps: AppDeps): Hono {
     const viewer = viewerOf(c);
     const filter = logFilter(q, ownerScope(viewer, q.user_id));
     const label = subscriberLabel("sse_html", viewer.userId);
-    return sseResponse(await followLogs(deps, filter, after, encodeRow, { label }));
+    return sseResponse(
+      await followLogs(deps, filter, after, encodeRow, { label, httpAfter: q.http_after }),
+    );
   });
 
   return app;
