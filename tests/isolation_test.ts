@@ -42,6 +42,7 @@ const ACCESS: Record<string, Access> = {
   "GET /agents": "signed-in",
   "GET /logs": "owner",
   "GET /logs/live": "owner",
+  "GET /logs/clear": "admin",
   "GET /account": "signed-in",
   "POST /account/password": "signed-in",
   "POST /account/sessions/end": "owner",

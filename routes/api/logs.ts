@@ -123,11 +123,7 @@ export function logsApi(deps: AppDeps): Hono {
     const checked = check(LogsClearBody, body);
     if (!checked.ok) return apiError(c, 400, "invalid_body", checked.message);
     const b = checked.value;
-    const target: LogTarget = b.run_id !== undefined
-      ? { runId: b.run_id }
-      : b.conversation_id !== undefined
-      ? { conversationId: b.conversation_id }
-      : { olderThan: b.before! };
+    const target = clearTarget(b);
     let deleted = 0;
     for (;;) {
       const n = await deleteLogBatch(sql, target, CLEAR_BATCH);
@@ -147,9 +143,24 @@ export function logsApi(deps: AppDeps): Hono {
         ...(b.before !== undefined && { before: b.before.toISOString() }),
       },
     );
+    // The /logs page's confirm step posts a form: the browser goes back to the logs.
+    if (
+      !type.includes("application/json") && (c.req.header("accept") ?? "").includes("text/html")
+    ) {
+      return c.redirect(`/logs?cleared=${deleted}`, 303);
+    }
     return c.json({ deleted });
   });
   return app;
+}
+
+/** What a checked clear body deletes. */
+export function clearTarget(b: z.infer<typeof LogsClearBody>): LogTarget {
+  return b.run_id !== undefined
+    ? { runId: b.run_id }
+    : b.conversation_id !== undefined
+    ? { conversationId: b.conversation_id }
+    : { olderThan: b.before! };
 }
 
 async function page(

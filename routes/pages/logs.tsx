@@ -17,7 +17,12 @@ import {
   LogQueryError,
 } from "../../db/log_records.ts";
 import { listUsers } from "../../db/users.ts";
-import { EMPTY_FILTER, type LogsFilterView, LogsPage } from "../../views/logs/page.tsx";
+import {
+  EMPTY_FILTER,
+  LogsClearConfirmPage,
+  type LogsFilterView,
+  LogsPage,
+} from "../../views/logs/page.tsx";
 import { liveRowEncoder } from "../../views/logs/live.tsx";
 import { viewerOf } from "../access.ts";
 import type { AppDeps } from "../deps.ts";
@@ -31,7 +36,10 @@ import {
   LogListQuery,
   nonEmpty,
 } from "../log_query.ts";
-import { followLogs } from "../api/logs.ts";
+import { clearTarget, followLogs, LogsClearBody } from "../api/logs.ts";
+import { countLogTarget } from "../../db/retention.ts";
+import { CallsProblemPage } from "../../views/calls/shell.tsx";
+import { requireAdmin } from "../access.ts";
 import { isRequestEvent, requestUserOf } from "../request_tail.ts";
 import { pageChrome } from "./chrome.ts";
 import { resumeAfter, sseResponse, subscriberLabel } from "../run_stream.ts";
@@ -57,7 +65,8 @@ export function logsPages(deps: AppDeps): Hono {
   );
 
   app.get("/logs", async (c) => {
-    const raw = nonEmpty(c.req.query());
+    // `cleared`: the confirm step's clear came back (POST /api/v1/logs/clear); not a filter.
+    const { cleared: _cleared, ...raw } = nonEmpty(c.req.query());
     const shown: LogsFilterView = { ...EMPTY_FILTER };
     for (const k of Object.keys(EMPTY_FILTER) as (keyof LogsFilterView)[]) shown[k] = raw[k] ?? "";
     const checked = check(LogListQuery, raw);
@@ -74,10 +83,16 @@ export function logsPages(deps: AppDeps): Hono {
     problem: string | null,
   ): Promise<Response> {
     const viewer = viewerOf(c);
-    const users = isAdmin(viewer)
+    const admin = isAdmin(viewer);
+    const users = admin
       ? (await listUsers(sql)).map((u) => ({ id: u.id, label: u.email ?? u.name }))
       : null;
+    const cleared = c.req.query("cleared");
     const base = {
+      canClear: admin,
+      cleared: admin && cleared !== undefined && /^\d{1,12}$/.test(cleared)
+        ? Number(cleared)
+        : null,
       levels: LOG_LEVELS,
       kinds: LOG_KINDS,
       filter: shown,
@@ -136,6 +151,54 @@ export function logsPages(deps: AppDeps): Hono {
       problem,
     }));
   }
+
+  // Admins: the clear's confirm step — what would go, and the form that posts it to the API.
+  app.get(
+    "/logs/clear",
+    requireAdmin((c) =>
+      c.html(
+        CallsProblemPage({
+          ...pageChrome(deps, c),
+          heading: "Admins only",
+          message: "Only an admin may clear logs.",
+        }),
+        403,
+      )
+    ),
+    async (c) => {
+      const fields = nonEmpty(c.req.query());
+      const checked = check(LogsClearBody, fields);
+      const chrome = pageChrome(deps, c);
+      if (!checked.ok) {
+        return c.html(
+          LogsClearConfirmPage({
+            ...chrome,
+            fields,
+            what: "",
+            count: 0,
+            problem: `Can't clear that: ${checked.message}.`,
+          }),
+          400,
+        );
+      }
+      const b = checked.value;
+      const what = b.run_id !== undefined
+        ? `run ${b.run_id}`
+        : b.conversation_id !== undefined
+        ? `conversation ${b.conversation_id}`
+        : `older than ${b.before!.toISOString()}`;
+      const count = await countLogTarget(sql, clearTarget(b));
+      // The checked values (a date as understood: UTC), so what is confirmed is what goes.
+      const posted: Record<string, string> = b.before !== undefined
+        ? { before: b.before.toISOString() }
+        : b.run_id !== undefined
+        ? { run_id: b.run_id }
+        : { conversation_id: b.conversation_id! };
+      return c.html(
+        LogsClearConfirmPage({ ...chrome, fields: posted, what, count, problem: null }),
+      );
+    },
+  );
 
   app.get("/logs/live", async (c) => {
     const checked = check(LiveQuery, nonEmpty(c.req.query()));
