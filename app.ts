@@ -46,6 +46,7 @@ import { eventStore } from "./db/events.ts";
 import { type HttpRecord, insertHttpRecords } from "./db/log_records.ts";
 import { InstanceLease } from "./agents/runs/instance_lease.ts";
 import { agentsApi } from "./routes/api/agents.ts";
+import { alertsApi } from "./routes/api/alerts.ts";
 import { budgetsApi } from "./routes/api/budgets.ts";
 import { sessionsApi } from "./routes/api/sessions.ts";
 import { sessionsPages } from "./routes/pages/sessions.tsx";
@@ -380,6 +381,7 @@ export async function createGlassbox(
       usageApi,
       agentsApi,
       budgetsApi,
+      alertsApi,
       sessionsApi,
     ]
   ) {
