@@ -47,7 +47,12 @@ import { eventStore } from "./db/events.ts";
 import { type HttpRecord, insertHttpRecords } from "./db/log_records.ts";
 import { InstanceLease } from "./agents/runs/instance_lease.ts";
 import { agentsApi } from "./routes/api/agents.ts";
+import { alertsApi } from "./routes/api/alerts.ts";
 import { budgetsApi } from "./routes/api/budgets.ts";
+import { sessionsApi } from "./routes/api/sessions.ts";
+import { sessionsPages } from "./routes/pages/sessions.tsx";
+import { RequestTail } from "./routes/request_tail.ts";
+import { subscribersByTransport } from "./routes/sessions.ts";
 import { GATEWAY_PATH, gatewayApi } from "./routes/api/gateway.ts";
 import { aguiApi } from "./routes/api/agui.ts";
 import { chatApi } from "./routes/api/chat.ts";
@@ -125,7 +130,10 @@ export async function createGlassbox(
   const store = eventStore(db.sql);
   const metrics: Metrics = new Metrics({
     hub: () => hub.stats(),
+    subscribersByTransport: () => Object.fromEntries(Object.entries(subscribersByTransport(hub))),
     writerPending: () => writer.pending,
+    recordsPending: () => requests.unstored,
+    recordsDropped: () => requests.dropped,
     eventsWritten: () => writer.written,
     activeRuns: () => runs.activeRuns,
     pingDatabase: () => db.sql`SELECT 1`,
@@ -169,6 +177,11 @@ export async function createGlassbox(
   });
   const ids = new EventIdPool(store);
   await ids.ready();
+  // Request records in the live log tail: ids from the same pool, published on the log topics.
+  const requestTail = new RequestTail({
+    take: () => ids.take(),
+    publish: (topic, ev) => hub.publish(topic, ev),
+  });
   // Metrics read runs and LLM calls off the spine: each event of a run's topic, once.
   const observed: Publisher = {
     publish(topic: string, ev: RunEvent) {
@@ -249,7 +262,7 @@ export async function createGlassbox(
   });
   retention.start();
   const gateway = new Gateway({
-    sql: db.sql,
+    recorder: llmCalls,
     contentLogging: config.contentLogging,
     idleTimeoutMs: config.llmIdleTimeoutMs,
     providers: () => teams.current().providers,
@@ -258,7 +271,9 @@ export async function createGlassbox(
       journals,
       idleMs: config.gatewaySessionIdleMs,
       instanceId: lease.id,
+      recorder: llmCalls,
     }),
+    budget: budgets,
   });
   const edge: EdgeSettings = {
     trustProxy: config.auth.trustProxy,
@@ -277,12 +292,14 @@ export async function createGlassbox(
     teams,
     mcp,
     gateway,
+    llmCalls,
     version: VERSION,
     auth,
     edge,
     alerts,
     budgets,
     metrics,
+    requestTail,
   };
 
   const app = new Hono();
@@ -307,7 +324,7 @@ export async function createGlassbox(
     "*",
     requestLog({
       log: getLogger("http"),
-      record: (r) => requests.add(r),
+      record: (r) => requests.add(requestTail.add(r)),
       userOf: (c) => maybeViewer(c)?.userId ?? null,
     }),
   );
@@ -348,6 +365,7 @@ export async function createGlassbox(
   app.route("/", adminPages(deps));
   app.route("/", alertPages(deps));
   app.route("/", budgetsPages(deps));
+  app.route("/", sessionsPages(deps));
   app.route("/", metricsRoutes(deps));
   app.route(
     "/",
@@ -366,6 +384,8 @@ export async function createGlassbox(
       usageApi,
       agentsApi,
       budgetsApi,
+      alertsApi,
+      sessionsApi,
     ]
   ) {
     app.route("/api/v1", api(deps));

@@ -1,12 +1,15 @@
 /**
  * Hostile and malformed input at scale, over every route of the app (Hono's own route list, as in
  * tests/isolation_test.ts): bad JSON, wrong types, huge and deeply nested bodies, invalid UTF-16,
- * NUL, bad ids and cursors, bad Last-Event-ID — zero 5xx, zero hangs (headers within 10 s), the
+ * NUL, bad ids and cursors, bad Last-Event-ID, bad WebSocket frames — zero 5xx, zero hangs (headers within 10 s), the
  * server healthy afterwards. Prints the figures.
  */
 import assert from "node:assert/strict";
 import { skipWithoutPostgres } from "./support/db.ts";
-import { withDemoGlassbox } from "./support/server.ts";
+import { startStack, withDemoGlassbox } from "./support/server.ts";
+import { closeCode, connectRawWs, frameText, OP } from "./support/raw_ws.ts";
+import { connectWs } from "./support/ws_client.ts";
+import { listEvents } from "../db/events.ts";
 
 const ignore = await skipWithoutPostgres();
 
@@ -84,4 +87,145 @@ Deno.test({ name: "fuzz: malformed input on every route, no 5xx, no hang", ignor
     assert.equal(health.status, 200);
     await health.body?.cancel();
   });
+});
+
+/**
+ * Bad frames on /api/v1/ws (routes/api/ws.ts) while two clients follow one run: each bad frame
+ * gets a clear error message or close code, never a crash, and the two followers still receive
+ * every event of the run, in order, through to its end.
+ */
+Deno.test({ name: "fuzz: bad WebSocket frames, followers unaffected", ignore }, async () => {
+  const s = await startStack({ GLASSBOX_MODEL: "gpt-4o-mini" });
+  let answer!: () => void;
+  s.llm.push({
+    kind: "text",
+    chunks: ["Still ", "here."],
+    hold: new Promise<void>((r) => answer = r),
+  });
+  const a = await connectWs(s.gb.url);
+  const b = await connectWs(s.gb.url);
+  try {
+    a.send({ type: "chat", message: "Hold on" });
+    const runId = (await a.next((m) => m.type === "run_started")).run_id as string;
+    b.send({ type: "subscribe", run_id: runId });
+    await b.next((m) => m.type === "event");
+
+    const fails: string[] = [];
+    /** Sends the frames on a fresh raw socket; returns the error codes and the close code. */
+    const probe = async (frames: [number, Uint8Array | string, boolean?][], closes = false) => {
+      const ws = await connectRawWs(s.gb.url);
+      try {
+        for (const [op, payload, fin] of frames) await ws.send(op, payload, fin);
+        if (!closes) await ws.send(OP.text, '{"type":"ping"}');
+        const errors: string[] = [];
+        let close: number | string | null = null;
+        for (;;) {
+          const f = await ws.next(10_000).catch(() => "hang" as const);
+          if (f === "hang") {
+            close = "no answer within 10 s";
+            break;
+          }
+          if (!f) {
+            close = "dropped";
+            break;
+          }
+          if (f.opcode === OP.close) {
+            close = closeCode(f);
+            break;
+          }
+          if (f.opcode !== OP.text) continue;
+          const m = JSON.parse(frameText(f));
+          if (m.type === "error") {
+            if (!(typeof m.code === "string" && typeof m.message === "string" && m.message)) {
+              fails.push(`unclear error ${frameText(f)}`);
+            }
+            errors.push(m.code);
+          }
+          if (m.type === "pong") break;
+        }
+        return { errors, close };
+      } finally {
+        ws.close();
+      }
+    };
+    const expect = async (
+      what: string,
+      frames: [number, Uint8Array | string, boolean?][],
+      want: { errors?: string[]; close?: number | "dropped" },
+    ) => {
+      const got = await probe(frames, want.close !== undefined);
+      const wanted = { errors: want.errors ?? [], close: want.close ?? null };
+      if (JSON.stringify(got) !== JSON.stringify(wanted)) {
+        fails.push(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(wanted)}`);
+      }
+    };
+    const text = (t: string): [number, string] => [OP.text, t];
+    await expect("invalid JSON", [text("{not json")], { errors: ["invalid_json"] });
+    await expect("empty frame", [text("")], { errors: ["invalid_json"] });
+    for (const t of ["null", "[]", "42", '"ping"', deep(5000), '{"type":"dance"}', '{"type":7}']) {
+      await expect(`not a message: ${t.slice(0, 20)}`, [text(t)], { errors: ["invalid_message"] });
+    }
+    await expect("binary frame", [[OP.binary, new Uint8Array([0, 1, 2, 255])]], {
+      errors: ["binary_not_supported"],
+    });
+    await expect("NUL in a chat", [text('{"type":"chat","message":"a\\u0000b"}')], {
+      errors: ["invalid_message"],
+    });
+    await expect("lone surrogate", [text('{"type":"chat","message":"\\ud800"}')], {
+      errors: ["invalid_message"],
+    });
+    await expect("NUL in the type", [text('{"type":"ping\\u0000"}')], {
+      errors: ["invalid_message"],
+    });
+    await expect("bad cursor", [text(`{"type":"subscribe","run_id":"${runId}","after":1e400}`)], {
+      errors: ["invalid_message"],
+    });
+    await expect("bad run id", [text('{"type":"subscribe","run_id":"../../etc"}')], {
+      errors: ["invalid_message"],
+    });
+    await expect("proto pollution", [text('{"type":"ping","__proto__":{"x":1}}')], {
+      errors: ["invalid_message"],
+    });
+    await expect("huge frame", [text(`{"type":"chat","message":"${"x".repeat(2_000_000)}"}`)], {
+      errors: ["message_too_large"],
+      close: 1009,
+    });
+    // Protocol errors end the connection in Deno's WebSocket layer, without a close frame.
+    await expect("invalid UTF-8", [[OP.text, new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])]], {
+      close: "dropped",
+    });
+    await expect("continuation without a start", [[0, "x"]], { close: "dropped" });
+    await expect("fragmented text", [[OP.text, '{"type":', false], [0, '"ping"}']], {});
+    // After a close frame nothing more is read: the server answers the close, not the ping.
+    await expect("frames after close", [
+      [OP.close, new Uint8Array([3, 232])],
+      text('{"type":"ping"}'),
+    ], {
+      close: 1000,
+    });
+    assert.deepEqual(fails, []);
+
+    // The two followers saw none of it: every event, through to the end.
+    answer();
+    for (const ws of [a, b]) {
+      assert.deepEqual(await ws.next((m) => m.type === "end"), {
+        type: "end",
+        run_id: runId,
+        complete: true,
+      });
+    }
+    await s.gb.glassbox.deps.runs.whenDone(runId);
+    const stored = (await listEvents(s.db.sql, runId)).map((e) => e.id);
+    const seenA = a.inbox.filter((m) => m.type === "event").map((m) => m.id);
+    const seenB = b.inbox.filter((m) => m.type === "event").map((m) => m.id);
+    assert.deepEqual(seenA, stored);
+    assert.deepEqual(seenB, stored.slice(stored.length - seenB.length));
+    const health = await fetch(`${s.gb.url}/health`);
+    assert.equal(health.status, 200);
+    await health.body?.cancel();
+  } finally {
+    await a.close().catch(() => {});
+    await b.close().catch(() => {});
+    await s.close();
+  }
 });

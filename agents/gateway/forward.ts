@@ -12,8 +12,7 @@
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import type OpenAI from "openai";
 import type { ContentLogging } from "../../config.ts";
-import type { Sql } from "../../db/client.ts";
-import { insertLlmCall } from "../../db/llm_calls.ts";
+import type { LlmCallRow } from "../../db/llm_calls.ts";
 import type { Provider } from "../llm/providers.ts";
 import { buildRow, classifyFailure, type Failure, finishedValue } from "../llm/attempt_record.ts";
 import { spanId, startedValue } from "../llm/recording_client.ts";
@@ -21,7 +20,8 @@ import { AttemptControl, ResponseAccumulator } from "../llm/stream.ts";
 import type { ChatMessage, ChatTool, LlmCallScope, LlmStreamObserver } from "../llm/types.ts";
 
 export interface ForwardDeps {
-  sql: Sql;
+  /** Where the attempt's row goes: the app's LlmCallRecorder (queued, stored in order). */
+  recorder: { record(row: LlmCallRow): void };
   contentLogging: ContentLogging;
   /** An upstream that sends nothing for this long is given up on: 'timeout'. */
   idleTimeoutMs: number;
@@ -36,7 +36,16 @@ export interface ForwardInput {
   /** 1 + the client's own retry count (`x-stainless-retry-count`), when it tells. */
   attempt: number;
   observer: LlmStreamObserver;
+  /**
+   * Aborted with a BudgetStop when a budget's limit is passed while the answer streams: the
+   * upstream request is aborted, the attempt recorded as cancelled with the reason, and the
+   * client's stream ends with an error event naming the budget.
+   */
+  stop?: AbortSignal;
 }
+
+/** Why a budget stopped a streamed call: "daily budget $5.00 reached". */
+export class BudgetStop extends Error {}
 
 /** Upstream headers a client may act on (rate limits, request ids); the rest stay here. */
 const PASSED_HEADERS = /^(retry-after(-ms)?|x-ratelimit-.*|openai-processing-ms)$/i;
@@ -56,10 +65,12 @@ class GatewayAttempt {
   /** The client asked for the usage chunk itself, so it is passed on. */
   readonly clientWantsUsage: boolean;
   readonly #gone = new AbortController();
+  /** The client going away, or a budget's stop. */
+  readonly #ended: AbortSignal;
   readonly #control: AttemptControl;
   readonly #now: () => number;
   readonly #startedAt: number;
-  #recorded: Promise<void> | null = null;
+  #recorded = false;
   /** A failure seen in the answer itself (an error event, a chunk that is not JSON). */
   #answerFault: Failure | null = null;
   /** How the attempt ended, once recorded. */
@@ -88,7 +99,8 @@ class GatewayAttempt {
         this.#startedAt,
       ),
     );
-    this.#control = new AttemptControl(this.#gone.signal, deps.idleTimeoutMs);
+    this.#ended = input.stop ? AbortSignal.any([this.#gone.signal, input.stop]) : this.#gone.signal;
+    this.#control = new AttemptControl(this.#ended, deps.idleTimeoutMs);
   }
 
   async run(): Promise<Response> {
@@ -104,7 +116,7 @@ class GatewayAttempt {
         signal: this.#control.signal,
       });
     } catch (err) {
-      return await this.#refused(err);
+      return this.#refused(err);
     }
     this.#control.touch();
     if (!res.ok) return await this.#upstreamError(res);
@@ -113,7 +125,7 @@ class GatewayAttempt {
     try {
       text = await res.text();
     } catch (err) {
-      return await this.#refused(err);
+      return this.#refused(err);
     }
     try {
       this.acc.completion(JSON.parse(text) as OpenAI.Chat.ChatCompletion);
@@ -125,7 +137,7 @@ class GatewayAttempt {
         message: "the upstream's answer is not a chat completion (not JSON)",
       };
     }
-    await this.#record(null);
+    this.#record(null);
     return new Response(text, {
       status: res.status,
       headers: this.#headers(res.headers, res.headers.get("content-type") ?? "application/json"),
@@ -143,8 +155,8 @@ class GatewayAttempt {
   }
 
   /** No answer came (unreachable, timed out before the headers, or the body broke). */
-  async #refused(err: unknown): Promise<Response> {
-    const fail = await this.#record(err);
+  #refused(err: unknown): Response {
+    const fail = this.#record(err);
     const status = fail?.status === "timeout" ? 504 : 502;
     const type = fail?.status === "timeout" ? "upstream_timeout" : "upstream_unreachable";
     const message = `${this.input.provider.name}: ${fail?.message ?? "no answer"}`;
@@ -160,7 +172,7 @@ class GatewayAttempt {
     try {
       text = this.input.provider.redact(await res.text());
     } catch (err) {
-      return await this.#refused(err);
+      return this.#refused(err);
     }
     this.#answerFault = {
       status: "error",
@@ -168,7 +180,7 @@ class GatewayAttempt {
       message: errorMessage(res.status, text),
       headers: res.headers,
     };
-    await this.#record(null);
+    this.#record(null);
     return new Response(text, {
       status: res.status,
       headers: this.#headers(res.headers, res.headers.get("content-type") ?? "application/json"),
@@ -188,7 +200,7 @@ class GatewayAttempt {
             if (done) {
               parser.feed(decoder.decode());
               if (out) controller.enqueue(enc.encode(out));
-              await this.#record(null);
+              this.#record(null);
               controller.close();
               return;
             }
@@ -201,11 +213,18 @@ class GatewayAttempt {
             }
           }
         } catch (err) {
-          const fail = await this.#record(err);
+          const fail = this.#record(err);
           if (this.#gone.signal.aborted) return; // nobody to tell
           // The status line is long gone: say what happened the way OpenAI's streams do.
-          const type = fail?.status === "timeout" ? "upstream_timeout" : "upstream_error";
-          const error = { message: `${this.input.provider.name}: ${fail?.message}`, type };
+          const stop = this.input.stop?.reason;
+          const type = stop instanceof BudgetStop
+            ? "budget_exceeded"
+            : fail?.status === "timeout"
+            ? "upstream_timeout"
+            : "upstream_error";
+          const error = stop instanceof BudgetStop
+            ? { message: stop.message, type, code: type }
+            : { message: `${this.input.provider.name}: ${fail?.message}`, type };
           controller.enqueue(enc.encode(`data: ${JSON.stringify({ error })}\n\n`));
           controller.close();
         }
@@ -213,7 +232,7 @@ class GatewayAttempt {
       cancel: async () => {
         this.#gone.abort(new Error("the client went away"));
         await reader.cancel().catch(() => {});
-        await this.#record(null);
+        this.#record(null);
       },
     });
     return new Response(stream, {
@@ -258,9 +277,10 @@ class GatewayAttempt {
     return frame(JSON.stringify(rest));
   }
 
-  /** Writes the attempt's row once, however many ways it ends at once; returns its failure. */
-  async #record(err: unknown): Promise<Failure | null> {
-    this.#recorded ??= (async () => {
+  /** Records the attempt's row once, however many ways it ends at once; returns its failure. */
+  #record(err: unknown): Failure | null {
+    if (!this.#recorded) {
+      this.#recorded = true;
       this.#control.release(err !== null);
       const { provider, body, scope, attempt } = this.input;
       const fail = this.#control.endedBy !== null || err !== null || !this.#answerFault
@@ -270,7 +290,7 @@ class GatewayAttempt {
           streaming: this.streaming,
           acc: this.acc,
           idleTimeoutMs: this.deps.idleTimeoutMs,
-          scope: { ...scope, signal: this.#gone.signal },
+          scope: { ...scope, signal: this.#ended },
         })
         : this.#answerFault;
       if (fail) fail.message = provider.redact(fail.message);
@@ -294,11 +314,11 @@ class GatewayAttempt {
         startedAt: this.#startedAt,
         endedAt,
       });
-      await insertLlmCall(this.deps.sql, row);
+      // Queued, like in-app calls' rows: the client's answer never waits for the database.
+      this.deps.recorder.record(row);
       const ttft = this.acc.firstChunkAt === null ? null : this.acc.firstChunkAt - this.#startedAt;
       this.input.observer.onCallFinished?.(finishedValue(row, scope, ttft));
-    })();
-    await this.#recorded;
+    }
     return this.#fail;
   }
 

@@ -14,17 +14,38 @@
 import type { Sql } from "../../db/client.ts";
 import * as conversations from "../../db/conversations.ts";
 import { finishRun, getRun, insertRun } from "../../db/runs.ts";
-import { type AgUiEvent, CUSTOM, custom, EventType } from "../spine/events.ts";
+import {
+  type AgUiEvent,
+  CUSTOM,
+  custom,
+  EventType,
+  type RunStoppedValue,
+  type StopKind,
+} from "../spine/events.ts";
 import type { Journals, RunJournal } from "../spine/journal.ts";
 import { getLogger, withRunContext } from "../logging/logging.ts";
 import { ProgressTracker } from "../runtime/progress.ts";
 import { RunScope } from "../runtime/run_scope.ts";
-import { runResult, tokenUsage } from "../runs/execute_run.ts";
+import { runResult, stoppedOutcome, tokenUsage, untilStored } from "../runs/execute_run.ts";
 import type { LlmCallScope, LlmStreamObserver } from "../llm/types.ts";
 import type { Attribution } from "./attribution.ts";
 import type { GatewayCaller } from "./gateway.ts";
 
 export const GATEWAY_AGENT = "gateway";
+
+/** Where one gateway call goes, and how it is shown. */
+export interface AttachedCall {
+  scope: LlmCallScope;
+  observer: LlmStreamObserver;
+  /** Into the run the call belongs to (budget warnings). */
+  emit(ev: AgUiEvent): void;
+  /**
+   * A budget refused the call before it was sent, or cut its stream: a session's run ends
+   * stopped with the reason, as a run that a budget stops does; a joined run (someone else's,
+   * which its own checks stop) gets a log line.
+   */
+  stopped(kind: StopKind, what: string, resetAt: Date | null, made?: boolean): Promise<void>;
+}
 const log = getLogger("gateway");
 
 export interface GatewaySessionsDeps {
@@ -34,6 +55,8 @@ export interface GatewaySessionsDeps {
   idleMs: number;
   /** This process, as runs record who runs them. */
   instanceId: string;
+  /** The queue the calls' rows went to: a session's final status waits for its own. */
+  recorder: { stored(runId: string): Promise<void> };
 }
 
 export class GatewaySessions {
@@ -51,10 +74,7 @@ export class GatewaySessions {
     return this.#byRun.has(runId);
   }
 
-  async attach(
-    caller: GatewayCaller,
-    who: Attribution,
-  ): Promise<{ scope: LlmCallScope; observer: LlmStreamObserver }> {
+  async attach(caller: GatewayCaller, who: Attribution): Promise<AttachedCall> {
     const agentName = who.agent ?? GATEWAY_AGENT;
     const label = who.session ?? (caller.keyId ? `key ${caller.keyId}` : "local");
     const metadata = {
@@ -76,6 +96,14 @@ export class GatewaySessions {
       return {
         scope: { ...base, metadata, runId: journal.runId, conversationId },
         observer: liveObserver(journal.runId, agentName, (ev) => journal.emit(ev), {}),
+        emit: (ev) => journal.emit(ev),
+        stopped: (_kind, what) => {
+          withRunContext(
+            { runId: journal.runId, agent: agentName },
+            () => log.warn("Gateway call stopped: {what}", { what }),
+          );
+          return Promise.resolve();
+        },
       };
     }
     const session = await this.#session(caller.userId, label);
@@ -87,6 +115,8 @@ export class GatewaySessions {
         metadata: who.runId ? { ...metadata, unknownRun: who.runId } : metadata,
       },
       observer: session.observer(agentName),
+      emit: (ev) => session.scope.emit(ev),
+      stopped: (kind, what, resetAt, made) => session.stop(agentName, kind, what, resetAt, made),
     };
   }
 
@@ -246,24 +276,58 @@ class ExternalSession {
     this.#timer = setTimeout(() => void this.end(), this.deps.idleMs);
   }
 
-  /** RUN_FINISHED with the totals, every event stored, then the run's status. */
-  end(): Promise<void> {
+  /**
+   * A budget refused a call of the session, or cut one: the run ends as a run a budget stops does —
+   * glassbox.run_stopped ("stopped: daily budget $5.00 reached at call 3": the call refused
+   * or cut is the step), RUN_FINISHED
+   * cancelled with `stoppedBy`, status stopped — and the session's next call opens the next run.
+   */
+  stop(
+    agent: string,
+    kind: StopKind,
+    what: string,
+    resetAt: Date | null,
+    /** The call was made (and counted): cut, not refused. */
+    made = false,
+  ): Promise<void> {
+    const step = this.scope.usage.llmCalls + (made ? 0 : 1);
+    const stop: RunStoppedValue = {
+      kind,
+      message: `stopped: ${what} at call ${step}`,
+      step,
+      totalSteps: step,
+      resetAt: resetAt?.getTime() ?? null,
+    };
+    withRunContext(
+      { runId: this.runId, agent },
+      () => log.warn("Run {message}", { message: stop.message, kind }),
+    );
+    return this.end(stop);
+  }
+
+  /** RUN_FINISHED with the totals, every event and call row stored, then the run's status. */
+  end(stop: RunStoppedValue | null = null): Promise<void> {
     this.#ended ??= (async () => {
       clearTimeout(this.#timer);
       this.onEnding();
       const { runId, conversationId } = this.ids;
       this.scope.closeOpen();
+      if (stop) this.scope.emit(custom(CUSTOM.runStopped, stop));
       this.scope.emit({
         type: EventType.RUN_FINISHED,
         threadId: conversationId,
         runId,
         result: runResult(this.scope, "", this.#started),
-        outcome: { type: "success" },
+        outcome: stop ? stoppedOutcome(stop) : { type: "success" },
         usage: tokenUsage(this.scope),
       });
-      await this.deps.journals.close(runId);
-      await finishRun(this.deps.sql, runId, "succeeded", null).catch((err) =>
-        log.error("Could not store the session's status: {error}", { error: String(err) })
+      // Every event and call row is stored before the status is final (kept and retried
+      // while the database is away).
+      await Promise.all([this.deps.journals.close(runId), this.deps.recorder.stored(runId)]);
+      await untilStored(
+        "the session's status",
+        () =>
+          finishRun(this.deps.sql, runId, stop ? "stopped" : "succeeded", stop?.message ?? null),
       );
     })();
     return this.#ended;

@@ -152,7 +152,7 @@ async function record(deps: FinishDeps, scope: RunScope, outcome: RunOutcome): P
  * Retries a write while the database is away (as the writers do), so an outage delays the run's
  * end instead of losing its answer or status; a write refused for good is logged and skipped.
  */
-async function untilStored(what: string, write: () => Promise<void>): Promise<void> {
+export async function untilStored(what: string, write: () => Promise<void>): Promise<void> {
   for (let attempt = 0;; attempt++) {
     try {
       return await write();
@@ -198,7 +198,8 @@ export function tokenUsage(scope: RunScope) {
   }));
 }
 
-function stoppedOutcome(stop: RunStoppedValue) {
+/** RUN_FINISHED's outcome for a run a budget or guard stopped. */
+export function stoppedOutcome(stop: RunStoppedValue) {
   const outcome = { type: "cancelled" as const, stoppedBy: stop.kind, message: stop.message };
   return outcome;
 }

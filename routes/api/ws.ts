@@ -15,7 +15,12 @@
  *   ← {"type":"end","run_id":…,"complete":bool}  a followed stream ended; complete=false means
  *     this socket fell behind and was cut off: subscribe again with after = the last id seen.
  *   ← {"type":"end","logs":true,"complete":false}  the log tail was cut off the same way.
- *   ← {"type":"error","code":…,"message":…}  a bad message; the socket stays open.
+ *   ← {"type":"error","code":…,"message":…}  a bad message; the socket stays open: invalid_json,
+ *     invalid_message (not one of the above, or a bad field), binary_not_supported (a binary
+ *     frame), internal (our fault; logged). A text frame over WS_MAX_MESSAGE_CHARS gets
+ *     message_too_large and the socket is closed with 1009. Frames that break the protocol
+ *     (invalid UTF-8 in a text frame, a stray continuation) end the connection in Deno's
+ *     WebSocket layer before they reach us. Nothing a client sends affects other sockets.
  * Events are {"type":"event","id","runId","seq","createdAt","event"} — the SSE envelope.
  */
 import { Hono } from "hono";
@@ -32,7 +37,8 @@ import { runStartRefusal } from "../errors.ts";
 import { webSocketOrigin } from "../security.ts";
 import { check } from "../validate.ts";
 import { UUID_RE } from "../../db/uuid.ts";
-import { openRunStream, runVisible } from "../run_stream.ts";
+import { openRunStream, runVisible, subscriberLabel } from "../run_stream.ts";
+import { getLogger } from "../../agents/logging/logging.ts";
 
 const After = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0);
 export const WsClientMessage = z.discriminatedUnion("type", [
@@ -44,6 +50,13 @@ export const WsClientMessage = z.discriminatedUnion("type", [
   z.object({ type: z.literal("ping") }).strict(),
 ]);
 
+/**
+ * The longest text frame read, in UTF-16 units: a chat message at its limit with every character
+ * written as a JSON escape fits well within it.
+ */
+export const WS_MAX_MESSAGE_CHARS = 256 * 1024;
+
+const log = getLogger("ws");
 const utf8 = new TextEncoder();
 /** One JSON line per event, encoded once for every WebSocket follower. */
 function wsEncoder(ev: RunEvent): Uint8Array {
@@ -128,6 +141,7 @@ export function wsApi(deps: AppDeps): Hono {
     upgradeWebSocket((c) => {
       const viewer = viewerOf(c);
       const scope = ownerScope(viewer);
+      const label = subscriberLabel("websocket", viewer.userId);
       const readers = new Set<ReadableStreamDefaultReader<Uint8Array>>();
       const send = (ws: WSContext, msg: unknown) =>
         ws.readyState === 1 && ws.send(JSON.stringify(msg));
@@ -141,9 +155,24 @@ export function wsApi(deps: AppDeps): Hono {
 
       return {
         async onMessage(evt, ws) {
+          if (typeof evt.data !== "string") {
+            return fail(
+              ws,
+              "binary_not_supported",
+              "binary frames are not read: send each message as a text frame of JSON",
+            );
+          }
+          if (evt.data.length > WS_MAX_MESSAGE_CHARS) {
+            fail(
+              ws,
+              "message_too_large",
+              `a message may be at most ${WS_MAX_MESSAGE_CHARS} characters; closing`,
+            );
+            return ws.close(1009, "message too large");
+          }
           let json: unknown;
           try {
-            json = JSON.parse(String(evt.data));
+            json = JSON.parse(evt.data);
           } catch {
             return fail(ws, "invalid_json", "messages must be JSON");
           }
@@ -170,7 +199,7 @@ export function wsApi(deps: AppDeps): Hono {
                 });
                 return follow(
                   ws,
-                  await openRunStream(deps, handle.runId, wsEncoder, 0),
+                  await openRunStream(deps, handle.runId, wsEncoder, 0, { label }),
                   { run_id: handle.runId },
                 );
               }
@@ -182,6 +211,7 @@ export function wsApi(deps: AppDeps): Hono {
                   ws,
                   await openRunStream(deps, msg.run_id, wsEncoder, msg.after, {
                     epilogue: RESUMED_AT_END_BYTES,
+                    label,
                   }),
                   { run_id: msg.run_id },
                 );
@@ -204,7 +234,10 @@ export function wsApi(deps: AppDeps): Hono {
               case "logs":
                 return follow(
                   ws,
-                  await followLogs(deps, scope, msg.after, wsEncoder, wsSkippedNotice),
+                  await followLogs(deps, scope, msg.after, wsEncoder, {
+                    skippedNotice: wsSkippedNotice,
+                    label,
+                  }),
                   {
                     logs: true,
                   },
@@ -219,7 +252,10 @@ export function wsApi(deps: AppDeps): Hono {
                 refusal.message,
               );
             }
-            throw err;
+            // Ours, not the client's: said and logged, never thrown out of the socket's handler
+            // (nobody awaits it: an unhandled rejection).
+            log.error("WebSocket message {type} failed: {error}", { type: msg.type, error: err });
+            return fail(ws, "internal", "the message could not be handled; see the server log");
           }
         },
         onClose() {

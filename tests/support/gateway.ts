@@ -1,6 +1,7 @@
 /**
  * A Glassbox with sign-in on in front of a scripted OpenAI-compatible upstream, and a member
- * with a `gateway` key: what the gateway's tests share. `rows()` reads the llm_calls table.
+ * with a `gateway` key: what the gateway's tests share. `rows()` reads the llm_calls table once
+ * the rows queued so far are stored.
  */
 import OpenAI from "openai";
 import { freshPostgres } from "./db.ts";
@@ -8,11 +9,16 @@ import { type Script, startScriptedLlm } from "./scripted_llm.ts";
 import { startGlassbox } from "./server.ts";
 import { accountsOf } from "./users.ts";
 
-export async function gatewayStack(env: Record<string, string> = {}, scripts: Script[] = []) {
+export async function gatewayStack(
+  env: Record<string, string> = {},
+  scripts: Script[] = [],
+  /** How Glassbox reaches the database (e.g. through a TCP proxy the test can cut). */
+  opts: { databaseUrl?: (url: string) => string } = {},
+) {
   const db = await freshPostgres();
   const llm = startScriptedLlm(scripts);
   const gb = await startGlassbox({
-    DATABASE_URL: db.url,
+    DATABASE_URL: opts.databaseUrl?.(db.url) ?? db.url,
     GLASSBOX_ADMIN_EMAIL: "root@example.com",
     GLASSBOX_ADMIN_PASSWORD: "correct horse battery staple",
     OPENAI_BASE_URL: llm.url,
@@ -37,8 +43,11 @@ export async function gatewayStack(env: Record<string, string> = {}, scripts: Sc
     base: `${gb.url}/llm/v1`,
     openai: (defaultHeaders: Record<string, string> = {}) =>
       new OpenAI({ baseURL: `${gb.url}/llm/v1`, apiKey: key, maxRetries: 0, defaultHeaders }),
-    /** The llm_calls rows, oldest first. */
-    rows: () => db.sql`SELECT * FROM llm_calls ORDER BY started_at`,
+    /** The llm_calls rows, oldest first, once every row recorded so far is stored. */
+    rows: async () => {
+      await gb.glassbox.deps.llmCalls.flush();
+      return await db.sql`SELECT * FROM llm_calls ORDER BY started_at`;
+    },
     async [Symbol.asyncDispose]() {
       await gb.close();
       await llm.close();
