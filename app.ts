@@ -21,6 +21,7 @@ import { LlmCallRecorder } from "./agents/llm/call_recorder.ts";
 import { Metrics } from "./agents/metrics/metrics.ts";
 import { DEMO_BASE_URL, demoHandler } from "./agents/demo/handler.ts";
 import { inProcessFetch } from "./agents/demo/in_process_fetch.ts";
+import { WorkerFetch } from "./agents/llm/worker_fetch.ts";
 import { getLogger, resetLogging, setupLogging } from "./agents/logging/logging.ts";
 import { McpServers } from "./agents/mcp/servers.ts";
 import { Gateway } from "./agents/gateway/gateway.ts";
@@ -46,9 +47,11 @@ import { eventStore } from "./db/events.ts";
 import { type HttpRecord, insertHttpRecords } from "./db/log_records.ts";
 import { InstanceLease } from "./agents/runs/instance_lease.ts";
 import { agentsApi } from "./routes/api/agents.ts";
+import { alertsApi } from "./routes/api/alerts.ts";
 import { budgetsApi } from "./routes/api/budgets.ts";
 import { sessionsApi } from "./routes/api/sessions.ts";
 import { sessionsPages } from "./routes/pages/sessions.tsx";
+import { RequestTail } from "./routes/request_tail.ts";
 import { subscribersByTransport } from "./routes/sessions.ts";
 import { GATEWAY_PATH, gatewayApi } from "./routes/api/gateway.ts";
 import { aguiApi } from "./routes/api/agui.ts";
@@ -130,7 +133,7 @@ export async function createGlassbox(
     hub: () => hub.stats(),
     subscribersByTransport: () => Object.fromEntries(Object.entries(subscribersByTransport(hub))),
     writerPending: () => writer.pending,
-    recordsPending: () => requests.pending,
+    recordsPending: () => requests.unstored,
     recordsDropped: () => requests.dropped,
     eventsWritten: () => writer.written,
     activeRuns: () => runs.activeRuns,
@@ -175,6 +178,11 @@ export async function createGlassbox(
   });
   const ids = new EventIdPool(store);
   await ids.ready();
+  // Request records in the live log tail: ids from the same pool, published on the log topics.
+  const requestTail = new RequestTail({
+    take: () => ids.take(),
+    publish: (topic, ev) => hub.publish(topic, ev),
+  });
   // Metrics read runs and LLM calls off the spine: each event of a run's topic, once.
   const observed: Publisher = {
     publish(topic: string, ev: RunEvent) {
@@ -224,6 +232,7 @@ export async function createGlassbox(
     throw err;
   }
   const mcp = new McpServers({ clientVersion: VERSION, log: getLogger("mcp") });
+  const modelFetch = new WorkerFetch();
   const teams = await TeamHolder.start(teamFile, {
     config,
     providers: {
@@ -232,6 +241,7 @@ export async function createGlassbox(
       idleTimeoutMs: config.llmIdleTimeoutMs,
       maxAttempts: config.llmMaxAttempts,
       demoFetch: inProcessFetch(demoModel),
+      modelFetch: modelFetch.fetch,
     },
     demoBaseUrl: DEMO_BASE_URL,
     mcp,
@@ -291,6 +301,7 @@ export async function createGlassbox(
     alerts,
     budgets,
     metrics,
+    requestTail,
   };
 
   const app = new Hono();
@@ -315,7 +326,7 @@ export async function createGlassbox(
     "*",
     requestLog({
       log: getLogger("http"),
-      record: (r) => requests.add(r),
+      record: (r) => requests.add(requestTail.add(r)),
       userOf: (c) => maybeViewer(c)?.userId ?? null,
     }),
   );
@@ -383,6 +394,7 @@ export async function createGlassbox(
       usageApi,
       agentsApi,
       budgetsApi,
+      alertsApi,
       sessionsApi,
     ]
   ) {
@@ -403,6 +415,7 @@ export async function createGlassbox(
       teams.close();
       await inTime(alerts.close());
       await inTime(mcp.close());
+      modelFetch.close();
       hub.close();
       const stored = await inTime(
         Promise.all([writer.flush(), llmCalls.flush(), requests.flush()]),

@@ -65,6 +65,9 @@ function maxTokensOf(b: Record<string, unknown>): number | undefined {
 }
 
 export class Gateway {
+  /** Per run: the announcing of its latest call's budget crossings, while it runs. */
+  readonly #announcing = new Map<string, Promise<void>>();
+
   constructor(private readonly deps: GatewayDeps) {}
 
   /** Forwards one chat-completion request; throws GatewayRefusal for the client's mistakes. */
@@ -112,6 +115,8 @@ export class Gateway {
       tools: Array.isArray(b.tools) ? b.tools : undefined,
       maxTokens: maxTokensOf(b),
     }, checker.settings.assumedMaxOutput);
+    // What the run's last call reached is announced before this call can end the run.
+    await this.#announcing.get(scope.runId ?? "");
     const decision = await checker.check(ctx, estimate, route.model);
     if (!decision.allow) {
       // Not awaited: the client's answer does not wait for the run's status to be stored.
@@ -140,6 +145,7 @@ export class Gateway {
       }
     });
     const o = call.observer;
+    const announcing = this.#announcing;
     const observer: LlmStreamObserver = {
       ...o,
       onTextDelta(delta) {
@@ -154,9 +160,14 @@ export class Gateway {
         meter.end();
         o.onCallFinished?.(v);
         // Announced first: a limit the cut call reached is told in the run it ends.
-        void announceCrossings(checker, ctx, call.emit).then(() =>
-          cut && call.stopped("budget", cut.what, cut.resetAt, true)
-        );
+        const runId = scope.runId ?? "";
+        const announced = announceCrossings(checker, ctx, call.emit).then(async () => {
+          if (cut) await call.stopped("budget", cut.what, cut.resetAt, true);
+        });
+        announcing.set(runId, announced);
+        void announced.finally(() => {
+          if (announcing.get(runId) === announced) announcing.delete(runId);
+        });
       },
     };
     try {

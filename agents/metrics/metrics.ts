@@ -22,7 +22,7 @@ export interface MetricSources {
   /** Labelled hub subscribers by transport (routes/sessions.ts); `total` is ignored. */
   subscribersByTransport(): Record<string, number>;
   writerPending(): number;
-  /** Request records waiting in their writer's queue (agents/logging/record_buffer.ts). */
+  /** Request records accepted by their writer and not stored yet (record_buffer.ts unstored). */
   recordsPending(): number;
   /** Request records that queue dropped (storage could not keep up). */
   recordsDropped(): number;

@@ -205,3 +205,29 @@ export const BudgetsOverview = z.looseObject({
   crossings: z.array(z.looseObject({})),
 });
 export const BudgetSaved = z.looseObject({ budget: z.looseObject({}).nullable() });
+
+export const AlertRule = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  kind: z.enum(["cost", "error_rate", "latency", "budget"]),
+  condition: z.string(),
+  webhook: z.string().meta({ description: "the webhook's origin only" }),
+  enabled: z.boolean(),
+  state: z.enum(["ok", "firing"]),
+});
+export const AlertRules = z.object({ rules: z.array(AlertRule) });
+export const AlertRuleOne = z.object({ rule: AlertRule });
+export const AlertRuleCreated = z.object({
+  rule: AlertRule,
+  secret: z.string().meta({ description: "whsec_…: verify webhook-signature with it" }),
+});
+export const AlertTestQueued = z.object({ delivery_id: z.string() });
+export const AlertDeliveries = z.object({
+  deliveries: z.array(z.looseObject({
+    id: z.string(),
+    rule_id: z.string(),
+    event: z.string(),
+    status: z.enum(["pending", "delivered", "failed"]),
+    attempts: z.number(),
+  })),
+});
