@@ -256,6 +256,7 @@ export async function createGlassbox(
       idleMs: config.gatewaySessionIdleMs,
       instanceId: lease.id,
       recorder: llmCalls,
+      runs,
     }),
   });
   const edge: EdgeSettings = {

@@ -4,7 +4,9 @@
  * and the attempt recorded exactly like Glassbox's own calls — one llm_calls row, written with
  * agents/llm's accumulator, row builder and idle watchdog, however it ends: ok, error (an
  * upstream status, a malformed or cut stream), timeout (the upstream went quiet) or cancelled
- * (the client went away; the upstream request is aborted with it).
+ * (the client went away, or its run or session was stopped; the upstream request is aborted
+ * with it, and a stopped call's client is told so: a 409 `session_stopped`, or an error event
+ * ending its stream).
  *
  * A stream is re-framed event by event (`data: …` as the upstream sent it), never collected: the
  * only change is the usage Glassbox asked for on the client's behalf, which is taken out again.
@@ -36,6 +38,8 @@ export interface ForwardInput {
   /** 1 + the client's own retry count (`x-stainless-retry-count`), when it tells. */
   attempt: number;
   observer: LlmStreamObserver;
+  /** Aborted when the call's run or session is stopped; `why` is told to the client. */
+  stop?: { signal: AbortSignal; why: string };
 }
 
 /** Upstream headers a client may act on (rate limits, request ids); the rest stay here. */
@@ -56,6 +60,10 @@ class GatewayAttempt {
   /** The client asked for the usage chunk itself, so it is passed on. */
   readonly clientWantsUsage: boolean;
   readonly #gone = new AbortController();
+  /** Unhooks the stop listener once recorded (a session's signal outlives its calls). */
+  readonly #unhook = new AbortController();
+  /** The client went away, or the run or session was stopped. */
+  readonly #cancel: AbortSignal;
   readonly #control: AttemptControl;
   readonly #now: () => number;
   readonly #startedAt: number;
@@ -88,7 +96,21 @@ class GatewayAttempt {
         this.#startedAt,
       ),
     );
-    this.#control = new AttemptControl(this.#gone.signal, deps.idleTimeoutMs);
+    const stop = input.stop?.signal;
+    this.#cancel = stop ? AbortSignal.any([this.#gone.signal, stop]) : this.#gone.signal;
+    this.#control = new AttemptControl(this.#cancel, deps.idleTimeoutMs);
+    // Stopped or left: recorded at once (as cancelled, with what had arrived), so a stopped
+    // run's end counts it whether or not the client is reading just then. Hooked on the signal
+    // AttemptControl watches, after it, so the attempt is already marked cancelled.
+    this.#cancel.addEventListener("abort", () => this.#record(this.#cancel.reason), {
+      once: true,
+      signal: this.#unhook.signal,
+    });
+  }
+
+  /** The run or session was stopped (rather than the client leaving). */
+  get #stopped(): boolean {
+    return this.input.stop?.signal.aborted === true && !this.#gone.signal.aborted;
   }
 
   async run(): Promise<Response> {
@@ -145,6 +167,16 @@ class GatewayAttempt {
   /** No answer came (unreachable, timed out before the headers, or the body broke). */
   #refused(err: unknown): Response {
     const fail = this.#record(err);
+    if (this.#stopped) {
+      const error = {
+        message: this.input.stop!.why,
+        type: "session_stopped",
+        code: "session_stopped",
+      };
+      const headers = this.#headers(new Headers(), "application/json");
+      headers.set("x-should-retry", "false"); // openai's SDKs would retry a 409
+      return Response.json({ error }, { status: 409, headers });
+    }
     const status = fail?.status === "timeout" ? 504 : 502;
     const type = fail?.status === "timeout" ? "upstream_timeout" : "upstream_unreachable";
     const message = `${this.input.provider.name}: ${fail?.message ?? "no answer"}`;
@@ -204,8 +236,12 @@ class GatewayAttempt {
           const fail = this.#record(err);
           if (this.#gone.signal.aborted) return; // nobody to tell
           // The status line is long gone: say what happened the way OpenAI's streams do.
-          const type = fail?.status === "timeout" ? "upstream_timeout" : "upstream_error";
-          const error = { message: `${this.input.provider.name}: ${fail?.message}`, type };
+          const error = this.#stopped
+            ? { message: this.input.stop!.why, type: "session_stopped", code: "session_stopped" }
+            : {
+              message: `${this.input.provider.name}: ${fail?.message}`,
+              type: fail?.status === "timeout" ? "upstream_timeout" : "upstream_error",
+            };
           controller.enqueue(enc.encode(`data: ${JSON.stringify({ error })}\n\n`));
           controller.close();
         }
@@ -262,6 +298,7 @@ class GatewayAttempt {
   #record(err: unknown): Failure | null {
     if (!this.#recorded) {
       this.#recorded = true;
+      this.#unhook.abort();
       this.#control.release(err !== null);
       const { provider, body, scope, attempt } = this.input;
       const fail = this.#control.endedBy !== null || err !== null || !this.#answerFault
@@ -271,7 +308,7 @@ class GatewayAttempt {
           streaming: this.streaming,
           acc: this.acc,
           idleTimeoutMs: this.deps.idleTimeoutMs,
-          scope: { ...scope, signal: this.#gone.signal },
+          scope: { ...scope, signal: this.#cancel },
         })
         : this.#answerFault;
       if (fail) fail.message = provider.redact(fail.message);

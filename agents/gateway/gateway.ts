@@ -40,7 +40,7 @@ export interface GatewayDeps {
 /** A request refused before anything was sent upstream. */
 export class GatewayRefusal extends Error {
   constructor(
-    readonly status: 400 | 404 | 429,
+    readonly status: 400 | 404 | 409 | 429,
     readonly code: string,
     message: string,
     readonly retryAfterS?: number,
@@ -77,14 +77,22 @@ export class Gateway {
     if (budget && !budget.ok) {
       throw new GatewayRefusal(429, "budget_exceeded", budget.message, budget.retryAfterS);
     }
-    const { scope, observer } = await this.deps.sessions.attach(caller, who);
+    const { scope, observer, stop } = await this.deps.sessions.attach(caller, who);
+    // Stopped while it was being attached: nothing was sent, nothing is recorded.
+    if (stop.signal.aborted) throw new GatewayRefusal(409, "session_stopped", stop.why);
     return await forward(this.deps, {
       provider: route.provider,
       body: { ...b, model: route.model },
       scope,
       attempt: 1 + clientRetries,
       observer,
+      stop,
     });
+  }
+
+  /** Stops a gateway session's run (Stop); null when the run is no session open here. */
+  cancel(runId: string): Promise<void> | null {
+    return this.deps.sessions.cancel(runId);
   }
 
   /** Whether a run is a gateway session still open here. */
