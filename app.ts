@@ -46,7 +46,12 @@ import { eventStore } from "./db/events.ts";
 import { type HttpRecord, insertHttpRecords } from "./db/log_records.ts";
 import { InstanceLease } from "./agents/runs/instance_lease.ts";
 import { agentsApi } from "./routes/api/agents.ts";
+import { alertsApi } from "./routes/api/alerts.ts";
 import { budgetsApi } from "./routes/api/budgets.ts";
+import { sessionsApi } from "./routes/api/sessions.ts";
+import { sessionsPages } from "./routes/pages/sessions.tsx";
+import { RequestTail } from "./routes/request_tail.ts";
+import { subscribersByTransport } from "./routes/sessions.ts";
 import { GATEWAY_PATH, gatewayApi } from "./routes/api/gateway.ts";
 import { aguiApi } from "./routes/api/agui.ts";
 import { chatApi } from "./routes/api/chat.ts";
@@ -124,7 +129,10 @@ export async function createGlassbox(
   const store = eventStore(db.sql);
   const metrics: Metrics = new Metrics({
     hub: () => hub.stats(),
+    subscribersByTransport: () => Object.fromEntries(Object.entries(subscribersByTransport(hub))),
     writerPending: () => writer.pending,
+    recordsPending: () => requests.unstored,
+    recordsDropped: () => requests.dropped,
     eventsWritten: () => writer.written,
     activeRuns: () => runs.activeRuns,
     pingDatabase: () => db.sql`SELECT 1`,
@@ -168,6 +176,11 @@ export async function createGlassbox(
   });
   const ids = new EventIdPool(store);
   await ids.ready();
+  // Request records in the live log tail: ids from the same pool, published on the log topics.
+  const requestTail = new RequestTail({
+    take: () => ids.take(),
+    publish: (topic, ev) => hub.publish(topic, ev),
+  });
   // Metrics read runs and LLM calls off the spine: each event of a run's topic, once.
   const observed: Publisher = {
     publish(topic: string, ev: RunEvent) {
@@ -258,6 +271,7 @@ export async function createGlassbox(
       recorder: llmCalls,
       runs,
     }),
+    budget: budgets,
   });
   const edge: EdgeSettings = {
     trustProxy: config.auth.trustProxy,
@@ -283,6 +297,7 @@ export async function createGlassbox(
     alerts,
     budgets,
     metrics,
+    requestTail,
   };
 
   const app = new Hono();
@@ -307,7 +322,7 @@ export async function createGlassbox(
     "*",
     requestLog({
       log: getLogger("http"),
-      record: (r) => requests.add(r),
+      record: (r) => requests.add(requestTail.add(r)),
       userOf: (c) => maybeViewer(c)?.userId ?? null,
     }),
   );
@@ -348,6 +363,7 @@ export async function createGlassbox(
   app.route("/", adminPages(deps));
   app.route("/", alertPages(deps));
   app.route("/", budgetsPages(deps));
+  app.route("/", sessionsPages(deps));
   app.route("/", metricsRoutes(deps));
   app.route(
     "/",
@@ -366,6 +382,8 @@ export async function createGlassbox(
       usageApi,
       agentsApi,
       budgetsApi,
+      alertsApi,
+      sessionsApi,
     ]
   ) {
     app.route("/api/v1", api(deps));

@@ -109,12 +109,15 @@ export async function freshPglite(cleanup: Cleanup): Promise<Database> {
   return db;
 }
 
-/** Inserts a conversation and `n` run rows (events and llm_calls reference runs). */
+/**
+ * Inserts `n` running runs (events and llm_calls reference runs), each in its own conversation:
+ * a conversation has one running run at a time (migration 010).
+ */
 export async function makeRuns(db: Database, n: number): Promise<string[]> {
-  const conversationId = crypto.randomUUID();
-  await createConversation(db.sql, { id: conversationId, userId: LOCAL_USER_ID, title: "bench" });
   const ids = Array.from({ length: n }, () => crypto.randomUUID());
   for (const id of ids) {
+    const conversationId = crypto.randomUUID();
+    await createConversation(db.sql, { id: conversationId, userId: LOCAL_USER_ID, title: "bench" });
     await insertRun(db.sql, {
       id,
       conversationId,

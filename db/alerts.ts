@@ -204,34 +204,38 @@ export async function takeBudgetEvents(
   rule: Pick<AlertRule, "id" | "lastEventId">,
   names: readonly string[],
   limit = 100,
-): Promise<{ id: number; name: string; payload: unknown; createdAt: Date }[]> {
+): Promise<{ id: number; runId: string; name: string; payload: unknown; createdAt: Date }[]> {
   const rows = await sql`
-    SELECT id, name, payload, created_at FROM events
+    SELECT id, run_id, name, payload, created_at FROM events
     WHERE id > ${rule.lastEventId} AND name = ANY(${names as string[]})
     ORDER BY id LIMIT ${limit}`;
   return rows.map((r: Row) => ({
     id: Number(r.id),
+    runId: String(r.run_id),
     name: String(r.name),
     payload: r.payload,
     createdAt: r.created_at as Date,
   }));
 }
 
-/** Moves a budget rule's cursor, writing its deliveries with it (once per event). */
+/**
+ * Moves a budget rule's cursor, writing its deliveries with it (once per event). false: the
+ * cursor was not where the rule was read (another evaluator moved it, and wrote these).
+ */
 export async function recordBudgetEvents(
   sql: Sql,
   rule: Pick<AlertRule, "id" | "lastEventId">,
   lastEventId: number,
   deliveries: { event: string; payload: (id: string) => string }[],
-): Promise<number> {
+): Promise<boolean> {
   return await sql.begin(async (tx) => {
     const moved = await tx`
       UPDATE alert_rules SET last_event_id = ${lastEventId}, last_evaluated_at = now(),
         last_fired_at = CASE WHEN ${deliveries.length}::int > 0 THEN now() ELSE last_fired_at END
       WHERE id = ${rule.id} AND last_event_id = ${rule.lastEventId} RETURNING id`;
-    if (!moved.length) return 0;
+    if (!moved.length) return false;
     for (const d of deliveries) await insertDelivery(tx as unknown as Sql, rule.id, d);
-    return deliveries.length;
+    return true;
   });
 }
 

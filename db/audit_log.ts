@@ -19,6 +19,10 @@ export const AUDIT_ACTIONS = [
   "budget_set",
   "budget_removed",
   "cost_setting_changed",
+  "alert_rule_created",
+  "alert_rule_enabled",
+  "alert_rule_disabled",
+  "alert_rule_deleted",
   "logs_cleared",
 ] as const;
 export type AuditAction = typeof AUDIT_ACTIONS[number];

@@ -18,10 +18,11 @@ Deno.test({
       await registerInstance(db.sql, { id, pid: 1, host: "h", leaseMs });
     }
     await db.sql`UPDATE instances SET lease_until = now() - interval '1 second' WHERE id = ${dead}`;
-    const c = crypto.randomUUID();
-    await db.sql`INSERT INTO conversations (id, user_id) VALUES (${c}, ${LOCAL_USER_ID})`;
     const run = async (instance: string | null) => {
       const id = crypto.randomUUID();
+      // One conversation each: a conversation has one running run at a time (migration 010).
+      const c = crypto.randomUUID();
+      await db.sql`INSERT INTO conversations (id, user_id) VALUES (${c}, ${LOCAL_USER_ID})`;
       await db.sql`INSERT INTO runs (id, conversation_id, user_id, agent, instance_id)
         VALUES (${id}, ${c}, ${LOCAL_USER_ID}, 'a', ${instance})`;
       return id;

@@ -38,6 +38,8 @@ export interface LogRecordRow {
 
 /** One HTTP request as the request log records it. */
 export interface HttpRecord {
+  /** Its id when the live tail gave it one (routes/request_tail.ts); else the sequence's next. */
+  id?: number;
   at: Date;
   requestId: string;
   userId: string | null;
@@ -114,8 +116,16 @@ export function httpMessage(r: HttpRecord): string {
 }
 
 export async function insertHttpRecords(sql: Sql, records: HttpRecord[]): Promise<void> {
+  // One INSERT has one column list: records with an id and those without go separately.
+  const withId = records.filter((r) => r.id !== undefined);
+  const without = records.filter((r) => r.id === undefined);
+  for (const part of [withId, without]) await insertHttpPart(sql, part);
+}
+
+async function insertHttpPart(sql: Sql, records: HttpRecord[]): Promise<void> {
   for (let i = 0; i < records.length; i += ROWS_PER_INSERT) {
     const rows = records.slice(i, i + ROWS_PER_INSERT).map((r) => ({
+      ...(r.id !== undefined && { id: r.id }),
       at: r.at,
       kind: "http",
       level: httpLevel(r.status),
@@ -237,6 +247,26 @@ export function toRow(r: Record<string, any>): LogRecordRow {
     properties: r.properties ?? {},
     requestId: r.request_id,
   };
+}
+
+/** The newest stored request records after `afterId` in the scope, oldest first (a tail's backlog). */
+export async function recentHttpRecords(
+  sql: Sql,
+  scope: OwnerScope,
+  limit: number,
+  afterId: number,
+): Promise<LogRecordRow[]> {
+  const rows = await sql`
+    SELECT ${sql(LOG_COLUMNS)} FROM log_records
+    WHERE kind = 'http' AND id > ${afterId} ${ownedBy(sql, scope)}
+    ORDER BY id DESC LIMIT ${limit}`;
+  return rows.map(toRow).reverse();
+}
+
+/** The newest stored request record's id (the page's history shows it; its tail starts after). */
+export async function latestHttpLogId(sql: Sql): Promise<number> {
+  const [row] = await sql`SELECT max(id) AS id FROM log_records WHERE kind = 'http'`;
+  return Number(row?.id ?? 0);
 }
 
 /** The newest stored run record's id: where a live tail that follows a first page starts. */

@@ -11,6 +11,7 @@ import m005 from "./migrations/005_spine.sql" with { type: "text" };
 import m006 from "./migrations/006_logs.sql" with { type: "text" };
 import m007 from "./migrations/007_cost.sql" with { type: "text" };
 import m009 from "./migrations/009_alerts.sql" with { type: "text" };
+import m010 from "./migrations/010_one_run_per_conversation.sql" with { type: "text" };
 
 // No 002: numbers were handed out per issue, and that one went unused.
 export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
@@ -21,6 +22,7 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   { version: 6, name: "006_logs", sql: m006 },
   { version: 7, name: "007_cost", sql: m007 },
   { version: 9, name: "009_alerts", sql: m009 },
+  { version: 10, name: "010_one_run_per_conversation", sql: m010 },
 ];
 
 const LOCK_KEY = 7_201_104_511; // arbitrary, fixed: "glassbox migrations"

@@ -72,3 +72,49 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  { name: "migrations: 010 keeps the newest of a conversation's running runs", ignore },
+  async () => {
+    const db = await freshPostgres();
+    await db.sql.unsafe(`DROP SCHEMA public CASCADE; CREATE SCHEMA public;`);
+    const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+    try {
+      const before = MIGRATIONS.filter((m) => m.version < 10);
+      await sql`CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now())`;
+      for (const m of before) {
+        await sql.unsafe(m.sql);
+        await sql`INSERT INTO schema_migrations (version, name) VALUES (${m.version}, ${m.name})`;
+      }
+      // Two running runs of one conversation (the race migration 010 closes), and a gateway
+      // session's run beside them.
+      const conv = crypto.randomUUID();
+      const [older, newer, gateway] = [
+        crypto.randomUUID(),
+        crypto.randomUUID(),
+        crypto.randomUUID(),
+      ];
+      await sql`INSERT INTO conversations (id, user_id) VALUES (${conv}, ${LOCAL_USER_ID})`;
+      for (const [id, agent, ago] of [[older, "a", 60], [newer, "a", 1], [gateway, "gateway", 0]]) {
+        await sql`INSERT INTO runs (id, conversation_id, user_id, agent, started_at)
+          VALUES (${id}, ${conv}, ${LOCAL_USER_ID}, ${agent}, now() - ${ago} * interval '1 second')`;
+      }
+      assert.deepEqual(await migrate(sql), [10]);
+      const rows = await sql`SELECT id, status FROM runs ORDER BY started_at`;
+      assert.deepEqual(rows.map((r) => [r.id, r.status]), [
+        [older, "interrupted"],
+        [newer, "running"],
+        [gateway, "running"],
+      ]);
+      await assert.rejects(
+        sql`INSERT INTO runs (id, conversation_id, user_id, agent)
+          VALUES (${crypto.randomUUID()}, ${conv}, ${LOCAL_USER_ID}, 'a')`,
+        /runs_one_running_per_conversation/,
+      );
+    } finally {
+      await sql.end();
+      await db.close();
+    }
+  },
+);

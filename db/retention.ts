@@ -15,13 +15,24 @@ export type LogTarget =
   | { runId: string }
   | { conversationId: string };
 
-/** Deletes up to `batch` log records of the target (and their events); the number deleted. */
-export async function deleteLogBatch(sql: Sql, target: LogTarget, batch = 1000): Promise<number> {
-  const which = "olderThan" in target
+function targetWhere(sql: Sql, target: LogTarget) {
+  return "olderThan" in target
     ? sql`at < ${target.olderThan}`
     : "runId" in target
     ? sql`run_id = ${target.runId}`
     : sql`conversation_id = ${target.conversationId}`;
+}
+
+/** How many log records the target holds (what a clear would delete). */
+export async function countLogTarget(sql: Sql, target: LogTarget): Promise<number> {
+  const [row] = await sql`
+    SELECT count(*)::int AS n FROM log_records WHERE ${targetWhere(sql, target)}`;
+  return row.n as number;
+}
+
+/** Deletes up to `batch` log records of the target (and their events); the number deleted. */
+export async function deleteLogBatch(sql: Sql, target: LogTarget, batch = 1000): Promise<number> {
+  const which = targetWhere(sql, target);
   const rows = await sql`
     WITH gone AS (
       DELETE FROM log_records WHERE id IN (

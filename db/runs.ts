@@ -105,3 +105,17 @@ export async function runUsage(sql: Sql, runId: string): Promise<RunUsage> {
     errors: row.errors,
   };
 }
+
+/** Runs by id with their owner's email and name (the /sessions page's active runs). */
+export async function runsWithOwners(
+  sql: Sql,
+  ids: string[],
+): Promise<(RunRow & { userEmail: string | null; userName: string | null })[]> {
+  if (ids.length === 0) return [];
+  return await sql<(RunRow & { userEmail: string | null; userName: string | null })[]>`
+    SELECT r.id, r.conversation_id AS "conversationId", r.user_id AS "userId", r.agent,
+      r.team_version AS "teamVersion", r.status, r.error, r.started_at AS "startedAt",
+      r.ended_at AS "endedAt", u.email AS "userEmail", u.name AS "userName"
+    FROM runs r LEFT JOIN users u ON u.id = r.user_id
+    WHERE r.id IN ${sql(ids)}`;
+}

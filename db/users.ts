@@ -135,3 +135,14 @@ export async function deleteUserAndData(sql: Sql, id: string): Promise<boolean> 
     return (await tx`DELETE FROM users WHERE id = ${id} RETURNING id`).length > 0;
   });
 }
+
+/** Users' emails and names by id. */
+export async function userLabels(
+  sql: Sql,
+  ids: string[],
+): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await sql<{ id: string; email: string | null; name: string }[]>`
+    SELECT id, email, name FROM users WHERE id IN ${sql(ids)}`;
+  return new Map(rows.map((r) => [r.id, r.email ?? r.name]));
+}

@@ -11,6 +11,7 @@ import type { Config } from "../config.ts";
 import type { Database } from "../db/client.ts";
 import type { Auth } from "../auth/auth.ts";
 import type { EdgeSettings } from "./security.ts";
+import type { RequestTail } from "./request_tail.ts";
 import type { AlertService } from "../agents/alerts/alerts.ts";
 import type { BudgetChecker } from "../agents/budgets/checker.ts";
 
@@ -38,4 +39,6 @@ export interface AppDeps {
   budgets: BudgetChecker;
   /** Prometheus metrics, served at /metrics. */
   metrics: Metrics;
+  /** Request records on their way to the live log tail (routes/request_tail.ts). */
+  requestTail: RequestTail;
 }

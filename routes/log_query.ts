@@ -3,7 +3,7 @@
  * query string's schema (empty values mean "any", so a plain GET form works), the db filter it
  * becomes, and the same filter applied to live records in memory.
  *
- * Live records are matched without the database: level, kind, agent, run, conversation (from
+ * Live records are matched without the database: level, kind, request id, agent, run, conversation (from
  * the run's RUN_STARTED, in its journal) and time exactly; the text search by words — every word
  * must occur in the message or properties, `-word` must not, `"a phrase"` as written, case
  * ignored — which approximates Postgres' websearch_to_tsquery (no `or`, no stemming, and a word
@@ -88,13 +88,9 @@ export function filterParams(q: Partial<LogFilterInput>): Record<string, string>
   return out;
 }
 
-/**
- * Whether a live record can match at all: request records are not streamed (they are written in
- * batches, not published), and a range that ended is history only.
- */
+/** Whether a live record can match at all: a range that ended is history only. */
 export function liveable(f: LogFilter, now = Date.now()): boolean {
-  return f.kind !== "http" && f.requestId === undefined &&
-    (f.to === undefined || f.to.getTime() > now);
+  return f.to === undefined || f.to.getTime() > now;
 }
 
 /** The filter applied to one live log event (its scope is the hub topic's business). */
@@ -107,8 +103,11 @@ export function liveMatcher(
     : new Set(LOG_LEVELS.slice(LOG_LEVELS.indexOf(f.level)));
   const terms = f.q ? searchTerms(f.q) : [];
   return (ev) => {
-    const v = (ev.event as { value?: LogValue }).value;
+    const v = (ev.event as { value?: LogValue & { kind?: string; requestId?: string } }).value;
     if (!v) return false;
+    // Request records (routes/request_tail.ts) carry their kind and id; a run's have neither.
+    if (f.kind !== undefined && (v.kind === "http" ? "http" : "run") !== f.kind) return false;
+    if (f.requestId !== undefined && v.requestId !== f.requestId) return false;
     if (levels && !levels.has(v.level)) return false;
     if (f.agent !== undefined && v.agent !== f.agent) return false;
     if (f.runId !== undefined && ev.runId !== f.runId) return false;

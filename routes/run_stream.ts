@@ -18,6 +18,28 @@ export interface RunStreamDeps {
   journals: Journals;
 }
 
+/**
+ * How a subscriber follows a stream, for /sessions and /metrics: JSON SSE (the API), HTML SSE
+ * (the htmx pages), a WebSocket follower, AG-UI SSE.
+ */
+export const TRANSPORTS = ["sse_json", "sse_html", "websocket", "agui"] as const;
+export type Transport = typeof TRANSPORTS[number];
+
+/** The hub label of a subscriber: its transport and who follows (routes name it, the hub counts). */
+export function subscriberLabel(transport: Transport, userId: string): string {
+  return `${transport} ${userId}`;
+}
+
+/** A hub label back into its parts; null for an unlabelled subscriber (a route's own catcher). */
+export function parseSubscriberLabel(
+  label: string,
+): { transport: Transport; userId: string } | null {
+  const i = label.indexOf(" ");
+  const transport = label.slice(0, i) as Transport;
+  if (i < 0 || !TRANSPORTS.includes(transport)) return null;
+  return { transport, userId: label.slice(i + 1) };
+}
+
 export const SSE_HEADERS = {
   "content-type": "text/event-stream; charset=utf-8",
   "cache-control": "no-cache, no-transform",
@@ -35,7 +57,7 @@ export async function openRunStream(
   runId: string,
   encoder: Encoder,
   afterId: number,
-  opts: { preamble?: Uint8Array; epilogue?: Uint8Array } = {},
+  opts: { preamble?: Uint8Array; epilogue?: Uint8Array; label?: string } = {},
 ): Promise<ReadableStream<Uint8Array>> {
   const journal = deps.journals.get(runId);
   const [history, complete] = journal
@@ -48,6 +70,7 @@ export async function openRunStream(
     afterId,
     preamble: opts.preamble,
     epilogue: opts.epilogue,
+    label: opts.label,
     closeAfterTerminal: true,
     complete,
   });

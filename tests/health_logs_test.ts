@@ -70,7 +70,9 @@ Deno.test({ name: "logs stream: a run's records arrive live; resume", ignore }, 
   const gb = await startGlassbox({ DATABASE_URL: db.url, GLASSBOX_DEMO_DELAY_MS: "15" });
   const ac = new AbortController();
   try {
-    const res = await connectSse(`${gb.url}/api/v1/logs/stream`, { signal: ac.signal });
+    // kind=run: the tail also carries request records (the chat's POST among them).
+    const tail = `${gb.url}/api/v1/logs/stream?kind=run`;
+    const res = await connectSse(tail, { signal: ac.signal });
     assert.match(res.headers.get("content-type")!, /text\/event-stream/);
     const seen: { m: SseMessage; at: number }[] = [];
     const reading = (async () => {
@@ -106,12 +108,12 @@ Deno.test({ name: "logs stream: a run's records arrive live; resume", ignore }, 
     // Reconnecting with Last-Event-ID gets only the newer records (now from the database).
     const cut = 2;
     const resumed = await takeMessages(
-      (await connectSse(`${gb.url}/api/v1/logs/stream`, { lastEventId: String(ids[cut]) })).body!,
+      (await connectSse(tail, { lastEventId: String(ids[cut]) })).body!,
       n - cut - 1,
     );
     assert.deepEqual(resumed.map((m) => envelope(m).id), ids.slice(cut + 1));
     // From the start: the whole backlog.
-    const all = await takeMessages((await connectSse(`${gb.url}/api/v1/logs/stream`)).body!, n);
+    const all = await takeMessages((await connectSse(tail)).body!, n);
     assert.deepEqual(all.map((m) => envelope(m).id), ids);
     const bad = await fetch(`${gb.url}/api/v1/logs/stream`, { headers: { "last-event-id": "x" } });
     assert.equal(bad.status, 400);

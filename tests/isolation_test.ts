@@ -42,6 +42,7 @@ const ACCESS: Record<string, Access> = {
   "GET /agents": "signed-in",
   "GET /logs": "owner",
   "GET /logs/live": "owner",
+  "GET /logs/clear": "admin",
   "GET /account": "signed-in",
   "POST /account/password": "signed-in",
   "POST /account/sessions/end": "owner",
@@ -73,7 +74,16 @@ const ACCESS: Record<string, Access> = {
   "POST /api/v1/admin/budgets": "admin",
   "POST /api/v1/admin/budgets/:id/delete": "admin",
   "POST /api/v1/admin/cost-settings": "admin",
+  "GET /api/v1/admin/alerts/rules": "admin",
+  "POST /api/v1/admin/alerts/rules": "admin",
+  "GET /api/v1/admin/alerts/rules/:id": "admin",
+  "POST /api/v1/admin/alerts/rules/:id": "admin",
+  "POST /api/v1/admin/alerts/rules/:id/delete": "admin",
+  "POST /api/v1/admin/alerts/rules/:id/test": "admin",
+  "GET /api/v1/admin/alerts/deliveries": "admin",
   "GET /metrics": "admin",
+  "GET /sessions": "admin",
+  "GET /api/v1/sessions": "admin",
   "ALL /demo/v1/*": "signed-in",
   "POST /api/v1/chat": "owner",
   "POST /api/v1/chat/stream": "owner",
@@ -199,7 +209,8 @@ const PROBES: Record<string, { probe: Probe; admin: boolean }> = {
     admin: true,
     // As the API's tail: the backlog is in id order and A's first run logged before B's.
     probe: async (who, w) => {
-      const res = await who.page("/logs/live");
+      // Run records only: request records (tests/request_tail_test.ts) have ids of their own.
+      const res = await who.page("/logs/live?kind=run");
       const [first] = await takeMessages(res.body!, 1);
       return first.data.includes(`/logs?run_id=${w.ended.run}`);
     },
@@ -297,7 +308,7 @@ const PROBES: Record<string, { probe: Probe; admin: boolean }> = {
     // The backlog is in id order and A's first run logged before B's: if A's records were in
     // B's tail, they would come first.
     probe: async (who, w) => {
-      const res = await who.api("/api/v1/logs/stream");
+      const res = await who.api("/api/v1/logs/stream?kind=run");
       const first = await takeMessages(res.body!, 1);
       return runIds(first).includes(w.ended.run);
     },
@@ -509,7 +520,7 @@ Deno.test(
       }
 
       // B's live log tail never carries A's records: A's run ends (logging), then B's runs log.
-      const tail = await B.api("/api/v1/logs/stream?after=" + (await lastEventId(db.sql)));
+      const tail = await B.api("/api/v1/logs/stream?kind=run&after=" + (await lastEventId(db.sql)));
       gb.glassbox.deps.runs.cancel(active);
       await gb.glassbox.deps.runs.whenDone(active);
       await activeRes.text(); // its stream ends with the run

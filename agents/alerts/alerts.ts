@@ -6,6 +6,11 @@
  * the `standardwebhooks` package), retried with exponential backoff until a 2xx or the last
  * attempt, every attempt recorded. Nothing here is awaited by a run: a slow, failing or hostile
  * receiver costs a delivery its attempts, and a failing pass is logged and tried again later.
+ *
+ * A budget rule follows the glassbox.budget_warning events (each budget window's warning level
+ * and limit are announced once, by runs and the gateway alike): each event of its level after
+ * the rule's cursor is one delivery (`budget.warning` or `budget.limit`), written in the same
+ * transaction that moves the cursor, so a crossing is delivered once even with two evaluators.
  */
 import { Webhook } from "standardwebhooks";
 import {
@@ -16,11 +21,17 @@ import {
   measureWindow,
   nextDeliveryAt,
   recordAttempt,
+  recordBudgetEvents,
   recordEvaluation,
+  takeBudgetEvents,
   type WindowMeasure,
 } from "../../db/alerts.ts";
 import type { Sql } from "../../db/client.ts";
+import { type BudgetWarningValue, CUSTOM } from "../spine/events.ts";
 import { alertBody, type AlertNotice, measuredMessage } from "./payload.ts";
+
+/** Budget events a rule takes per pass (the next pass takes the rest). */
+const BUDGET_BATCH = 100;
 
 export interface AlertSettings {
   /** How often rules are measured. */
@@ -64,6 +75,8 @@ export class AlertService {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #deliveryTimer: ReturnType<typeof setTimeout> | undefined;
   #sending: Promise<void> | null = null;
+  /** The evaluation running now (the timer's or a caller's); close() waits for it. */
+  #evaluating: Promise<void> | null = null;
   #closed = false;
 
   constructor(
@@ -82,17 +95,33 @@ export class AlertService {
     this.#timer = setTimeout(tick, 0);
   }
 
-  close(): Promise<void> {
+  /** Stops the timers, then waits for a running evaluation and delivery pass to end. */
+  async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);
     clearTimeout(this.#deliveryTimer);
-    return this.#sending ?? Promise.resolve();
+    while (this.#evaluating) await this.#evaluating.catch(() => {});
+    await this.#sending;
   }
 
-  /** Measures every enabled rule once, writes the deliveries of any crossing, sends them. */
+  /**
+   * Measures every enabled rule once, writes the deliveries of any crossing, sends them. One
+   * evaluation at a time: a call while one runs waits for it and then runs its own.
+   */
   async evaluate(now = new Date()): Promise<void> {
-    const rules = (await listAlertRules(this.sql, { enabled: true }))
-      .filter((r) => r.kind !== "budget");
+    const run = (this.#evaluating ?? Promise.resolve()).catch(() => {})
+      .then(() => this.#closed ? undefined : this.#evaluate(now));
+    this.#evaluating = run;
+    try {
+      await run;
+    } finally {
+      if (this.#evaluating === run) this.#evaluating = null;
+    }
+  }
+
+  async #evaluate(now: Date): Promise<void> {
+    const all = await listAlertRules(this.sql, { enabled: true });
+    const rules = all.filter((r) => r.kind !== "budget");
     const windows = new Map<number, Promise<WindowMeasure>>();
     for (const rule of rules) {
       if (!windows.has(rule.windowMinutes)) {
@@ -101,6 +130,7 @@ export class AlertService {
       }
     }
     for (const rule of rules) {
+      if (this.#closed) return;
       const m = await windows.get(rule.windowMinutes)!;
       const verdict = judge(rule, m);
       const to = verdict === null ? rule.state : verdict.breach ? "firing" : "ok";
@@ -119,7 +149,61 @@ export class AlertService {
           }),
       });
     }
+    for (const rule of all.filter((r) => r.kind === "budget")) {
+      if (this.#closed) return;
+      await this.#budgetRule(rule);
+    }
     this.kick();
+  }
+
+  /** One delivery per budget event of the rule's level since its cursor. */
+  async #budgetRule(rule: AlertRule): Promise<void> {
+    let cursor = rule.lastEventId;
+    for (;;) {
+      const events = await takeBudgetEvents(
+        this.sql,
+        { id: rule.id, lastEventId: cursor },
+        [CUSTOM.budgetWarning],
+        BUDGET_BATCH,
+      );
+      if (!events.length) return;
+      const deliveries = events.flatMap((e) => {
+        const v = (e.payload as { value?: BudgetWarningValue }).value;
+        if (!v || (rule.budgetLevel !== "any" && v.threshold !== rule.budgetLevel)) return [];
+        const event = v.threshold === "limit" ? "budget.limit" : "budget.warning";
+        const notice: AlertNotice = {
+          event,
+          rule,
+          value: v.percent,
+          message: v.threshold === "limit"
+            ? `Budget limit reached: ${v.message}.`
+            : `Budget warning: ${v.message}.`,
+          at: e.createdAt,
+          detail: {
+            threshold: v.threshold,
+            budget: v.budget.label,
+            metric: v.budget.metric,
+            spent: v.budget.spent,
+            limit: v.budget.limit,
+            percent: v.percent,
+            reset_at: v.budget.resetAt === null ? null : new Date(v.budget.resetAt).toISOString(),
+            run_id: e.runId,
+          },
+        };
+        return [{ event, payload: () => alertBody(rule.format, notice) }];
+      });
+      const next = events.at(-1)!.id;
+      const moved = await recordBudgetEvents(
+        this.sql,
+        { id: rule.id, lastEventId: cursor },
+        next,
+        deliveries,
+      );
+      // Another evaluator moved the cursor first: it wrote these deliveries; follow it next pass.
+      if (!moved) return;
+      cursor = next;
+      if (events.length < BUDGET_BATCH) return;
+    }
   }
 
   /** Queues a test delivery for the rule (the admin page's "Send test"), and sends it. */

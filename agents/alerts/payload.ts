@@ -6,12 +6,17 @@
 import { formatUsd } from "../llm/cost.ts";
 import type { AlertFormat, AlertKind, AlertRule } from "../../db/alerts.ts";
 
-export type AlertEvent = "alert.fired" | "alert.resolved" | "alert.test";
+export type AlertEvent =
+  | "alert.fired"
+  | "alert.resolved"
+  | "alert.test"
+  | "budget.warning"
+  | "budget.limit";
 
 export interface AlertNotice {
   event: AlertEvent;
   rule: Pick<AlertRule, "id" | "name" | "kind" | "threshold" | "windowMinutes">;
-  /** The measured value (USD, percent, ms), or null (tests, budget events). */
+  /** The measured value (USD, percent, ms; a budget event's percent used), or null (tests). */
   value: number | null;
   /** One sentence a person reads. */
   message: string;
@@ -34,7 +39,7 @@ export function thresholdText(kind: AlertKind, threshold: number): string {
   if (kind === "cost") return formatUsd(threshold);
   if (kind === "error_rate") return pct(threshold);
   if (kind === "latency") return ms(threshold);
-  return "budget event";
+  return "budget";
 }
 
 /** The sentence for a measured rule: what was measured, over what, against what. */
@@ -66,7 +71,7 @@ export function alertBody(format: AlertFormat, n: AlertNotice): string {
         threshold: n.rule.threshold,
         window_minutes: n.rule.windowMinutes,
       },
-      state: n.event === "alert.fired" ? "firing" : n.event === "alert.resolved" ? "ok" : "test",
+      state: n.event === "alert.resolved" ? "ok" : n.event === "alert.test" ? "test" : "firing",
       value: n.value,
       message: n.message,
       ...(n.detail ? { detail: n.detail } : {}),
@@ -83,6 +88,8 @@ const ICON: Record<AlertEvent, string> = {
   "alert.fired": ":rotating_light:",
   "alert.resolved": ":white_check_mark:",
   "alert.test": ":wave:",
+  "budget.warning": ":warning:",
+  "budget.limit": ":no_entry:",
 };
 
 function slackMessage(n: AlertNotice) {

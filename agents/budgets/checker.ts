@@ -25,7 +25,8 @@ import {
   type UnpricedPolicy,
   windowsFor,
 } from "./budget.ts";
-import type { Amount, CallEstimate } from "./estimate.ts";
+import type { ModelPrice } from "../llm/cost.ts";
+import { type Amount, type CallEstimate, costOf, tokensOfText } from "./estimate.ts";
 
 export interface BudgetSettings {
   /** Budgets from configuration (an admin's with the same scope, period and subject replace). */
@@ -173,6 +174,39 @@ export class BudgetChecker {
     return {
       update: (a) => entry.amount = a,
       end: () => this.#inFlight.delete(entry),
+    };
+  }
+
+  /**
+   * Meters one allowed call while it streams, for runs and the gateway alike: `output(chars)` as
+   * its text and tool arguments arrive counts them (4 characters a token) against its windows,
+   * and calls `onPassed` — each time, until the caller stops the call — once the running cost of
+   * the calls in flight there passes a limit; `end()` when the call is over.
+   */
+  meter(
+    ctx: CallContext,
+    windows: WindowSpend[],
+    estimate: CallEstimate,
+    price: ModelPrice | undefined,
+    onPassed: (window: BudgetWindow, metric: Metric) => void,
+  ): { output(chars: number): void; end(): void } {
+    const inFlight = this.begin(ctx, {
+      tokens: estimate.inputTokens,
+      usd: costOf(price, estimate.inputTokens, 0),
+    });
+    let chars = 0;
+    return {
+      output: (n) => {
+        chars += n;
+        const out = tokensOfText(chars);
+        inFlight.update({
+          tokens: estimate.inputTokens + out,
+          usd: costOf(price, estimate.inputTokens, out),
+        });
+        const passed = windows.length ? this.passed(windows) : null;
+        if (passed) onPassed(passed.window, passed.metric);
+      },
+      end: () => inFlight.end(),
     };
   }
 

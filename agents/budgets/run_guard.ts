@@ -7,6 +7,7 @@
  * Every stop ends the run gracefully through RunScope.stop, with its reason.
  */
 import {
+  type AgUiEvent,
   type BudgetStatusValue,
   CUSTOM,
   custom,
@@ -20,7 +21,7 @@ import type { ChatMessage, ChatTool } from "../llm/types.ts";
 import type { RunScope } from "../runtime/run_scope.ts";
 import { type BudgetWindow, type CallContext, limitPhrase, type Metric } from "./budget.ts";
 import type { BudgetChecker, WindowSpend } from "./checker.ts";
-import { costOf, estimateCall, tokensOfText } from "./estimate.ts";
+import { estimateCall } from "./estimate.ts";
 
 const log = getLogger("budgets");
 
@@ -98,24 +99,17 @@ export class RunGuard {
     this.#inFlight.add(worst);
     this.#budget = tightest(decision.windows, worst) ?? this.#budget;
     this.#emitCost();
-    const inFlight = this.checker.begin(ctx, {
-      tokens: estimate.inputTokens,
-      usd: costOf(call.price, estimate.inputTokens, 0),
-    });
-    let chars = 0;
+    const meter = this.checker.meter(
+      ctx,
+      decision.windows,
+      estimate,
+      call.price,
+      (w, metric) => this.#stopOnBudget(w, metric),
+    );
     return {
-      output: (n) => {
-        chars += n;
-        const out = tokensOfText(chars);
-        inFlight.update({
-          tokens: estimate.inputTokens + out,
-          usd: costOf(call.price, estimate.inputTokens, out),
-        });
-        const passed = decision.windows.length ? this.checker.passed(decision.windows) : null;
-        if (passed) this.#stopOnBudget(passed.window, passed.metric);
-      },
+      output: (n) => meter.output(n),
       end: async (finished) => {
-        inFlight.end();
+        meter.end();
         this.#inFlight.delete(worst);
         if (finished && finished.costUsd === null && finished.inputTokens !== null) {
           this.#unpricedTokens += finished.inputTokens + (finished.outputTokens ?? 0);
@@ -157,25 +151,8 @@ export class RunGuard {
 
   /** Warnings and limits reached since the last look, each announced once. */
   async #announce(ctx: CallContext): Promise<void> {
-    let found;
-    try {
-      found = await this.checker.crossings(ctx);
-    } catch (err) {
-      // Announcing is best effort: the call is recorded and the next check still enforces.
-      log.warn("Could not check budget thresholds: {error}", { error: String(err) });
-      return;
-    }
-    this.#budget = tightest(found.windows, { tokens: 0, usd: 0 }) ?? this.#budget;
-    for (const c of found.crossed) {
-      const budget = status(c, c.metric);
-      log.warn("Budget {threshold}: {message}", { threshold: c.threshold, message: c.message });
-      this.scope.emit(custom(CUSTOM.budgetWarning, {
-        threshold: c.threshold,
-        message: c.message,
-        percent: c.percent,
-        budget,
-      }));
-    }
+    const windows = await announceCrossings(this.checker, ctx, (ev) => this.scope.emit(ev));
+    if (windows) this.#budget = tightest(windows, { tokens: 0, usd: 0 }) ?? this.#budget;
   }
 
   #emitCost(): void {
@@ -217,6 +194,37 @@ export class RunGuard {
     this.scope.signal.throwIfAborted();
     throw new Error(what); // the run was already ending otherwise (cancelled)
   }
+}
+
+/**
+ * Announces the warnings and limits that spend in `ctx`'s windows reached since the last look
+ * (each once per window: a glassbox.budget_warning event and a log line), after a run's call or
+ * a gateway call; returns what each window has spent now, or null when that could not be read.
+ */
+export async function announceCrossings(
+  checker: BudgetChecker,
+  ctx: CallContext,
+  emit: (ev: AgUiEvent) => void,
+): Promise<WindowSpend[] | null> {
+  let found;
+  try {
+    found = await checker.crossings(ctx);
+  } catch (err) {
+    // Announcing is best effort: the call is recorded and the next check still enforces.
+    log.warn("Could not check budget thresholds: {error}", { error: String(err) });
+    return null;
+  }
+  for (const c of found.crossed) {
+    const budget = status(c, c.metric);
+    log.warn("Budget {threshold}: {message}", { threshold: c.threshold, message: c.message });
+    emit(custom(CUSTOM.budgetWarning, {
+      threshold: c.threshold,
+      message: c.message,
+      percent: c.percent,
+      budget,
+    }));
+  }
+  return found.windows;
 }
 
 /** The window nearest its limit once the call's worst case is added. */

@@ -4,9 +4,9 @@
  * and the attempt recorded exactly like Glassbox's own calls — one llm_calls row, written with
  * agents/llm's accumulator, row builder and idle watchdog, however it ends: ok, error (an
  * upstream status, a malformed or cut stream), timeout (the upstream went quiet) or cancelled
- * (the client went away, or its run or session was stopped; the upstream request is aborted
- * with it, and a stopped call's client is told so: a 409 `session_stopped`, or an error event
- * ending its stream).
+ * (the client went away, a budget cut the stream, or its run or session was stopped; the
+ * upstream request is aborted with it, and a stopped call's client is told so: a 409
+ * `session_stopped`, or an error event ending its stream).
  *
  * A stream is re-framed event by event (`data: …` as the upstream sent it), never collected: the
  * only change is the usage Glassbox asked for on the client's behalf, which is taken out again.
@@ -38,9 +38,18 @@ export interface ForwardInput {
   /** 1 + the client's own retry count (`x-stainless-retry-count`), when it tells. */
   attempt: number;
   observer: LlmStreamObserver;
-  /** Aborted when the call's run or session is stopped; `why` is told to the client. */
-  stop?: { signal: AbortSignal; why: string };
+  /**
+   * Aborted with a BudgetStop when a budget's limit is passed while the answer streams: the
+   * upstream request is aborted, the attempt recorded as cancelled with the reason, and the
+   * client's stream ends with an error event naming the budget.
+   */
+  stop?: AbortSignal;
+  /** Aborted when the call's run or session is stopped (Stop); `why` is told to the client. */
+  cancel?: { signal: AbortSignal; why: string };
 }
+
+/** Why a budget stopped a streamed call: "daily budget $5.00 reached". */
+export class BudgetStop extends Error {}
 
 /** Upstream headers a client may act on (rate limits, request ids); the rest stay here. */
 const PASSED_HEADERS = /^(retry-after(-ms)?|x-ratelimit-.*|openai-processing-ms)$/i;
@@ -60,10 +69,10 @@ class GatewayAttempt {
   /** The client asked for the usage chunk itself, so it is passed on. */
   readonly clientWantsUsage: boolean;
   readonly #gone = new AbortController();
-  /** Unhooks the stop listener once recorded (a session's signal outlives its calls). */
+  /** Unhooks the Stop listener once recorded (a session's signal outlives its calls). */
   readonly #unhook = new AbortController();
-  /** The client went away, or the run or session was stopped. */
-  readonly #cancel: AbortSignal;
+  /** The client going away, a budget's stop, or the run's or session's Stop. */
+  readonly #ended: AbortSignal;
   readonly #control: AttemptControl;
   readonly #now: () => number;
   readonly #startedAt: number;
@@ -96,21 +105,28 @@ class GatewayAttempt {
         this.#startedAt,
       ),
     );
-    const stop = input.stop?.signal;
-    this.#cancel = stop ? AbortSignal.any([this.#gone.signal, stop]) : this.#gone.signal;
-    this.#control = new AttemptControl(this.#cancel, deps.idleTimeoutMs);
-    // Stopped or left: recorded at once (as cancelled, with what had arrived), so a stopped
-    // run's end counts it whether or not the client is reading just then. Hooked on the signal
+    const enders = [this.#gone.signal, input.stop, input.cancel?.signal].filter((s) => !!s);
+    this.#ended = enders.length > 1 ? AbortSignal.any(enders) : this.#gone.signal;
+    this.#control = new AttemptControl(this.#ended, deps.idleTimeoutMs);
+    // Stopped: recorded at once (as cancelled, with what had arrived), so the stopped run's end
+    // counts it whether or not the client is reading just then. Hooked on the signal
     // AttemptControl watches, after it, so the attempt is already marked cancelled.
-    this.#cancel.addEventListener("abort", () => this.#record(this.#cancel.reason), {
+    this.#ended.addEventListener("abort", () => {
+      if (input.cancel?.signal.aborted) this.#record(this.#ended.reason);
+    }, {
       once: true,
       signal: this.#unhook.signal,
     });
   }
 
   /** The run or session was stopped (rather than the client leaving). */
-  get #stopped(): boolean {
-    return this.input.stop?.signal.aborted === true && !this.#gone.signal.aborted;
+  get #cancelled(): boolean {
+    return this.input.cancel?.signal.aborted === true && !this.#gone.signal.aborted;
+  }
+
+  /** What a stopped call's client is told. */
+  get #cancelError() {
+    return { message: this.input.cancel!.why, type: "session_stopped", code: "session_stopped" };
   }
 
   async run(): Promise<Response> {
@@ -167,15 +183,10 @@ class GatewayAttempt {
   /** No answer came (unreachable, timed out before the headers, or the body broke). */
   #refused(err: unknown): Response {
     const fail = this.#record(err);
-    if (this.#stopped) {
-      const error = {
-        message: this.input.stop!.why,
-        type: "session_stopped",
-        code: "session_stopped",
-      };
+    if (this.#cancelled) {
       const headers = this.#headers(new Headers(), "application/json");
       headers.set("x-should-retry", "false"); // openai's SDKs would retry a 409
-      return Response.json({ error }, { status: 409, headers });
+      return Response.json({ error: this.#cancelError }, { status: 409, headers });
     }
     const status = fail?.status === "timeout" ? 504 : 502;
     const type = fail?.status === "timeout" ? "upstream_timeout" : "upstream_unreachable";
@@ -236,12 +247,17 @@ class GatewayAttempt {
           const fail = this.#record(err);
           if (this.#gone.signal.aborted) return; // nobody to tell
           // The status line is long gone: say what happened the way OpenAI's streams do.
-          const error = this.#stopped
-            ? { message: this.input.stop!.why, type: "session_stopped", code: "session_stopped" }
-            : {
-              message: `${this.input.provider.name}: ${fail?.message}`,
-              type: fail?.status === "timeout" ? "upstream_timeout" : "upstream_error",
-            };
+          const stop = this.input.stop?.reason;
+          const type = stop instanceof BudgetStop
+            ? "budget_exceeded"
+            : fail?.status === "timeout"
+            ? "upstream_timeout"
+            : "upstream_error";
+          const error = this.#cancelled
+            ? this.#cancelError
+            : stop instanceof BudgetStop
+            ? { message: stop.message, type, code: type }
+            : { message: `${this.input.provider.name}: ${fail?.message}`, type };
           controller.enqueue(enc.encode(`data: ${JSON.stringify({ error })}\n\n`));
           controller.close();
         }
@@ -308,7 +324,7 @@ class GatewayAttempt {
           streaming: this.streaming,
           acc: this.acc,
           idleTimeoutMs: this.deps.idleTimeoutMs,
-          scope: { ...scope, signal: this.#cancel },
+          scope: { ...scope, signal: this.#ended },
         })
         : this.#answerFault;
       if (fail) fail.message = provider.redact(fail.message);

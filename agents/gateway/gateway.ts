@@ -3,10 +3,22 @@
  * already exist. It checks the request, picks the provider (models.ts), asks the budget, works
  * out whose call it is (attribution.ts, sessions.ts) and forwards it (forward.ts), which records
  * the attempt and answers the client.
+ *
+ * Budgets are the runs' own (agents/budgets): before a call is sent its worst case (prompt plus
+ * max_tokens) is checked — over a limit it is refused with 429, Retry-After at the window's
+ * reset, and the session's run ends stopped as a run would; while it streams its output is
+ * metered and the stream is cut (an OpenAI-style error event) once the running cost passes a
+ * limit; after it, warnings and limits reached are announced once per window.
  */
 import type { ContentLogging } from "../../config.ts";
 import type { LlmCallRow } from "../../db/llm_calls.ts";
-import { forward } from "./forward.ts";
+import type { BudgetChecker } from "../budgets/checker.ts";
+import { type CallContext, limitPhrase } from "../budgets/budget.ts";
+import { estimateCall } from "../budgets/estimate.ts";
+import { announceCrossings } from "../budgets/run_guard.ts";
+import { priceOf } from "../llm/cost.ts";
+import type { LlmStreamObserver } from "../llm/types.ts";
+import { BudgetStop, forward, type ForwardInput } from "./forward.ts";
 import { type ProviderSource, routeModel } from "./models.ts";
 import type { Attribution } from "./attribution.ts";
 import type { GatewaySessions } from "./sessions.ts";
@@ -18,14 +30,6 @@ export interface GatewayCaller {
   keyId: string | null;
 }
 
-/**
- * Whether the caller may spend more now (issue 12's budgets plug in here); `retryAfterS` is sent
- * as Retry-After with the 429.
- */
-export type BudgetCheck = (
-  caller: GatewayCaller,
-) => Promise<{ ok: true } | { ok: false; message: string; retryAfterS: number }>;
-
 export interface GatewayDeps {
   /** The app's one LlmCallRecorder: gateway calls' rows are queued with in-app calls'. */
   recorder: { record(row: LlmCallRow): void };
@@ -34,13 +38,14 @@ export interface GatewayDeps {
   /** The current team's providers. */
   providers: () => ProviderSource;
   sessions: GatewaySessions;
-  budget?: BudgetCheck;
+  /** The budgets every LLM call is checked against; absent: none. */
+  budget?: BudgetChecker;
 }
 
 /** A request refused before anything was sent upstream. */
 export class GatewayRefusal extends Error {
   constructor(
-    readonly status: 400 | 404 | 409 | 429,
+    readonly status: 400 | 403 | 404 | 409 | 429,
     readonly code: string,
     message: string,
     readonly retryAfterS?: number,
@@ -51,7 +56,18 @@ export class GatewayRefusal extends Error {
 
 const MAX_MODEL = 400;
 
+/** The most output the client allows (max_completion_tokens, or the older max_tokens). */
+function maxTokensOf(b: Record<string, unknown>): number | undefined {
+  for (const v of [b.max_completion_tokens, b.max_tokens]) {
+    if (typeof v === "number" && Number.isSafeInteger(v) && v > 0) return v;
+  }
+  return undefined;
+}
+
 export class Gateway {
+  /** Per run: the announcing of its latest call's budget crossings, while it runs. */
+  readonly #announcing = new Map<string, Promise<void>>();
+
   constructor(private readonly deps: GatewayDeps) {}
 
   /** Forwards one chat-completion request; throws GatewayRefusal for the client's mistakes. */
@@ -73,31 +89,109 @@ export class Gateway {
     }
     const route = routeModel(this.deps.providers(), b.model);
     if (!route.ok) throw new GatewayRefusal(404, "model_not_found", route.message);
-    const budget = await this.deps.budget?.(caller);
-    if (budget && !budget.ok) {
-      throw new GatewayRefusal(429, "budget_exceeded", budget.message, budget.retryAfterS);
+    const call = await this.deps.sessions.attach(caller, who);
+    const { scope } = call;
+    const forwarded = { ...b, model: route.model };
+    const attempt = 1 + clientRetries;
+    const checker = this.deps.budget;
+    // Stopped while it was being attached or checked: nothing is sent, nothing recorded.
+    const send = (input: Pick<ForwardInput, "observer" | "stop">) => {
+      if (call.cancel.signal.aborted) {
+        throw new GatewayRefusal(409, "session_stopped", call.cancel.why);
+      }
+      return forward(this.deps, {
+        provider: route.provider,
+        body: forwarded,
+        scope,
+        attempt,
+        cancel: call.cancel,
+        ...input,
+      });
+    };
+    if (!checker) return await send({ observer: call.observer });
+    const ctx: CallContext = {
+      userId: scope.userId,
+      agentName: scope.agentName,
+      conversationId: scope.conversationId ?? null,
+      runId: scope.runId ?? null,
+    };
+    const price = priceOf(route.provider.prices, route.model);
+    const estimate = estimateCall(price, {
+      messages: b.messages,
+      tools: Array.isArray(b.tools) ? b.tools : undefined,
+      maxTokens: maxTokensOf(b),
+    }, checker.settings.assumedMaxOutput);
+    // What the run's last call reached is announced before this call can end the run.
+    await this.#announcing.get(scope.runId ?? "");
+    const decision = await checker.check(ctx, estimate, route.model);
+    if (!decision.allow) {
+      // Not awaited: the client's answer does not wait for the run's status to be stored.
+      void call.stopped(
+        decision.budget ? "budget" : "unpriced",
+        decision.reason,
+        decision.resetAt,
+      );
+      // An unpriced model refused by policy will not be priced by waiting: 403, not 429.
+      if (!decision.budget) throw new GatewayRefusal(403, "unpriced_refused", decision.reason);
+      throw new GatewayRefusal(
+        429,
+        "budget_exceeded",
+        decision.reason,
+        decision.retryAfterS ?? undefined,
+      );
     }
-    const { scope, observer, stop } = await this.deps.sessions.attach(caller, who);
-    // Stopped while it was being attached: nothing was sent, nothing is recorded.
-    if (stop.signal.aborted) throw new GatewayRefusal(409, "session_stopped", stop.why);
-    return await forward(this.deps, {
-      provider: route.provider,
-      body: { ...b, model: route.model },
-      scope,
-      attempt: 1 + clientRetries,
-      observer,
-      stop,
+    // Only a stream can be stopped part way; a whole answer is counted when it arrives.
+    const stop = new AbortController();
+    const streaming = b.stream === true;
+    let cut: { what: string; resetAt: Date | null } | null = null;
+    const meter = checker.meter(ctx, decision.windows, estimate, price, (w, metric) => {
+      if (streaming && !cut) {
+        cut = { what: `${limitPhrase(w.budget, metric)} reached`, resetAt: w.resetAt };
+        stop.abort(new BudgetStop(cut.what));
+      }
     });
-  }
-
-  /** Stops a gateway session's run (Stop); null when the run is no session open here. */
-  cancel(runId: string): Promise<void> | null {
-    return this.deps.sessions.cancel(runId);
+    const o = call.observer;
+    const announcing = this.#announcing;
+    const observer: LlmStreamObserver = {
+      ...o,
+      onTextDelta(delta) {
+        o.onTextDelta?.(delta);
+        meter.output(delta.length);
+      },
+      onToolCallArgs(id, delta) {
+        o.onToolCallArgs?.(id, delta);
+        meter.output(delta.length);
+      },
+      onCallFinished(v) {
+        meter.end();
+        o.onCallFinished?.(v);
+        // Announced first: a limit the cut call reached is told in the run it ends.
+        const runId = scope.runId ?? "";
+        const announced = announceCrossings(checker, ctx, call.emit).then(async () => {
+          if (cut) await call.stopped("budget", cut.what, cut.resetAt, true);
+        });
+        announcing.set(runId, announced);
+        void announced.finally(() => {
+          if (announcing.get(runId) === announced) announcing.delete(runId);
+        });
+      },
+    };
+    try {
+      return await send({ observer, stop: stop.signal });
+    } catch (err) {
+      meter.end();
+      throw err;
+    }
   }
 
   /** Whether a run is a gateway session still open here. */
   isLive(runId: string): boolean {
     return this.deps.sessions.isLive(runId);
+  }
+
+  /** Stops a gateway session's run (Stop); null when the run is no session open here. */
+  cancel(runId: string): Promise<void> | null {
+    return this.deps.sessions.cancel(runId);
   }
 
   /** Ends every open session's run (at shutdown). */

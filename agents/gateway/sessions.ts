@@ -19,17 +19,40 @@
 import type { Sql } from "../../db/client.ts";
 import * as conversations from "../../db/conversations.ts";
 import { finishRun, insertRun } from "../../db/runs.ts";
-import { type AgUiEvent, CUSTOM, custom, EventType } from "../spine/events.ts";
+import {
+  type AgUiEvent,
+  CUSTOM,
+  custom,
+  EventType,
+  type RunStoppedValue,
+  type StopKind,
+} from "../spine/events.ts";
 import type { Journals, RunJournal } from "../spine/journal.ts";
 import { getLogger, withRunContext } from "../logging/logging.ts";
 import { ProgressTracker } from "../runtime/progress.ts";
 import { RunScope } from "../runtime/run_scope.ts";
-import { runResult, tokenUsage, untilStored } from "../runs/execute_run.ts";
+import { runResult, stoppedOutcome, tokenUsage, untilStored } from "../runs/execute_run.ts";
 import type { LlmCallScope, LlmStreamObserver } from "../llm/types.ts";
 import type { Attribution } from "./attribution.ts";
 import { type GatewayCaller, GatewayRefusal } from "./gateway.ts";
 
 export const GATEWAY_AGENT = "gateway";
+
+/** Where one gateway call goes, and how it is shown. */
+export interface AttachedCall {
+  scope: LlmCallScope;
+  observer: LlmStreamObserver;
+  /** Into the run the call belongs to (budget warnings). */
+  emit(ev: AgUiEvent): void;
+  /**
+   * A budget refused the call before it was sent, or cut its stream: a session's run ends
+   * stopped with the reason, as a run that a budget stops does; a joined run (someone else's,
+   * which its own checks stop) gets a log line.
+   */
+  stopped(kind: StopKind, what: string, resetAt: Date | null, made?: boolean): Promise<void>;
+  /** Aborted when the run the call belongs to is stopped (Stop); `why` is told to the client. */
+  cancel: { signal: AbortSignal; why: string };
+}
 const log = getLogger("gateway");
 
 export interface GatewaySessionsDeps {
@@ -43,14 +66,6 @@ export interface GatewaySessionsDeps {
   recorder: { stored(runId: string): Promise<void> };
   /** Runs active here (a remote agent's, which its calls join): their scope. */
   runs: { scopeOf(runId: string): RunScope | undefined };
-}
-
-/** Where one call goes: its scope, who hears of it, and what stops it. */
-export interface Attached {
-  scope: LlmCallScope;
-  observer: LlmStreamObserver;
-  /** Aborted when the run the call belongs to is stopped; `why` is told to the client. */
-  stop: { signal: AbortSignal; why: string };
 }
 
 export class GatewaySessions {
@@ -73,7 +88,7 @@ export class GatewaySessions {
     return this.#byRun.get(runId)?.end("cancelled") ?? null;
   }
 
-  async attach(caller: GatewayCaller, who: Attribution): Promise<Attached> {
+  async attach(caller: GatewayCaller, who: Attribution): Promise<AttachedCall> {
     const agentName = who.agent ?? GATEWAY_AGENT;
     const label = who.session ?? (caller.keyId ? `key ${caller.keyId}` : "local");
     const metadata = {
@@ -98,7 +113,15 @@ export class GatewaySessions {
         observer: liveObserver(runId, agentName, (ev) => run.emit(ev), {
           onFinished: (v) => run.countCall(v),
         }),
-        stop: { signal: run.signal, why: `run ${runId} was stopped` },
+        emit: (ev) => run.emit(ev),
+        stopped: (_kind, what) => {
+          withRunContext(
+            { runId, agent: agentName },
+            () => log.warn("Gateway call stopped: {what}", { what }),
+          );
+          return Promise.resolve();
+        },
+        cancel: { signal: run.signal, why: `run ${runId} was stopped` },
       };
     }
     const session = await this.#session(caller.userId, label);
@@ -110,7 +133,9 @@ export class GatewaySessions {
         metadata: who.runId ? { ...metadata, unknownRun: who.runId } : metadata,
       },
       observer: session.observer(agentName),
-      stop: {
+      emit: (ev) => session.scope.emit(ev),
+      stopped: (kind, what, resetAt, made) => session.stop(agentName, kind, what, resetAt, made),
+      cancel: {
         signal: session.scope.signal,
         why: `the gateway session "${label}" was stopped by its user (Stop)`,
       },
@@ -139,9 +164,9 @@ export class GatewaySessions {
     this.#refuseStopped(key, label);
     let open = this.#open.get(key);
     if (!open) {
-      open = this.#start(userId, label, (status) => {
+      open = this.#start(userId, label, (how) => {
         this.#open.delete(key);
-        if (status === "cancelled") this.#stopped.set(key, performance.now());
+        if (how === "cancelled") this.#stopped.set(key, performance.now());
       });
       this.#open.set(key, open);
       open.catch(() => this.#open.delete(key));
@@ -177,7 +202,7 @@ export class GatewaySessions {
   async #start(
     userId: string,
     label: string,
-    onEnding: (status: SessionEnd) => void,
+    onEnding: (how: SessionEnd) => void,
   ): Promise<ExternalSession> {
     const { sql, journals } = this.deps;
     const conversationId = await sessionConversationId(userId, label);
@@ -214,8 +239,8 @@ export class GatewaySessions {
       { runId, conversationId, userId },
       journal,
       this.deps,
-      (status) => {
-        onEnding(status);
+      (how) => {
+        onEnding(how);
         this.#byRun.delete(runId);
       },
     );
@@ -239,33 +264,34 @@ export class GatewaySessions {
   }
 }
 
-type SessionEnd = "succeeded" | "cancelled";
+/** How a session's run ends: after its idle time, stopped by a budget, or by Stop. */
+type SessionEnd = "succeeded" | "stopped" | "cancelled";
 
 /** One external session's run while it is open. */
 class ExternalSession {
   readonly scope: RunScope;
   readonly #started = performance.now();
   /** Stop: aborts the calls in flight. */
-  readonly #stop = new AbortController();
+  readonly #cancel = new AbortController();
   #inFlight = 0;
   /** Waiting for the calls in flight to be recorded. */
   #settled: (() => void)[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
-  /** How it ends, set the moment it starts ending. */
-  #ending: SessionEnd | null = null;
+  /** Set the moment it starts ending. */
+  #ending = false;
   #ended: Promise<void> | null = null;
 
   constructor(
     readonly ids: { runId: string; conversationId: string; userId: string },
     private readonly journal: RunJournal,
     private readonly deps: GatewaySessionsDeps,
-    private readonly onEnding: (status: SessionEnd) => void,
+    private readonly onEnding: (how: SessionEnd) => void,
   ) {
     const emit = (ev: AgUiEvent) => journal.emit(ev);
     this.scope = new RunScope(
       ids,
       { usage: noUsageTool },
-      this.#stop.signal,
+      this.#cancel.signal,
       new ProgressTracker(1, (v) => emit(custom(CUSTOM.progress, v))),
       emit,
     );
@@ -303,28 +329,63 @@ class ExternalSession {
   }
 
   /**
-   * RUN_FINISHED with the totals, every event and call row stored, then the run's status. Stop
-   * (`cancelled`) first aborts the calls in flight and waits for them to be recorded.
+   * A budget refused a call of the session, or cut one: the run ends as a run a budget stops does —
+   * glassbox.run_stopped ("stopped: daily budget $5.00 reached at call 3": the call refused
+   * or cut is the step), RUN_FINISHED
+   * cancelled with `stoppedBy`, status stopped — and the session's next call opens the next run.
    */
-  end(status: SessionEnd = "succeeded"): Promise<void> {
+  stop(
+    agent: string,
+    kind: StopKind,
+    what: string,
+    resetAt: Date | null,
+    /** The call was made (and counted): cut, not refused. */
+    made = false,
+  ): Promise<void> {
+    const step = this.scope.usage.llmCalls + (made ? 0 : 1);
+    const stop: RunStoppedValue = {
+      kind,
+      message: `stopped: ${what} at call ${step}`,
+      step,
+      totalSteps: step,
+      resetAt: resetAt?.getTime() ?? null,
+    };
+    withRunContext(
+      { runId: this.runId, agent },
+      () => log.warn("Run {message}", { message: stop.message, kind }),
+    );
+    return this.end(stop);
+  }
+
+  /**
+   * RUN_FINISHED with the totals, every event and call row stored, then the run's status: a
+   * budget's `stop`, `"cancelled"` (Stop: the calls in flight are aborted and recorded first),
+   * or else succeeded.
+   */
+  end(stop: RunStoppedValue | "cancelled" | null = null): Promise<void> {
     if (this.#ended) return this.#ended;
-    this.#ending = status;
+    const how: SessionEnd = stop === "cancelled" ? "cancelled" : stop ? "stopped" : "succeeded";
+    const budget = stop === "cancelled" ? null : stop;
+    this.#ending = true;
     clearTimeout(this.#timer);
-    this.onEnding(status);
+    this.onEnding(how);
     this.#ended = (async () => {
       const { runId, conversationId } = this.ids;
-      if (status === "cancelled") {
-        this.#stop.abort(new Error("the gateway session was stopped"));
+      if (how === "cancelled") {
+        this.#cancel.abort(new Error("the gateway session was stopped"));
         if (this.#inFlight > 0) await new Promise<void>((r) => this.#settled.push(r));
         withRunContext({ runId, agent: GATEWAY_AGENT }, () => log.info("Session stopped"));
       }
       this.scope.closeOpen();
+      if (budget) this.scope.emit(custom(CUSTOM.runStopped, budget));
       this.scope.emit({
         type: EventType.RUN_FINISHED,
         threadId: conversationId,
         runId,
         result: runResult(this.scope, "", this.#started),
-        outcome: { type: status === "cancelled" ? "cancelled" : "success" },
+        outcome: budget
+          ? stoppedOutcome(budget)
+          : { type: how === "cancelled" ? "cancelled" : "success" },
         usage: tokenUsage(this.scope),
       });
       // Every event and call row is stored before the status is final (kept and retried
@@ -332,7 +393,7 @@ class ExternalSession {
       await Promise.all([this.deps.journals.close(runId), this.deps.recorder.stored(runId)]);
       await untilStored(
         "the session's status",
-        () => finishRun(this.deps.sql, runId, status, null),
+        () => finishRun(this.deps.sql, runId, how, budget?.message ?? null),
       );
     })();
     return this.#ended;

@@ -634,8 +634,9 @@ pgTest("listLlmCalls: filters and keyset pagination", async () => {
   await using h = await harness([]);
   const base = Date.parse("2026-11-01T12:00:00Z");
   const otherRun = crypto.randomUUID();
-  await h.sql`INSERT INTO runs (id, conversation_id, user_id, agent)
-              VALUES (${otherRun}, ${h.conversationId}, ${h.userId}, 'x')`;
+  // An earlier run of the conversation (one runs at a time: migration 010).
+  await h.sql`INSERT INTO runs (id, conversation_id, user_id, agent, status)
+              VALUES (${otherRun}, ${h.conversationId}, ${h.userId}, 'x', 'succeeded')`;
   const alice = await insertUser(h.sql, "alice@example.com");
   const bob = await insertUser(h.sql, "bob@example.com");
   const make = (i: number, over: Partial<LlmCallRow> = {}): LlmCallRow => ({

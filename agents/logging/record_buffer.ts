@@ -16,6 +16,8 @@ export class RecordBuffer<T> {
   #queue: T[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #writing: Promise<void> | null = null;
+  /** Records of the write in flight. */
+  #inFlight = 0;
   #failures = 0;
   #dropped = 0;
   readonly #flushMs: number;
@@ -30,6 +32,11 @@ export class RecordBuffer<T> {
 
   get pending(): number {
     return this.#queue.length;
+  }
+
+  /** Records accepted and not stored yet: queued, and in the write in flight. */
+  get unstored(): number {
+    return this.#queue.length + this.#inFlight;
   }
 
   /** Records thrown away because storage could not keep up. */
@@ -63,6 +70,7 @@ export class RecordBuffer<T> {
     this.#timer = undefined;
     if (this.#writing) return this.#writing;
     const batch = this.#queue.splice(0, this.#maxBatch);
+    this.#inFlight = batch.length;
     this.#writing = this.opts.store(batch).then(
       () => {
         this.#failures = 0;
@@ -80,6 +88,7 @@ export class RecordBuffer<T> {
       },
     ).finally(() => {
       this.#writing = null;
+      this.#inFlight = 0;
       if (this.#queue.length === 0) return;
       const wait = this.#failures === 0 ? 0 : Math.min(10_000, 100 * 2 ** this.#failures);
       this.#timer ??= setTimeout(() => this.#write(), wait);

@@ -32,8 +32,22 @@ Deno.test("record buffer: bounded while storage fails, then catches up", async (
   assert.ok(errors.length > 0);
   assert.ok(buf.pending <= 5, `bounded: ${buf.pending}`);
   assert.equal(buf.pending + buf.dropped, 12);
+  assert.equal(buf.unstored, buf.pending, "nothing in flight after a failed write");
   down = false;
   await buf.flush();
   assert.deepEqual(stored, [7, 8, 9, 10, 11], "the newest are kept, in order");
+  buf.close();
+});
+
+Deno.test("record buffer: unstored counts the write in flight as well as the queue", async () => {
+  let land!: () => void;
+  const landed = new Promise<void>((r) => land = r);
+  const buf = new RecordBuffer<number>({ store: () => landed, maxBatch: 3, flushMs: 10_000 });
+  for (let i = 0; i < 5; i++) buf.add(i); // the third starts a write of 3; 2 wait
+  assert.equal(buf.pending, 2);
+  assert.equal(buf.unstored, 5);
+  land();
+  await buf.flush();
+  assert.equal(buf.unstored, 0);
   buf.close();
 });

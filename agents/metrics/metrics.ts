@@ -19,7 +19,13 @@ import {
 /** What is read at scrape time. */
 export interface MetricSources {
   hub(): HubStats;
+  /** Labelled hub subscribers by transport (routes/sessions.ts); `total` is ignored. */
+  subscribersByTransport(): Record<string, number>;
   writerPending(): number;
+  /** Request records accepted by their writer and not stored yet (record_buffer.ts unstored). */
+  recordsPending(): number;
+  /** Request records that queue dropped (storage could not keep up). */
+  recordsDropped(): number;
   eventsWritten(): number;
   activeRuns(): number;
   /** One round trip to the database; rejects when it fails. */
@@ -117,6 +123,19 @@ export class Metrics {
       (s) => s.subscribers,
     );
     hubGauge("glassbox_hub_topics", "Hub topics with a subscriber.", (s) => s.topics);
+    new Gauge({
+      name: "glassbox_hub_subscribers_by_transport",
+      help: "Run streams and log tails followed, by transport (sse_json, sse_html, websocket, " +
+        "agui); the same counts as /sessions.",
+      labelNames: ["transport"],
+      registers,
+      collect() {
+        this.reset();
+        for (const [transport, n] of Object.entries(sources.subscribersByTransport())) {
+          if (transport !== "total") this.set({ transport }, n);
+        }
+      },
+    });
     const hubCounter = (name: string, help: string, read: (s: HubStats) => number) =>
       new Counter({
         name,
@@ -139,6 +158,24 @@ export class Metrics {
       registers,
       collect() {
         this.set(sources.writerPending());
+      },
+    });
+    new Gauge({
+      name: "glassbox_log_record_queue_depth",
+      help: "HTTP request records accepted by their batched writer and not stored yet.",
+      registers,
+      collect() {
+        this.set(sources.recordsPending());
+      },
+    });
+    new Counter({
+      name: "glassbox_log_records_dropped_total",
+      help:
+        "HTTP request records dropped because storage could not keep up (the queue is bounded).",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(sources.recordsDropped());
       },
     });
     new Counter({

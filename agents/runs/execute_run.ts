@@ -198,7 +198,8 @@ export function tokenUsage(scope: RunScope) {
   }));
 }
 
-function stoppedOutcome(stop: RunStoppedValue) {
+/** RUN_FINISHED's outcome for a run a budget or guard stopped. */
+export function stoppedOutcome(stop: RunStoppedValue) {
   const outcome = { type: "cancelled" as const, stoppedBy: stop.kind, message: stop.message };
   return outcome;
 }

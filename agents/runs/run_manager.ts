@@ -31,6 +31,23 @@ export function conversationTitle(firstMessage: string): string {
   return clip(firstMessage.replace(/\s+/g, " ").trim(), 80);
 }
 
+/** The unique index of migration 010: one 'running' run per conversation, across instances. */
+const ONE_RUN_INDEX = "runs_one_running_per_conversation";
+
+function isOneRunViolation(err: unknown): boolean {
+  const e = err as {
+    code?: unknown;
+    constraint_name?: unknown;
+    constraint?: unknown;
+    message?: unknown;
+  };
+  if (e?.code !== "23505") return false;
+  // postgres.js names it constraint_name, PGlite constraint; the message names it in both.
+  return [e.constraint_name, e.constraint, e.message].some((v) =>
+    typeof v === "string" && v.includes(ONE_RUN_INDEX)
+  );
+}
+
 export interface StartRunInput {
   message: string;
   conversationId?: string;
@@ -182,6 +199,10 @@ export class RunManager {
       });
     } catch (err) {
       release();
+      // Another instance's run of this conversation (the database's one-running-run index).
+      if (isOneRunViolation(err)) {
+        throw new ConflictError(`conversation ${conversationId} already has a run in progress`);
+      }
       // Two requests racing for the same client-chosen run id: the loser is told, not a 500.
       if ((err as { code?: string }).code === "23505") {
         throw new BadRequestError(`run ${runId} already exists`);
@@ -257,7 +278,8 @@ export class RunManager {
    * only its recording left is waited for; one still working, or another start, makes this a
    * conflict. Checked again after every wait, and the conversation is reserved (`#starting`) in
    * the same tick as the last check — not by the caller, whose await of this would let a second
-   * waiter pass the check in between — so two waiters cannot both start.
+   * waiter pass the check in between — so two waiters cannot both start. Across instances
+   * sharing the database, its unique index (migration 010) makes the run's insert the check.
    */
   async #reserve(conversationId: string): Promise<void> {
     for (;;) {

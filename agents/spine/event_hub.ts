@@ -54,6 +54,19 @@ export interface SubscribeOptions {
   complete?: boolean;
   epilogue?: Uint8Array;
   maxQueuedBytes?: number;
+  /**
+   * Who subscribes, as the caller names it (e.g. a transport and a user id; keep it short): the
+   * hub counts subscribers per topic and label (`counts()`) and reads nothing into it.
+   * Default "".
+   */
+  label?: string;
+}
+
+/** How many subscribers of a topic carry a label (counts()). */
+export interface LabelCount {
+  topic: string;
+  label: string;
+  count: number;
 }
 
 export interface HubOptions {
@@ -98,6 +111,8 @@ export class EventHub {
   #timerDue = Infinity;
   #keepAliveTimer: ReturnType<typeof setInterval> | undefined;
   #subscribers = 0;
+  /** Live subscribers per topic and label. */
+  #labels = new Map<string, Map<string, number>>();
   #cutOff = 0;
   #published = 0;
   #closed = false;
@@ -160,9 +175,11 @@ export class EventHub {
       cutAt: 0,
       waiting: false,
       inWrite: 0,
+      label: o.label ?? "",
     };
     group.subs.add(ref.sub);
     this.#subscribers++;
+    this.#count(o.topic, ref.sub.label, 1);
     this.#keepAliveTimer ??= setInterval(this.#keepAlive, this.#keepAliveMs);
     return stream;
   }
@@ -245,6 +262,26 @@ export class EventHub {
     return { topics, subscribers, cutOff: this.#cutOff, published: this.#published };
   }
 
+  /** Live subscribers per topic and label (cut-off ones that are draining no longer count). */
+  counts(): LabelCount[] {
+    const out: LabelCount[] = [];
+    for (const [topic, labels] of this.#labels) {
+      for (const [label, count] of labels) out.push({ topic, label, count });
+    }
+    return out;
+  }
+
+  #count(topic: string, label: string, by: 1 | -1): void {
+    let labels = this.#labels.get(topic);
+    if (!labels) this.#labels.set(topic, labels = new Map());
+    const n = (labels.get(label) ?? 0) + by;
+    if (n > 0) labels.set(label, n);
+    else {
+      labels.delete(label);
+      if (labels.size === 0) this.#labels.delete(topic);
+    }
+  }
+
   #flush = (): void => {
     this.#flushTimer = undefined;
     this.#timerDue = Infinity;
@@ -324,6 +361,7 @@ export class EventHub {
     if (g.release(s)) queueMicrotask(() => this.#afterLanding(g));
     if (g.subs.delete(s)) {
       this.#subscribers--;
+      this.#count(g.topic, s.label, -1);
       const groups = this.#topics.get(g.topic);
       // Identity check: after emptying once, the group may have been replaced by a new one.
       if (g.subs.size === 0 && groups?.get(g.encoder) === g) {

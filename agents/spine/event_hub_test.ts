@@ -425,3 +425,32 @@ Deno.test("HTTP: a cut-off client that does not drain is disconnected after the 
     await server.shutdown();
   }
 });
+
+Deno.test("counts: live subscribers per topic and label, down as they cancel, end or are cut off", async () => {
+  using hub = new EventHub({ maxQueuedBytes: 1_000, maxWaitMs: 1 });
+  const sorted = () => hub.counts().map((c) => `${c.topic}/${c.label}=${c.count}`).sort();
+  const a1 = hub.subscribe({ topic: "a", encoder: encodeJsonEvent, label: "x" });
+  const a2 = hub.subscribe({ topic: "a", encoder: encodeJsonEnvelope, label: "x" });
+  hub.subscribe({ topic: "a", encoder: encodeJsonEvent, label: "y" });
+  const b = hub.subscribe({ topic: "b", encoder: encodeJsonEvent });
+  // A stream that ends with its history (complete) never subscribes: it is not counted.
+  hub.subscribe({ topic: "a", encoder: encodeJsonEvent, label: "z", complete: true });
+  assert.deepEqual(sorted(), ["a/x=2", "a/y=1", "b/=1"]);
+  await a1.cancel();
+  assert.deepEqual(sorted(), ["a/x=1", "a/y=1", "b/=1"]);
+  hub.endTopic("b");
+  await text(b);
+  assert.deepEqual(sorted(), ["a/x=1", "a/y=1"]);
+  // a2 and the first "y" never read: cut off at the cap, they no longer count.
+  const drained = text(
+    hub.subscribe({ topic: "a", encoder: encodeJsonEvent, label: "y", maxQueuedBytes: 1e6 }),
+  );
+  for (let i = 1; i <= 20; i++) hub.publish("a", ev(i, 100));
+  await delay(20);
+  assert.equal(hub.stats().cutOff, 2);
+  assert.deepEqual(sorted(), ["a/y=1"]);
+  hub.close();
+  await drained;
+  assert.deepEqual(hub.counts(), []);
+  void a2;
+});

@@ -34,6 +34,8 @@ export interface Sub {
   waiting: boolean;
   /** The write it has not come back from yet (a group's write number), 0: none. */
   inWrite: number;
+  /** The subscriber's label (SubscribeOptions.label), for the hub's per-topic counts. */
+  label: string;
 }
 
 /** What the hub does for a group: capped writes (false: the subscriber was cut off) and ends. */

@@ -18,7 +18,7 @@ import { runOwner, viewerOf } from "../access.ts";
 import { z } from "zod/v4";
 import { LIMITS, unstorable, validJson } from "../validate.ts";
 import { UUID_RE } from "../../db/uuid.ts";
-import { openRunStream, sseResponse } from "../run_stream.ts";
+import { openRunStream, sseResponse, subscriberLabel } from "../run_stream.ts";
 
 /** Text of a message's content (a string, or the text parts of a multimodal list). */
 function textOf(m: Message): string {
@@ -106,7 +106,11 @@ export function aguiApi(deps: AppDeps): Hono {
         agent: typeof forwarded.agent === "string" ? forwarded.agent : undefined,
         ...owner,
       });
-      return sseResponse(await openRunStream(deps, handle.runId, aguiEncoder(input), 0));
+      return sseResponse(
+        await openRunStream(deps, handle.runId, aguiEncoder(input), 0, {
+          label: subscriberLabel("agui", viewerOf(c).userId),
+        }),
+      );
     } catch (err) {
       const refusal = runStartRefusal(err);
       if (refusal) return refusalResponse(c, refusal);

@@ -8,7 +8,7 @@ import { refusalResponse, runStartRefusal } from "../errors.ts";
 import { runOwner, viewerOf } from "../access.ts";
 import { LIMITS, MessageText, storable, validJson } from "../validate.ts";
 import { UUID_RE } from "../../db/uuid.ts";
-import { openRunStream, sseResponse } from "../run_stream.ts";
+import { openRunStream, sseResponse, subscriberLabel } from "../run_stream.ts";
 
 export const ChatBody = z.object({
   message: MessageText,
@@ -76,7 +76,9 @@ export function chatApi(deps: AppDeps): Hono {
   app.post("/chat/stream", validJson(ChatBody), async (c) => {
     const started = await start(c, c.req.valid("json"));
     if (!started.handle) return started.response;
-    const stream = await openRunStream(deps, started.handle.runId, encodeJsonEnvelope, 0);
+    const stream = await openRunStream(deps, started.handle.runId, encodeJsonEnvelope, 0, {
+      label: subscriberLabel("sse_json", viewerOf(c).userId),
+    });
     const res = sseResponse(stream);
     res.headers.set("x-run-id", started.handle.runId);
     res.headers.set("x-conversation-id", started.handle.conversationId);

@@ -23,6 +23,7 @@ import {
   type LogFilter,
   LogQueryError,
   type LogRecordRow,
+  recentHttpRecords,
 } from "../../db/log_records.ts";
 import { EVERYONE, inScope, type OwnerScope } from "../../db/owner.ts";
 import { UUID_RE } from "../../db/uuid.ts";
@@ -30,7 +31,8 @@ import { viewerOf } from "../access.ts";
 import type { AppDeps } from "../deps.ts";
 import { apiError } from "../errors.ts";
 import { liveable, liveMatcher, LOG_FILTER_FIELDS, logFilter, LogListQuery } from "../log_query.ts";
-import { resumeAfter, runVisible, sseResponse } from "../run_stream.ts";
+import { resumeAfter, runVisible, sseResponse, subscriberLabel } from "../run_stream.ts";
+import { isRequestEvent, storedRequestEvent } from "../request_tail.ts";
 import { check, validQuery } from "../validate.ts";
 
 const BACKLOG = 200;
@@ -97,9 +99,13 @@ export function logsApi(deps: AppDeps): Hono {
     if (after === null) {
       return apiError(c, 400, "invalid_last_event_id", "Last-Event-ID must be an event id");
     }
-    const filter = logFilter(q, ownerScope(viewerOf(c), q.user_id));
+    const viewer = viewerOf(c);
+    const filter = logFilter(q, ownerScope(viewer, q.user_id));
     return sseResponse(
-      await followLogs(deps, filter, after, encodeJsonEnvelope, sseSkippedNotice),
+      await followLogs(deps, filter, after, encodeJsonEnvelope, {
+        skippedNotice: sseSkippedNotice,
+        label: subscriberLabel("sse_json", viewer.userId),
+      }),
     );
   });
   // Admins only, audited: a run's records, a conversation's, or everything older than a date.
@@ -117,11 +123,7 @@ export function logsApi(deps: AppDeps): Hono {
     const checked = check(LogsClearBody, body);
     if (!checked.ok) return apiError(c, 400, "invalid_body", checked.message);
     const b = checked.value;
-    const target: LogTarget = b.run_id !== undefined
-      ? { runId: b.run_id }
-      : b.conversation_id !== undefined
-      ? { conversationId: b.conversation_id }
-      : { olderThan: b.before! };
+    const target = clearTarget(b);
     let deleted = 0;
     for (;;) {
       const n = await deleteLogBatch(sql, target, CLEAR_BATCH);
@@ -141,9 +143,24 @@ export function logsApi(deps: AppDeps): Hono {
         ...(b.before !== undefined && { before: b.before.toISOString() }),
       },
     );
+    // The /logs page's confirm step posts a form: the browser goes back to the logs.
+    if (
+      !type.includes("application/json") && (c.req.header("accept") ?? "").includes("text/html")
+    ) {
+      return c.redirect(`/logs?cleared=${deleted}`, 303);
+    }
     return c.json({ deleted });
   });
   return app;
+}
+
+/** What a checked clear body deletes. */
+export function clearTarget(b: z.infer<typeof LogsClearBody>): LogTarget {
+  return b.run_id !== undefined
+    ? { runId: b.run_id }
+    : b.conversation_id !== undefined
+    ? { conversationId: b.conversation_id }
+    : { olderThan: b.before! };
 }
 
 async function page(
@@ -189,9 +206,19 @@ export async function followLogs(
   filter: LogFilter | OwnerScope,
   after: number,
   encoder: (ev: RunEvent) => Uint8Array | null,
-  /** How this encoding says that a resume skipped older records (the backlog is bounded). */
-  skippedNotice?: (oldestShown: number) => Uint8Array,
+  opts: {
+    /** How this encoding says that a resume skipped older records (the backlog is bounded). */
+    skippedNotice?: (oldestShown: number) => Uint8Array;
+    /** The hub label of the follower (routes/run_stream.ts subscriberLabel). */
+    label?: string;
+    /**
+     * Request records up to this id are not in the backlog (the page's stored history showed
+     * them); run records still follow `after`.
+     */
+    httpAfter?: number;
+  } = {},
 ): Promise<ReadableStream<Uint8Array>> {
+  const { skippedNotice } = opts;
   const f: LogFilter = "scope" in filter ? filter : { scope: filter };
   const scope = f.scope;
   const owner = scope.user ?? (scope.owner === EVERYONE ? null : scope.owner);
@@ -206,7 +233,7 @@ export async function followLogs(
   const catcher = deps.hub.subscribe({ topic, encoder: (ev) => (caught.push(ev), null) });
   let backlog: Backlog;
   try {
-    backlog = await logsBacklog(deps, scope, after, caught);
+    backlog = await logsBacklog(deps, f, after, Math.max(after, opts.httpAfter ?? 0), caught);
   } finally {
     await catcher.cancel();
   }
@@ -220,6 +247,7 @@ export async function followLogs(
     history: visible ? history : [],
     afterId: after,
     preamble: visible ? notice : undefined,
+    label: opts.label,
   });
 }
 
@@ -231,23 +259,37 @@ interface Backlog {
 
 /**
  * The last log records after `after` in the scope: stored ones, those of active runs still only
- * in their journals (read before the query), and those `caught` while it ran.
+ * in their journals and request records not stored yet (both read before the queries), and those
+ * `caught` while they ran. Request records start after `httpAfter`.
  */
 async function logsBacklog(
   deps: AppDeps,
-  scope: OwnerScope,
+  f: LogFilter,
   after: number,
+  httpAfter: number,
   caught: RunEvent[],
 ): Promise<Backlog> {
+  const { scope } = f;
   const byId = new Map<number, RunEvent>();
-  for (const journal of deps.journals.all()) {
-    if (journal.owner === undefined || !inScope(scope, journal.owner)) continue;
-    for (const e of journal.events) {
-      if (e.id > after && customName(e.event) === CUSTOM.log) byId.set(e.id, e);
+  const runs = f.kind !== "http" && f.requestId === undefined;
+  const requests = f.kind !== "run";
+  if (runs) {
+    for (const journal of deps.journals.all()) {
+      if (journal.owner === undefined || !inScope(scope, journal.owner)) continue;
+      for (const e of journal.events) {
+        if (e.id > after && customName(e.event) === CUSTOM.log) byId.set(e.id, e);
+      }
     }
   }
-  const stored = await recentLogEvents(deps.db.sql, scope, BACKLOG + 1, after);
-  for (const e of [...stored, ...caught]) if (e.id > after) byId.set(e.id, e);
+  if (requests) { for (const e of deps.requestTail.recent(scope, httpAfter)) byId.set(e.id, e); }
+  const [stored, storedRequests] = await Promise.all([
+    runs ? recentLogEvents(deps.db.sql, scope, BACKLOG + 1, after) : [],
+    requests ? recentHttpRecords(deps.db.sql, scope, BACKLOG + 1, httpAfter) : [],
+  ]);
+  for (const r of storedRequests) byId.set(r.id, storedRequestEvent(r));
+  for (const e of [...stored, ...caught]) {
+    if (e.id > (isRequestEvent(e) ? httpAfter : after)) byId.set(e.id, e);
+  }
   const all = [...byId.values()].sort((a, b) => a.id - b.id);
   return { events: all.slice(-BACKLOG), skipped: after > 0 && all.length > BACKLOG };
 }

@@ -7,7 +7,13 @@ import { apiError } from "../errors.ts";
 import { UUID_RE } from "../../db/uuid.ts";
 import { ownerScope } from "../../auth/viewer.ts";
 import { viewerOf } from "../access.ts";
-import { openRunStream, resumeAfter, runVisible, sseResponse } from "../run_stream.ts";
+import {
+  openRunStream,
+  resumeAfter,
+  runVisible,
+  sseResponse,
+  subscriberLabel,
+} from "../run_stream.ts";
 
 export function runsApi(deps: AppDeps): Hono {
   const app = new Hono();
@@ -50,10 +56,12 @@ export function runsApi(deps: AppDeps): Hono {
     if (after === null) {
       return apiError(c, 400, "invalid_last_event_id", "Last-Event-ID must be an event id");
     }
-    if (!(await runVisible(deps, ownerScope(viewerOf(c)), id))) {
+    const viewer = viewerOf(c);
+    if (!(await runVisible(deps, ownerScope(viewer), id))) {
       return apiError(c, 404, "not_found", `run ${id} not found`);
     }
-    return sseResponse(await openRunStream(deps, id, encodeJsonEnvelope, after));
+    const label = subscriberLabel("sse_json", viewer.userId);
+    return sseResponse(await openRunStream(deps, id, encodeJsonEnvelope, after, { label }));
   });
 
   app.post("/runs/:id/cancel", async (c) => {

@@ -37,7 +37,7 @@ import { runStartRefusal } from "../errors.ts";
 import { webSocketOrigin } from "../security.ts";
 import { check } from "../validate.ts";
 import { UUID_RE } from "../../db/uuid.ts";
-import { openRunStream, runVisible } from "../run_stream.ts";
+import { openRunStream, runVisible, subscriberLabel } from "../run_stream.ts";
 import { getLogger } from "../../agents/logging/logging.ts";
 
 const After = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0);
@@ -141,6 +141,7 @@ export function wsApi(deps: AppDeps): Hono {
     upgradeWebSocket((c) => {
       const viewer = viewerOf(c);
       const scope = ownerScope(viewer);
+      const label = subscriberLabel("websocket", viewer.userId);
       const readers = new Set<ReadableStreamDefaultReader<Uint8Array>>();
       const send = (ws: WSContext, msg: unknown) =>
         ws.readyState === 1 && ws.send(JSON.stringify(msg));
@@ -198,7 +199,7 @@ export function wsApi(deps: AppDeps): Hono {
                 });
                 return follow(
                   ws,
-                  await openRunStream(deps, handle.runId, wsEncoder, 0),
+                  await openRunStream(deps, handle.runId, wsEncoder, 0, { label }),
                   { run_id: handle.runId },
                 );
               }
@@ -210,6 +211,7 @@ export function wsApi(deps: AppDeps): Hono {
                   ws,
                   await openRunStream(deps, msg.run_id, wsEncoder, msg.after, {
                     epilogue: RESUMED_AT_END_BYTES,
+                    label,
                   }),
                   { run_id: msg.run_id },
                 );
@@ -232,7 +234,10 @@ export function wsApi(deps: AppDeps): Hono {
               case "logs":
                 return follow(
                   ws,
-                  await followLogs(deps, scope, msg.after, wsEncoder, wsSkippedNotice),
+                  await followLogs(deps, scope, msg.after, wsEncoder, {
+                    skippedNotice: wsSkippedNotice,
+                    label,
+                  }),
                   {
                     logs: true,
                   },

@@ -8,6 +8,7 @@
  */
 import { z } from "zod/v4";
 import { AguiInput } from "../api/agui.ts";
+import { AlertRuleBody, AlertRulePatch, DeliveriesQuery } from "../api/alerts.ts";
 import { BudgetSpec, CostSettings } from "../api/budgets.ts";
 import { ChatBody } from "../api/chat.ts";
 import { ConversationsQuery } from "../api/conversations.ts";
@@ -30,6 +31,7 @@ const TAGS = [
   "Logs",
   "Exports",
   "Budgets",
+  "Alerts",
   "Team",
   "Operations",
   "Demo model",
@@ -226,6 +228,57 @@ export const OPERATIONS: Record<string, Operation> = {
     body: CostSettings,
     ok: { json: R.BudgetsOverview, description: "the budgets after the change" },
   },
+  "GET /api/v1/admin/alerts/rules": {
+    summary: "Alert rules (never their secrets; only their webhooks' origins)",
+    tag: "Alerts",
+    access: "admin",
+    ok: { json: R.AlertRules, description: "the rules" },
+  },
+  "POST /api/v1/admin/alerts/rules": {
+    summary: "Make an alert rule: cost, error_rate, latency or budget",
+    description: "The answer carries the rule's Standard Webhooks signing secret, this once. " +
+      "A budget rule (`budget_level`: warning, limit or any) needs no threshold or window.",
+    tag: "Alerts",
+    access: "admin",
+    body: AlertRuleBody,
+    ok: { json: R.AlertRuleCreated, description: "the rule and its secret" },
+  },
+  "GET /api/v1/admin/alerts/rules/:id": {
+    summary: "One alert rule",
+    tag: "Alerts",
+    access: "admin",
+    ok: { json: R.AlertRuleOne, description: "the rule" },
+    errors: [404],
+  },
+  "POST /api/v1/admin/alerts/rules/:id": {
+    summary: "Enable or disable an alert rule",
+    tag: "Alerts",
+    access: "admin",
+    body: AlertRulePatch,
+    ok: { json: R.AlertRuleOne, description: "the rule after the change" },
+    errors: [404],
+  },
+  "POST /api/v1/admin/alerts/rules/:id/delete": {
+    summary: "Delete an alert rule and its deliveries",
+    tag: "Alerts",
+    access: "admin",
+    ok: { noContent: "deleted" },
+    errors: [404],
+  },
+  "POST /api/v1/admin/alerts/rules/:id/test": {
+    summary: "Queue a test delivery of an alert rule",
+    tag: "Alerts",
+    access: "admin",
+    ok: { json: R.AlertTestQueued, description: "the test delivery's id" },
+    errors: [404],
+  },
+  "GET /api/v1/admin/alerts/deliveries": {
+    summary: "The latest alert deliveries, newest first, with every attempt",
+    tag: "Alerts",
+    access: "admin",
+    query: DeliveriesQuery,
+    ok: { json: R.AlertDeliveries, description: "the deliveries" },
+  },
   "GET /api/v1/ws": {
     summary: "WebSocket: chat, follow runs and logs, cancel, ping",
     description: "Upgrade to a WebSocket. Client messages are WsClientMessage (JSON); the " +
@@ -258,6 +311,15 @@ export const OPERATIONS: Record<string, Operation> = {
     access: "public",
     ok: { json: R.Health, description: "ok or degraded" },
     errors: [503],
+  },
+  "GET /api/v1/sessions": {
+    summary: "Active runs and their SSE/WebSocket subscribers, per run and per user",
+    description: "Admins only. This process's runs and subscribers, counted by transport " +
+      "(sse_json: the API's SSE; sse_html: the pages' htmx SSE; websocket: /api/v1/ws " +
+      "followers; agui: POST /api/v1/agui).",
+    tag: "Operations",
+    access: "admin",
+    ok: { json: R.Sessions, description: "runs, users and totals" },
   },
   "GET /metrics": {
     summary: "Prometheus metrics",
@@ -340,6 +402,8 @@ const COMPONENTS: Record<string, z.ZodType> = {
   LogsClearBody,
   BudgetSpec,
   CostSettings,
+  AlertRuleBody,
+  AlertRulePatch,
 };
 const NAME_OF = new Map(Object.entries(COMPONENTS).map(([name, s]) => [s, name]));
 

@@ -163,9 +163,71 @@ export const LogPage = z.object({
 
 export const LogsCleared = z.looseObject({ deleted: z.int() });
 
+const TransportCounts = z.looseObject({
+  sse_json: z.int(),
+  sse_html: z.int(),
+  websocket: z.int(),
+  agui: z.int(),
+  total: z.int(),
+}).meta({ description: "subscribers by transport: JSON SSE, htmx HTML SSE, WebSocket, AG-UI" });
+
+export const Sessions = z.looseObject({
+  at: time,
+  transports: z.array(z.string()),
+  runs: z.array(z.looseObject({
+    run_id: id,
+    conversation_id: id.nullable(),
+    user_id: id.nullable(),
+    user: z.string().nullable().meta({ description: "the owner's email (or name)" }),
+    agent: z.string().nullable(),
+    started_at: time,
+    status: z.enum(["running", "ending"]),
+    progress: z.looseObject({
+      percent: z.number(),
+      step: z.int(),
+      total_steps: z.int(),
+      message: z.string(),
+    }).nullable(),
+    subscribers: TransportCounts,
+  })).meta({ description: "runs active in this process, oldest first" }),
+  users: z.array(z.looseObject({
+    user_id: id,
+    user: z.string().nullable(),
+    runs: TransportCounts.meta({ description: "run streams this user follows" }),
+    logs: TransportCounts.meta({ description: "log tails this user follows" }),
+  })),
+  totals: TransportCounts,
+});
+
 export const BudgetsOverview = z.looseObject({
   budgets: z.array(z.looseObject({})),
   unpriced: z.string(),
   crossings: z.array(z.looseObject({})),
 });
 export const BudgetSaved = z.looseObject({ budget: z.looseObject({}).nullable() });
+
+export const AlertRule = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  kind: z.enum(["cost", "error_rate", "latency", "budget"]),
+  condition: z.string(),
+  webhook: z.string().meta({ description: "the webhook's origin only" }),
+  enabled: z.boolean(),
+  state: z.enum(["ok", "firing"]),
+});
+export const AlertRules = z.object({ rules: z.array(AlertRule) });
+export const AlertRuleOne = z.object({ rule: AlertRule });
+export const AlertRuleCreated = z.object({
+  rule: AlertRule,
+  secret: z.string().meta({ description: "whsec_…: verify webhook-signature with it" }),
+});
+export const AlertTestQueued = z.object({ delivery_id: z.string() });
+export const AlertDeliveries = z.object({
+  deliveries: z.array(z.looseObject({
+    id: z.string(),
+    rule_id: z.string(),
+    event: z.string(),
+    status: z.enum(["pending", "delivered", "failed"]),
+    attempts: z.number(),
+  })),
+});

@@ -24,7 +24,13 @@ import { isUnstorableText, runStartRefusal, UNSTORABLE_MESSAGE } from "../errors
 import { LIMITS, unstorable } from "../validate.ts";
 import { getLogger } from "../../agents/logging/logging.ts";
 import { UUID_RE } from "../../db/uuid.ts";
-import { openRunStream, resumeAfter, runVisible, sseResponse } from "../run_stream.ts";
+import {
+  openRunStream,
+  resumeAfter,
+  runVisible,
+  sseResponse,
+  subscriberLabel,
+} from "../run_stream.ts";
 import { pageChrome } from "./chrome.ts";
 
 const log = getLogger("chat");
@@ -146,7 +152,10 @@ export function pageRoutes(deps: AppDeps): Hono {
         updatedAt: Date.now(),
       },
     });
-    const res = sseResponse(await openRunStream(deps, handle.runId, htmlEncoder, 0, { preamble }));
+    const label = subscriberLabel("sse_html", viewerOf(c).userId);
+    const res = sseResponse(
+      await openRunStream(deps, handle.runId, htmlEncoder, 0, { preamble, label }),
+    );
     // A reload then opens this conversation and re-attaches to the run.
     res.headers.set("hx-replace-url", `/c/${handle.conversationId}`);
     return res;
@@ -156,9 +165,13 @@ export function pageRoutes(deps: AppDeps): Hono {
     const id = c.req.param("id");
     const after = resumeAfter(c.req.header("last-event-id"), c.req.query("after"));
     if (!UUID_RE.test(id) || after === null) return c.text("bad run id or event id", 400);
-    if (!(await runVisible(deps, ownerScope(viewerOf(c)), id))) return c.text("no such run", 404);
+    const viewer = viewerOf(c);
+    if (!(await runVisible(deps, ownerScope(viewer), id))) return c.text("no such run", 404);
     return sseResponse(
-      await openRunStream(deps, id, htmlEncoder, after, { epilogue: htmlStreamEnd(id) }),
+      await openRunStream(deps, id, htmlEncoder, after, {
+        epilogue: htmlStreamEnd(id),
+        label: subscriberLabel("sse_html", viewer.userId),
+      }),
     );
   });
 

@@ -9,6 +9,7 @@ import { z } from "zod/v4";
 import type { RunEvent } from "../../agents/spine/events.ts";
 import { isAdmin, ownerScope } from "../../auth/viewer.ts";
 import {
+  latestHttpLogId,
   latestRunLogId,
   listLogRecords,
   LOG_KINDS,
@@ -16,7 +17,12 @@ import {
   LogQueryError,
 } from "../../db/log_records.ts";
 import { listUsers } from "../../db/users.ts";
-import { EMPTY_FILTER, type LogsFilterView, LogsPage } from "../../views/logs/page.tsx";
+import {
+  EMPTY_FILTER,
+  LogsClearConfirmPage,
+  type LogsFilterView,
+  LogsPage,
+} from "../../views/logs/page.tsx";
 import { liveRowEncoder } from "../../views/logs/live.tsx";
 import { viewerOf } from "../access.ts";
 import type { AppDeps } from "../deps.ts";
@@ -30,25 +36,37 @@ import {
   LogListQuery,
   nonEmpty,
 } from "../log_query.ts";
-import { followLogs } from "../api/logs.ts";
+import { clearTarget, followLogs, LogsClearBody } from "../api/logs.ts";
+import { countLogTarget } from "../../db/retention.ts";
+import { CallsProblemPage } from "../../views/calls/shell.tsx";
+import { requireAdmin } from "../access.ts";
+import { isRequestEvent, requestUserOf } from "../request_tail.ts";
 import { pageChrome } from "./chrome.ts";
-import { resumeAfter, sseResponse } from "../run_stream.ts";
+import { resumeAfter, sseResponse, subscriberLabel } from "../run_stream.ts";
 import { check } from "../validate.ts";
 
 const PAGE_ROWS = 100;
-const LiveQuery = z.object({ ...LOG_FILTER_FIELDS, after: z.string().optional() }).strict();
+const LiveQuery = z.object({
+  ...LOG_FILTER_FIELDS,
+  after: z.string().optional(),
+  /** The newest request record the page's history showed: the tail's requests start after it. */
+  http_after: z.string().regex(/^[0-9]{1,16}$/, "must be an event id").transform(Number).optional(),
+}).strict();
 
 export function logsPages(deps: AppDeps): Hono {
   const app = new Hono();
   const { sql } = deps.db;
   // One encoder for every unfiltered follower (encoded once per record).
-  const encodeRow = liveRowEncoder((ev: RunEvent) => ({
-    conversationId: conversationOfRun(deps.journals.get(ev.runId)) ?? null,
-    userId: deps.journals.get(ev.runId)?.owner ?? null,
-  }));
+  const encodeRow = liveRowEncoder((ev: RunEvent) =>
+    isRequestEvent(ev) ? { conversationId: null, userId: requestUserOf(ev) } : {
+      conversationId: conversationOfRun(deps.journals.get(ev.runId)) ?? null,
+      userId: deps.journals.get(ev.runId)?.owner ?? null,
+    }
+  );
 
   app.get("/logs", async (c) => {
-    const raw = nonEmpty(c.req.query());
+    // `cleared`: the confirm step's clear came back (POST /api/v1/logs/clear); not a filter.
+    const { cleared: _cleared, ...raw } = nonEmpty(c.req.query());
     const shown: LogsFilterView = { ...EMPTY_FILTER };
     for (const k of Object.keys(EMPTY_FILTER) as (keyof LogsFilterView)[]) shown[k] = raw[k] ?? "";
     const checked = check(LogListQuery, raw);
@@ -65,10 +83,16 @@ export function logsPages(deps: AppDeps): Hono {
     problem: string | null,
   ): Promise<Response> {
     const viewer = viewerOf(c);
-    const users = isAdmin(viewer)
+    const admin = isAdmin(viewer);
+    const users = admin
       ? (await listUsers(sql)).map((u) => ({ id: u.id, label: u.email ?? u.name }))
       : null;
+    const cleared = c.req.query("cleared");
     const base = {
+      canClear: admin,
+      cleared: admin && cleared !== undefined && /^\d{1,12}$/.test(cleared)
+        ? Number(cleared)
+        : null,
       levels: LOG_LEVELS,
       kinds: LOG_KINDS,
       filter: shown,
@@ -105,13 +129,19 @@ export function logsPages(deps: AppDeps): Hono {
     const params = filterParams(filterOnly);
     const query = new URLSearchParams(params).toString();
     const live = q.cursor === undefined && liveable(filter);
-    const after = live ? await latestRunLogId(sql) : 0;
+    const [after, httpAfter] = live
+      ? await Promise.all([latestRunLogId(sql), latestHttpLogId(sql)])
+      : [0, 0];
     return c.html(LogsPage({
       ...pageChrome(deps, c),
       ...base,
       rows: page.items,
       liveUrl: live
-        ? `/logs/live?${new URLSearchParams({ ...params, after: String(after) })}`
+        ? `/logs/live?${new URLSearchParams({
+          ...params,
+          after: String(after),
+          http_after: String(httpAfter),
+        })}`
         : null,
       olderUrl: page.nextCursor
         ? `/logs?${new URLSearchParams({ ...params, cursor: page.nextCursor })}`
@@ -122,6 +152,54 @@ export function logsPages(deps: AppDeps): Hono {
     }));
   }
 
+  // Admins: the clear's confirm step — what would go, and the form that posts it to the API.
+  app.get(
+    "/logs/clear",
+    requireAdmin((c) =>
+      c.html(
+        CallsProblemPage({
+          ...pageChrome(deps, c),
+          heading: "Admins only",
+          message: "Only an admin may clear logs.",
+        }),
+        403,
+      )
+    ),
+    async (c) => {
+      const fields = nonEmpty(c.req.query());
+      const checked = check(LogsClearBody, fields);
+      const chrome = pageChrome(deps, c);
+      if (!checked.ok) {
+        return c.html(
+          LogsClearConfirmPage({
+            ...chrome,
+            fields,
+            what: "",
+            count: 0,
+            problem: `Can't clear that: ${checked.message}.`,
+          }),
+          400,
+        );
+      }
+      const b = checked.value;
+      const what = b.run_id !== undefined
+        ? `run ${b.run_id}`
+        : b.conversation_id !== undefined
+        ? `conversation ${b.conversation_id}`
+        : `older than ${b.before!.toISOString()}`;
+      const count = await countLogTarget(sql, clearTarget(b));
+      // The checked values (a date as understood: UTC), so what is confirmed is what goes.
+      const posted: Record<string, string> = b.before !== undefined
+        ? { before: b.before.toISOString() }
+        : b.run_id !== undefined
+        ? { run_id: b.run_id }
+        : { conversation_id: b.conversation_id! };
+      return c.html(
+        LogsClearConfirmPage({ ...chrome, fields: posted, what, count, problem: null }),
+      );
+    },
+  );
+
   app.get("/logs/live", async (c) => {
     const checked = check(LiveQuery, nonEmpty(c.req.query()));
     if (!checked.ok) return apiError(c, 400, "invalid_query", checked.message);
@@ -130,8 +208,12 @@ export function logsPages(deps: AppDeps): Hono {
     if (after === null) {
       return apiError(c, 400, "invalid_last_event_id", "Last-Event-ID must be an event id");
     }
-    const filter = logFilter(q, ownerScope(viewerOf(c), q.user_id));
-    return sseResponse(await followLogs(deps, filter, after, encodeRow));
+    const viewer = viewerOf(c);
+    const filter = logFilter(q, ownerScope(viewer, q.user_id));
+    const label = subscriberLabel("sse_html", viewer.userId);
+    return sseResponse(
+      await followLogs(deps, filter, after, encodeRow, { label, httpAfter: q.http_after }),
+    );
   });
 
   return app;

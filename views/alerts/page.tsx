@@ -25,6 +25,7 @@ export interface AlertsPageProps extends PageChrome, PageNotes {
   form?: Record<string, string>;
   windows: { minutes: number; label: string }[];
   kinds: { kind: string; label: string }[];
+  budgetLevels: { level: string; label: string }[];
 }
 
 export function AlertsPage(p: AlertsPageProps): string {
@@ -33,8 +34,9 @@ export function AlertsPage(p: AlertsPageProps): string {
   return renderDocument(
     <PageShell {...p} title="Alerts · Glassbox" current="alerts">
       <PageHead title="Alerts" ok={p.ok} error={p.error}>
-        Rules on cost, error rate and latency, measured every minute over a window; a crossing (and
-        the way back) is posted to a webhook, signed the Standard Webhooks way and retried with
+        Rules on cost, error rate and latency, measured every minute over a window (a crossing, and
+        the way back, is posted to a webhook), and on budgets (each time a budget's warning level or
+        limit is reached); every delivery is signed the Standard Webhooks way and retried with
         backoff.
       </PageHead>
       {p.created
@@ -137,7 +139,6 @@ export function AlertsPage(p: AlertsPageProps): string {
             <input
               name="threshold"
               inputmode="decimal"
-              required
               value={f.threshold ?? ""}
               size={8}
             />
@@ -159,6 +160,16 @@ export function AlertsPage(p: AlertsPageProps): string {
           <label>
             <span>At least (calls)</span>
             <input name="min_calls" inputmode="numeric" value={f.min_calls ?? "10"} size={5} />
+          </label>
+          <label>
+            <span>Budget rules: on</span>
+            <select name="budget_level">
+              {p.budgetLevels.map((l) => (
+                <option key={l.level} value={l.level} selected={f.budget_level === l.level}>
+                  {l.label}
+                </option>
+              ))}
+            </select>
           </label>
           <label class="f-run">
             <span>Webhook URL</span>

@@ -52,7 +52,8 @@ export type NavItem =
   | "sign-ins"
   | "audit"
   | "budgets"
-  | "alerts";
+  | "alerts"
+  | "sessions";
 
 const NAV: { items: NavItem[]; href: string; label: string; admin?: true }[] = [
   { items: ["chat"], href: "/", label: "Chat" },
@@ -62,7 +63,7 @@ const NAV: { items: NavItem[]; href: string; label: string; admin?: true }[] = [
   { items: ["logs"], href: "/logs", label: "Logs" },
   { items: ["keys"], href: "/keys", label: "API keys" },
   {
-    items: ["users", "sign-ins", "audit", "budgets", "alerts"],
+    items: ["users", "sign-ins", "audit", "budgets", "alerts", "sessions"],
     href: "/admin/users",
     label: "Admin",
     admin: true,
@@ -75,6 +76,7 @@ const ADMIN_TABS: { item: NavItem; href: string; label: string }[] = [
   { item: "audit", href: "/admin/audit", label: "Audit log" },
   { item: "budgets", href: "/admin/budgets", label: "Budgets" },
   { item: "alerts", href: "/admin/alerts", label: "Alerts" },
+  { item: "sessions", href: "/sessions", label: "Sessions" },
 ];
 
 export function TopNav(props: { current?: NavItem; viewer: ViewerView }) {

@@ -57,6 +57,21 @@ export interface LogsPageProps extends PageChrome {
   newestUrl: string | null;
   /** The export links' query (the filter). */
   exportQuery: string;
+  /** Admins get the Clear… control (prefilled with the filter's run or conversation). */
+  canClear?: boolean;
+  /** After a clear: how many records went. */
+  cleared?: number | null;
+}
+
+/** What the clear's confirm step shows (GET /logs/clear), before it posts to the API. */
+export interface LogsClearConfirmProps extends PageChrome {
+  /** The checked target's fields, posted as they are. */
+  fields: Record<string, string>;
+  /** "run 1234…", "conversation …", "older than 2026-…". */
+  what: string;
+  count: number;
+  /** Why the target is not one (the form again, as a 400). */
+  problem: string | null;
 }
 
 export function LogsPage(props: LogsPageProps): string {
@@ -71,6 +86,14 @@ export function LogsPage(props: LogsPageProps): string {
       </div>
       <LogsFilterForm {...props} />
       {props.problem ? <p class="notice notice-error" role="alert">{props.problem}</p> : null}
+      {props.cleared != null
+        ? (
+          <p class="notice notice-ok" role="status" id="logs-cleared">
+            Cleared {props.cleared} {props.cleared === 1 ? "record" : "records"}.
+          </p>
+        )
+        : null}
+      {props.canClear ? <LogsClearForm filter={props.filter} /> : null}
       <section class="panel logs-list" aria-labelledby="h-logs">
         <div class="panel-head">
           <h2 id="h-logs">Records · newest first</h2>
@@ -128,6 +151,74 @@ export function LogsPage(props: LogsPageProps): string {
           {props.olderUrl ? <a href={props.olderUrl} rel="next" class="btn">Older →</a> : null}
         </nav>
       </section>
+    </PageShell>,
+  );
+}
+
+/** Admins: clear a run's, a conversation's or older records; the next page asks to confirm. */
+function LogsClearForm({ filter }: { filter: LogsFilterView }) {
+  return (
+    <details class="panel logs-clear" id="logs-clear">
+      <summary>Clear…</summary>
+      <form method="get" action="/logs/clear" class="calls-filters">
+        <p class="muted">
+          Delete log records for good: one run's, one conversation's, or everything older than a
+          date (UTC). Give one of them; the next step says how many records go and asks to confirm.
+          Clears are in the audit log.
+        </p>
+        <label>
+          <span>Run id</span>
+          <input name="run_id" value={filter.run_id} size={36} />
+        </label>
+        <label>
+          <span>Conversation id</span>
+          <input name="conversation_id" value={filter.conversation_id} size={36} />
+        </label>
+        <label>
+          <span>Older than</span>
+          <input name="before" type="datetime-local" />
+        </label>
+        <div class="calls-filter-actions">
+          <button type="submit" class="btn btn-stop">Clear…</button>
+        </div>
+      </form>
+    </details>
+  );
+}
+
+export function LogsClearConfirmPage(props: LogsClearConfirmProps): string {
+  return renderDocument(
+    <PageShell {...props} title="Clear logs · Glassbox" current="logs">
+      <div class="calls-head">
+        <h1>Clear log records</h1>
+      </div>
+      {props.problem
+        ? (
+          <>
+            <p class="notice notice-error" role="alert">{props.problem}</p>
+            <p>
+              <a class="btn" href="/logs">Back to the logs</a>
+            </p>
+          </>
+        )
+        : (
+          <section class="panel" id="logs-clear-confirm">
+            <p>
+              This deletes <strong id="logs-clear-count">{props.count}</strong>{" "}
+              {props.count === 1 ? "record" : "records"}{" "}
+              ({props.what}) for good, and records the clear in the audit log.
+            </p>
+            <form method="post" action="/api/v1/logs/clear" class="inline-form">
+              {Object.entries(props.fields).map(([name, value]) => (
+                <input key={name} type="hidden" name={name} value={value} />
+              ))}
+              <button type="submit" class="btn btn-stop" id="logs-clear-go">
+                Delete {props.count} {props.count === 1 ? "record" : "records"}
+              </button>
+            </form>{" "}
+            <a class="btn" href="/logs">Cancel</a>
+          </section>
+        )}
     </PageShell>,
   );
 }
