@@ -21,6 +21,7 @@ import { LlmCallRecorder } from "./agents/llm/call_recorder.ts";
 import { Metrics } from "./agents/metrics/metrics.ts";
 import { DEMO_BASE_URL, demoHandler } from "./agents/demo/handler.ts";
 import { inProcessFetch } from "./agents/demo/in_process_fetch.ts";
+import { WorkerFetch } from "./agents/llm/worker_fetch.ts";
 import { getLogger, resetLogging, setupLogging } from "./agents/logging/logging.ts";
 import { McpServers } from "./agents/mcp/servers.ts";
 import { Gateway } from "./agents/gateway/gateway.ts";
@@ -230,6 +231,7 @@ export async function createGlassbox(
     throw err;
   }
   const mcp = new McpServers({ clientVersion: VERSION, log: getLogger("mcp") });
+  const modelFetch = new WorkerFetch();
   const teams = await TeamHolder.start(teamFile, {
     config,
     providers: {
@@ -238,6 +240,7 @@ export async function createGlassbox(
       idleTimeoutMs: config.llmIdleTimeoutMs,
       maxAttempts: config.llmMaxAttempts,
       demoFetch: inProcessFetch(demoModel),
+      modelFetch: modelFetch.fetch,
     },
     demoBaseUrl: DEMO_BASE_URL,
     mcp,
@@ -403,6 +406,7 @@ export async function createGlassbox(
       teams.close();
       await inTime(alerts.close());
       await inTime(mcp.close());
+      modelFetch.close();
       hub.close();
       const stored = await inTime(
         Promise.all([writer.flush(), llmCalls.flush(), requests.flush()]),
