@@ -274,6 +274,7 @@ export async function createGlassbox(
       idleMs: config.gatewaySessionIdleMs,
       instanceId: lease.id,
       recorder: llmCalls,
+      runs,
     }),
     budget: budgets,
   });

@@ -103,6 +103,7 @@ export interface RunManagerDeps {
 interface ActiveRun {
   conversationId: string;
   abort: AbortController;
+  scope: RunScope;
   done: Promise<RunOutcome>;
   /** True once the terminal event is out and only recording remains. */
   ended: () => boolean;
@@ -274,7 +275,7 @@ export class RunManager {
       log.info("Run started with agent {agent}", { userId, agent: agent.name });
       return executeRun(this.deps, agent, messages, scope, started);
     });
-    this.#active.set(runId, { conversationId, abort, done, ended: () => journal.ended });
+    this.#active.set(runId, { conversationId, abort, scope, done, ended: () => journal.ended });
     done.finally(() => {
       guard.dispose();
       this.#active.delete(runId);
@@ -337,6 +338,14 @@ export class RunManager {
   /** The outcome of a run active here; undefined when it is not running here. */
   whenDone(runId: string): Promise<RunOutcome> | undefined {
     return this.#active.get(runId)?.done;
+  }
+
+  /**
+   * The scope of a run active here (undefined otherwise): gateway calls a remote agent makes for
+   * its run join it there, adding to its totals and stopped with it.
+   */
+  scopeOf(runId: string): RunScope | undefined {
+    return this.#active.get(runId)?.scope;
   }
 
   /** Stops a running run; false when it is not running here. */

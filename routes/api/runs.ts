@@ -72,6 +72,11 @@ export function runsApi(deps: AppDeps): Hono {
       return apiError(c, 404, "not_found", `run ${id} not found`);
     }
     const done = deps.runs.whenDone(id);
+    const session = done ? null : deps.gateway.cancel(id);
+    if (session) {
+      await session;
+      return c.json({ run_id: id, status: "cancelled" });
+    }
     if (!done) {
       const run = await getRun(sql, id, scope);
       if (!run) return apiError(c, 404, "not_found", `run ${id} not found`);
