@@ -79,6 +79,7 @@ import {
 } from "./routes/access.ts";
 import { requestIdOf, requestLog } from "./routes/request_log.ts";
 import { csrfGuard, type EdgeSettings, hostGuard, securityHeaders } from "./routes/security.ts";
+import { requestDeadline } from "./routes/deadline.ts";
 import { accountPages } from "./routes/pages/account.tsx";
 import { agentsPages } from "./routes/pages/agents.tsx";
 import { adminPages } from "./routes/pages/admin.tsx";
@@ -259,6 +260,7 @@ export async function createGlassbox(
     teams,
     limits: new RunLimits(config.runLimits),
     cost: { budgets, guards: config.cost.guards },
+    startTimeoutMs: config.requestTimeoutMs,
   });
   retention.start();
   const gateway = new Gateway({
@@ -330,6 +332,14 @@ export async function createGlassbox(
     }),
   );
   app.use("*", hostGuard(edge), securityHeaders(edge));
+  // Before anything that may query the database (sign-in included): a bounded wait for headers.
+  app.use(
+    "*",
+    requestDeadline(
+      config.requestTimeoutMs,
+      (path) => path.startsWith(`${GATEWAY_PATH}/`) || path.startsWith("/demo/v1/"),
+    ),
+  );
   // Messages are capped at 32k characters; nothing legitimate needs a bigger body.
   const limit = (maxSize: number) =>
     bodyLimit({

@@ -4,7 +4,7 @@
  * end the answer is stored and the run row gets its final status — always after every event is
  * stored, so whoever sees a final status finds the whole stream.
  */
-import type { Sql } from "../../db/client.ts";
+import { DatabaseTimeoutError, type Sql } from "../../db/client.ts";
 import * as conversations from "../../db/conversations.ts";
 import { getRun, insertRun } from "../../db/runs.ts";
 import { ALL, type OwnerScope } from "../../db/owner.ts";
@@ -93,6 +93,11 @@ export interface RunManagerDeps {
   limits: RunLimits;
   /** Budgets checked before and during every LLM call, and the runaway guards of each run. */
   cost: { budgets: BudgetChecker; guards: RunawayLimits };
+  /**
+   * A start that has not stored its run after this long is refused (DatabaseTimeoutError: a 503
+   * database_unavailable); should the database take it later, the run is cancelled at once.
+   */
+  startTimeoutMs?: number;
 }
 
 interface ActiveRun {
@@ -127,12 +132,29 @@ export class RunManager {
       throw new UnavailableError("the server is shutting down; start the run again shortly", 5);
     }
     const team = this.deps.teams.acquire();
-    try {
-      return await this.#start(input, team);
-    } catch (err) {
+    const starting = this.#start(input, team).catch((err) => {
       team.release();
       throw err;
+    });
+    const ms = this.deps.startTimeoutMs;
+    if (ms === undefined) return await starting;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<"late">((r) => timer = setTimeout(() => r("late"), ms));
+    try {
+      const first = await Promise.race([starting, late]);
+      if (first !== "late") return first;
+    } finally {
+      clearTimeout(timer);
     }
+    // Refused: the caller is told now. A start the database takes after all is ended at once
+    // (cancelled, with its terminal event stored), so nothing runs that nobody asked for.
+    starting.then((handle) => {
+      log.warn("Run {runId} was stored after its start was refused; cancelling it", {
+        runId: handle.runId,
+      });
+      this.cancel(handle.runId);
+    }, () => {});
+    throw new DatabaseTimeoutError("starting the run", ms);
   }
 
   async #start(input: StartRunInput, team: Team): Promise<RunHandle> {
@@ -301,6 +323,11 @@ export class RunManager {
         this.#waiting--;
       }
     }
+  }
+
+  /** Starts under way: between the conversation's check and the run's registration. */
+  get startingRuns(): number {
+    return this.#starting.size;
   }
 
   /** Starts waiting for their conversation's previous run to finish recording. */
