@@ -21,6 +21,7 @@ import { LlmCallRecorder } from "./agents/llm/call_recorder.ts";
 import { Metrics } from "./agents/metrics/metrics.ts";
 import { DEMO_BASE_URL, demoHandler } from "./agents/demo/handler.ts";
 import { inProcessFetch } from "./agents/demo/in_process_fetch.ts";
+import { WorkerFetch } from "./agents/llm/worker_fetch.ts";
 import { getLogger, resetLogging, setupLogging } from "./agents/logging/logging.ts";
 import { McpServers } from "./agents/mcp/servers.ts";
 import { Gateway } from "./agents/gateway/gateway.ts";
@@ -78,6 +79,7 @@ import {
 } from "./routes/access.ts";
 import { requestIdOf, requestLog } from "./routes/request_log.ts";
 import { csrfGuard, type EdgeSettings, hostGuard, securityHeaders } from "./routes/security.ts";
+import { requestDeadline } from "./routes/deadline.ts";
 import { accountPages } from "./routes/pages/account.tsx";
 import { agentsPages } from "./routes/pages/agents.tsx";
 import { adminPages } from "./routes/pages/admin.tsx";
@@ -230,6 +232,7 @@ export async function createGlassbox(
     throw err;
   }
   const mcp = new McpServers({ clientVersion: VERSION, log: getLogger("mcp") });
+  const modelFetch = new WorkerFetch();
   const teams = await TeamHolder.start(teamFile, {
     config,
     providers: {
@@ -238,6 +241,7 @@ export async function createGlassbox(
       idleTimeoutMs: config.llmIdleTimeoutMs,
       maxAttempts: config.llmMaxAttempts,
       demoFetch: inProcessFetch(demoModel),
+      modelFetch: modelFetch.fetch,
     },
     demoBaseUrl: DEMO_BASE_URL,
     mcp,
@@ -258,6 +262,7 @@ export async function createGlassbox(
     teams,
     limits: new RunLimits(config.runLimits),
     cost: { budgets, guards: config.cost.guards },
+    startTimeoutMs: config.requestTimeoutMs,
   });
   retention.start();
   const gateway = new Gateway({
@@ -271,6 +276,7 @@ export async function createGlassbox(
       idleMs: config.gatewaySessionIdleMs,
       instanceId: lease.id,
       recorder: llmCalls,
+      runs,
     }),
     budget: budgets,
   });
@@ -328,6 +334,14 @@ export async function createGlassbox(
     }),
   );
   app.use("*", hostGuard(edge), securityHeaders(edge));
+  // Before anything that may query the database (sign-in included): a bounded wait for headers.
+  app.use(
+    "*",
+    requestDeadline(
+      config.requestTimeoutMs,
+      (path) => path.startsWith(`${GATEWAY_PATH}/`) || path.startsWith("/demo/v1/"),
+    ),
+  );
   // Messages are capped at 32k characters; nothing legitimate needs a bigger body.
   const limit = (maxSize: number) =>
     bodyLimit({
@@ -404,6 +418,7 @@ export async function createGlassbox(
       teams.close();
       await inTime(alerts.close());
       await inTime(mcp.close());
+      modelFetch.close();
       hub.close();
       const stored = await inTime(
         Promise.all([writer.flush(), llmCalls.flush(), requests.flush()]),

@@ -85,6 +85,11 @@ export interface Config {
   llmMaxAttempts: number;
   /** The whole shutdown (runs interrupted, events stored, database closed) within this. */
   shutdownTimeoutMs: number;
+  /**
+   * The longest a request waits for its response headers, and a run for its start, before a 503
+   * (postgres.js alone can wait for ever on a server that accepts and closes connections).
+   */
+  requestTimeoutMs: number;
   /** An instance that has not renewed its lease for this long is dead: its runs are interrupted. */
   instanceLeaseMs: number;
   /** Alert rules: how often they are measured, and how their webhooks are retried. */
@@ -168,6 +173,7 @@ export function loadConfig(
     gatewaySessionIdleMs: v.GLASSBOX_GATEWAY_SESSION_IDLE_MS,
     llmMaxAttempts: v.GLASSBOX_LLM_MAX_ATTEMPTS,
     shutdownTimeoutMs: v.GLASSBOX_SHUTDOWN_TIMEOUT_MS,
+    requestTimeoutMs: v.GLASSBOX_REQUEST_TIMEOUT_MS,
     instanceLeaseMs: v.GLASSBOX_INSTANCE_LEASE_MS,
     alerts: {
       intervalMs: v.GLASSBOX_ALERT_INTERVAL_MS,
@@ -310,6 +316,7 @@ function envSchema(env: Record<string, string | undefined>) {
     ),
     GLASSBOX_LLM_MAX_ATTEMPTS: integer("GLASSBOX_LLM_MAX_ATTEMPTS", 3, 1, 10),
     GLASSBOX_SHUTDOWN_TIMEOUT_MS: integer("GLASSBOX_SHUTDOWN_TIMEOUT_MS", 15_000, 100, 600_000),
+    GLASSBOX_REQUEST_TIMEOUT_MS: integer("GLASSBOX_REQUEST_TIMEOUT_MS", 10_000, 100, 600_000),
     GLASSBOX_INSTANCE_LEASE_MS: integer("GLASSBOX_INSTANCE_LEASE_MS", 20_000, 1_000, 600_000),
     GLASSBOX_ALERT_INTERVAL_MS: integer("GLASSBOX_ALERT_INTERVAL_MS", 60_000, 1000, 86_400_000),
     GLASSBOX_ALERT_RETRY_BASE_MS: integer("GLASSBOX_ALERT_RETRY_BASE_MS", 5000, 10, 3_600_000),
@@ -482,6 +489,8 @@ Environment:
   GLASSBOX_LLM_MAX_ATTEMPTS     attempts per LLM call on 429/5xx (default 3)
   GLASSBOX_SHUTDOWN_TIMEOUT_MS  the whole shutdown within this (default 15000); exit 1 if
                                 accepted events could not be stored by then
+  GLASSBOX_REQUEST_TIMEOUT_MS   a request without response headers after this long (the
+                                database not answering) gets 503 (default 10000)
   GLASSBOX_INSTANCE_LEASE_MS    an instance silent this long is taken for dead and its runs
                                 are interrupted (default 20000; external Postgres)
   GLASSBOX_ALERT_INTERVAL_MS    how often alert rules are measured (default 60000)

@@ -42,25 +42,91 @@ export async function openDatabase(
 /** The most one statement may take on an external Postgres before it is cancelled (57014). */
 const STATEMENT_TIMEOUT_MS = 15_000;
 
-function openExternal(url: string): Database {
-  const sql = postgres(url, {
-    ...CLIENT_OPTIONS,
-    max: 10,
-    transform: { undefined: null },
-    connection: { statement_timeout: STATEMENT_TIMEOUT_MS },
+/**
+ * postgres.js (3.4.9, under Deno) can throw from a timer when a server accepts connections and
+ * closes them at once: its deferred write finds the socket already gone ("Cannot read properties
+ * of null (reading 'write')" in connection.js nextWrite), an uncaught error that would end the
+ * process, and that connection object is broken for good after it (its write timer is never
+ * reset, so it never sends its startup message again). So that error, and only that one, is
+ * logged instead, and the pool it came from is replaced: `sql` is a stable handle onto the
+ * current postgres.js pool (the old one is ended, its queries rejected as a closed connection
+ * would: the writers retry them, requests get their 503).
+ */
+const brokenPools = new Set<() => void>();
+let guarded = false;
+function guardPostgresJsTimers(): void {
+  if (guarded) return;
+  guarded = true;
+  globalThis.addEventListener("error", (e) => {
+    const err = e.error as { stack?: unknown } | null;
+    const stack = typeof err?.stack === "string" ? err.stack : "";
+    if (!(err instanceof TypeError && /nextWrite/.test(stack) && /postgres/.test(stack))) return;
+    e.preventDefault();
+    console.error("glassbox: postgres.js wrote to a closed connection; new pool:", err.message);
+    for (const replace of brokenPools) replace();
   });
-  sql.options.parsers[20] = Number; // int8 → number
+}
+
+/** A `sql` whose calls and properties go to whatever pool `current()` is. */
+function stableSql(current: () => Sql): Sql {
+  const target = function () {} as unknown as Sql;
+  return new Proxy(target, {
+    apply: (_t, _this, args) => (current() as unknown as (...a: unknown[]) => unknown)(...args),
+    get: (_t, prop) => {
+      const pool = current();
+      const value = Reflect.get(pool, prop);
+      return typeof value === "function" ? value.bind(pool) : value;
+    },
+  });
+}
+
+function openExternal(url: string): Database {
+  guardPostgresJsTimers();
+  const connect = () => {
+    const pool = postgres(url, {
+      ...CLIENT_OPTIONS,
+      max: 10,
+      transform: { undefined: null },
+      connection: { statement_timeout: STATEMENT_TIMEOUT_MS },
+    });
+    pool.options.parsers[20] = Number; // int8 → number
+    return pool;
+  };
+  let pool = connect();
+  const replace = () => {
+    const old = pool;
+    pool = connect();
+    old.end({ timeout: 0 }).catch(() => {});
+  };
+  brokenPools.add(replace);
   const u = new URL(url);
   return {
-    sql,
+    sql: stableSql(() => pool),
     embedded: false,
     describe: `postgres://${u.hostname}:${u.port || 5432}${u.pathname}`,
-    close: () => sql.end({ timeout: 5 }),
+    close: () => {
+      brokenPools.delete(replace);
+      return pool.end({ timeout: 5 });
+    },
   };
 }
 
-/** postgres.js's own codes for a connection that failed or went away. */
+/**
+ * The database did not answer in time (a request or a run start past its deadline): postgres.js
+ * has no deadline of its own for a server that accepts connections and then closes them or never
+ * answers (it reconnects for ever, the query still queued), and Postgres' statement_timeout
+ * cannot help when the statement never reaches it.
+ */
+export class DatabaseTimeoutError extends Error {
+  readonly code = "DATABASE_TIMEOUT";
+  constructor(what: string, ms: number) {
+    super(`${what}: no answer from the database within ${ms} ms`);
+  }
+}
+
+/** postgres.js's own codes for a connection that failed or went away (and ours, above). */
 const CONNECTION_CODES = new Set([
+  "DATABASE_TIMEOUT",
   "CONNECTION_CLOSED",
   "CONNECTION_ENDED",
   "CONNECTION_DESTROYED",

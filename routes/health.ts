@@ -18,10 +18,15 @@ export function healthRoutes(deps: AppDeps): Hono {
   app.get("/health", async (c) => {
     const t0 = performance.now();
     let timer: ReturnType<typeof setTimeout> | undefined;
+    // Well within the request's own deadline (routes/deadline.ts), so /health answers for itself.
+    const limitMs = Math.min(3000, Math.floor(deps.config.requestTimeoutMs / 2));
     const database = await Promise.race([
       deps.db.sql`SELECT 1`.then(() => ({ ok: true, error: null as string | null })),
       new Promise<{ ok: boolean; error: string }>((r) => {
-        timer = setTimeout(() => r({ ok: false, error: "no answer within 3 s" }), 3000);
+        timer = setTimeout(
+          () => r({ ok: false, error: `no answer within ${limitMs} ms` }),
+          limitMs,
+        );
       }),
     ]).catch((err) => ({ ok: false, error: String(err?.message ?? err) }))
       .finally(() => clearTimeout(timer));

@@ -102,6 +102,7 @@ async function stack() {
     REMOTE_TOKEN: "remote-token",
     OPENAI_BASE_URL: llm.url,
     OPENAI_API_KEY: "upstream",
+    GLASSBOX_PRICES: JSON.stringify({ "gpt-test": { input: 1, output: 2 } }),
   });
   base = team.gb.url;
   return {
@@ -156,6 +157,29 @@ Deno.test({
   assert.deepEqual(calls.map((c) => c.agent), ["remote_llm"], "the gateway call is in the tree");
   const [row] = await s.team.sql`SELECT run_id, agent_name FROM llm_calls`;
   assert.equal(row.run_id, runId);
+
+  // The gateway call adds to the run's totals like the run's own calls: in its answer, its
+  // RUN_FINISHED and what the API reads from the stored calls.
+  const cost = (10 * 1 + 1 * 2) / 1e6;
+  assert.deepEqual(body.usage, {
+    llm_calls: 1,
+    input_tokens: 10,
+    output_tokens: 1,
+    cost_usd: cost,
+  });
+  const finished = events.at(-1) as unknown as {
+    result: { llmCalls: number; inputTokens: number; costUsd: number };
+    usage: { model: string; inputTokens: number }[];
+  };
+  assert.equal(finished.result.llmCalls, 1);
+  assert.equal(finished.result.inputTokens, 10);
+  assert.equal(finished.result.costUsd, cost);
+  assert.deepEqual(finished.usage.map((u) => [u.model, u.inputTokens]), [["gpt-test", 10]]);
+  const run = await (await fetch(`${s.team.gb.url}/api/v1/runs/${runId}`)).json();
+  assert.deepEqual(
+    [run.usage.llm_calls, run.usage.input_tokens, run.usage.output_tokens, run.usage.cost_usd],
+    [1, 10, 1, cost],
+  );
 
   const page = await (await fetch(`${s.team.gb.url}/c/${body.conversation_id}`)).text();
   assert.match(page, /Hello from remote: sunny/);

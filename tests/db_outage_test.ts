@@ -10,11 +10,12 @@ import { startGlassbox } from "./support/server.ts";
 import { startScriptedLlm } from "./support/scripted_llm.ts";
 import { startTcpProxy } from "./support/tcp_proxy.ts";
 import { waitFor } from "./support/wait.ts";
+import { connectWs } from "./support/ws_client.ts";
 import { EventType } from "../agents/spine/events.ts";
 
 const ignore = await skipWithoutPostgres();
 
-async function outageStack() {
+async function outageStack(env: Record<string, string> = {}) {
   const db = await freshPostgres();
   const proxy = startTcpProxy();
   const llm = startScriptedLlm();
@@ -23,6 +24,7 @@ async function outageStack() {
     OPENAI_BASE_URL: llm.url,
     OPENAI_API_KEY: "test",
     GLASSBOX_MODEL: "gpt-4o-mini",
+    ...env,
   });
   return {
     db,
@@ -97,6 +99,129 @@ Deno.test(
       const messages = await s.db.sql`
         SELECT content FROM messages WHERE run_id = ${journal.runId} AND role = 'assistant'`;
       assert.deepEqual(messages.map((m) => m.content), ["All good."], "the answer is kept too");
+    } finally {
+      await s.close();
+    }
+  },
+);
+
+Deno.test(
+  {
+    name: "db outage: a database that accepts and then stalls or closes: every answer is bounded",
+    ignore,
+  },
+  async () => {
+    const REQUEST_TIMEOUT_MS = 2000;
+    const s = await outageStack({ GLASSBOX_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) });
+    try {
+      const bound = REQUEST_TIMEOUT_MS + 1500;
+      let lateRuns = 0;
+      let longest = 0;
+      const timed = async (what: string, request: () => Promise<Response>) => {
+        const t0 = performance.now();
+        const res = await request();
+        const ms = performance.now() - t0;
+        longest = Math.max(longest, ms);
+        assert.ok(ms < bound, `${what}: answered after ${Math.round(ms)} ms (bound ${bound})`);
+        assert.equal(res.status, 503, `${what}: ${res.status}`);
+        return res;
+      };
+      const probe = async (fault: string) => {
+        const signal = () => AbortSignal.timeout(30_000);
+        const ws = await connectWs(s.gb.url);
+        try {
+          const t0 = performance.now();
+          ws.send({ type: "chat", message: "Anyone there?" });
+          const [health, api, page, chat, wsError] = await Promise.all([
+            timed(`${fault}: /health`, () => fetch(`${s.gb.url}/health`, { signal: signal() })),
+            timed(
+              `${fault}: API read`,
+              () => fetch(`${s.gb.url}/api/v1/runs/${crypto.randomUUID()}`, { signal: signal() }),
+            ),
+            timed(`${fault}: page`, () => fetch(`${s.gb.url}/calls`, { signal: signal() })),
+            timed(`${fault}: run start`, () =>
+              fetch(`${s.gb.url}/api/v1/chat`, {
+                method: "POST",
+                headers: { "content-type": "application/json" },
+                body: JSON.stringify({ message: "Anyone there?" }),
+                signal: signal(),
+              })),
+            ws.next((m) => m.type === "error", bound).then((m) => {
+              longest = Math.max(longest, performance.now() - t0);
+              return m;
+            }),
+          ]);
+          assert.equal((await health.json()).status, "down");
+          assert.equal(api.headers.get("retry-after"), "5");
+          assert.equal((await api.json()).error.code, "database_unavailable");
+          assert.match(page.headers.get("content-type") ?? "", /text\/html/);
+          assert.match(await page.text(), /database is unreachable/);
+          assert.equal((await chat.json()).error.code, "database_unavailable");
+          assert.equal(wsError.code, "database_unavailable");
+        } finally {
+          await ws.close();
+        }
+      };
+      const recover = async (fault: string) => {
+        s.proxy.restore();
+        const t0 = performance.now();
+        await waitFor(
+          async () => (await fetch(`${s.gb.url}/health`)).status === 200,
+          `${fault}: recovery`,
+          20_000,
+        );
+        console.log(
+          `${fault}: longest answer ${Math.round(longest)} ms; /health ok ` +
+            `${Math.round(performance.now() - t0)} ms after restore`,
+        );
+        // Starts the database took after they were refused were ended at once, not left running.
+        const { runs } = s.gb.glassbox.deps;
+        await waitFor(
+          async () => {
+            if (runs.startingRuns > 0 || runs.activeRuns > 0) return false;
+            const [r] = await s.db
+              .sql`SELECT count(*)::int AS n FROM runs WHERE status = 'running'`;
+            return r.n === 0;
+          },
+          `${fault}: refused starts taken late to end`,
+          20_000,
+        );
+        const late = await s.db.sql`
+          SELECT r.status, (SELECT payload->>'type' FROM events e WHERE e.run_id = r.id
+            ORDER BY seq DESC LIMIT 1) AS last FROM runs r`;
+        for (const r of late) {
+          assert.ok(["RUN_FINISHED", "RUN_ERROR"].includes(r.last), JSON.stringify(r));
+        }
+        lateRuns = late.length;
+        longest = 0;
+      };
+      s.proxy.stall();
+      await probe("stall");
+      await recover("stall");
+      s.proxy.acceptThenClose();
+      await probe("accept-then-close");
+      await recover("accept-then-close");
+      // The whole pool is usable again: many reads at once, and a run from start to end.
+      const t0 = performance.now();
+      const reads = await Promise.all(
+        Array.from(
+          { length: 30 },
+          () => fetch(`${s.gb.url}/api/v1/conversations`, { signal: AbortSignal.timeout(5000) }),
+        ),
+      );
+      assert.deepEqual([...new Set(reads.map((r) => r.status))], [200]);
+      console.log(`30 reads after recovery: ${Math.round(performance.now() - t0)} ms`);
+      await Promise.all(reads.map((r) => r.body?.cancel()));
+      s.llm.push({ kind: "text", chunks: ["Back."] });
+      const run = await fetch(`${s.gb.url}/api/v1/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message: "Back?" }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      const body = await run.json();
+      assert.equal(body.status, "succeeded", JSON.stringify(body));
+      console.log(`refused starts the database took late, then ended at once: ${lateRuns}`);
     } finally {
       await s.close();
     }

@@ -4,7 +4,9 @@
  * and the attempt recorded exactly like Glassbox's own calls — one llm_calls row, written with
  * agents/llm's accumulator, row builder and idle watchdog, however it ends: ok, error (an
  * upstream status, a malformed or cut stream), timeout (the upstream went quiet) or cancelled
- * (the client went away; the upstream request is aborted with it).
+ * (the client went away, a budget cut the stream, or its run or session was stopped; the
+ * upstream request is aborted with it, and a stopped call's client is told so: a 409
+ * `session_stopped`, or an error event ending its stream).
  *
  * A stream is re-framed event by event (`data: …` as the upstream sent it), never collected: the
  * only change is the usage Glassbox asked for on the client's behalf, which is taken out again.
@@ -42,6 +44,8 @@ export interface ForwardInput {
    * client's stream ends with an error event naming the budget.
    */
   stop?: AbortSignal;
+  /** Aborted when the call's run or session is stopped (Stop); `why` is told to the client. */
+  cancel?: { signal: AbortSignal; why: string };
 }
 
 /** Why a budget stopped a streamed call: "daily budget $5.00 reached". */
@@ -65,7 +69,9 @@ class GatewayAttempt {
   /** The client asked for the usage chunk itself, so it is passed on. */
   readonly clientWantsUsage: boolean;
   readonly #gone = new AbortController();
-  /** The client going away, or a budget's stop. */
+  /** Unhooks the Stop listener once recorded (a session's signal outlives its calls). */
+  readonly #unhook = new AbortController();
+  /** The client going away, a budget's stop, or the run's or session's Stop. */
   readonly #ended: AbortSignal;
   readonly #control: AttemptControl;
   readonly #now: () => number;
@@ -99,8 +105,28 @@ class GatewayAttempt {
         this.#startedAt,
       ),
     );
-    this.#ended = input.stop ? AbortSignal.any([this.#gone.signal, input.stop]) : this.#gone.signal;
+    const enders = [this.#gone.signal, input.stop, input.cancel?.signal].filter((s) => !!s);
+    this.#ended = enders.length > 1 ? AbortSignal.any(enders) : this.#gone.signal;
     this.#control = new AttemptControl(this.#ended, deps.idleTimeoutMs);
+    // Stopped: recorded at once (as cancelled, with what had arrived), so the stopped run's end
+    // counts it whether or not the client is reading just then. Hooked on the signal
+    // AttemptControl watches, after it, so the attempt is already marked cancelled.
+    this.#ended.addEventListener("abort", () => {
+      if (input.cancel?.signal.aborted) this.#record(this.#ended.reason);
+    }, {
+      once: true,
+      signal: this.#unhook.signal,
+    });
+  }
+
+  /** The run or session was stopped (rather than the client leaving). */
+  get #cancelled(): boolean {
+    return this.input.cancel?.signal.aborted === true && !this.#gone.signal.aborted;
+  }
+
+  /** What a stopped call's client is told. */
+  get #cancelError() {
+    return { message: this.input.cancel!.why, type: "session_stopped", code: "session_stopped" };
   }
 
   async run(): Promise<Response> {
@@ -157,6 +183,11 @@ class GatewayAttempt {
   /** No answer came (unreachable, timed out before the headers, or the body broke). */
   #refused(err: unknown): Response {
     const fail = this.#record(err);
+    if (this.#cancelled) {
+      const headers = this.#headers(new Headers(), "application/json");
+      headers.set("x-should-retry", "false"); // openai's SDKs would retry a 409
+      return Response.json({ error: this.#cancelError }, { status: 409, headers });
+    }
     const status = fail?.status === "timeout" ? 504 : 502;
     const type = fail?.status === "timeout" ? "upstream_timeout" : "upstream_unreachable";
     const message = `${this.input.provider.name}: ${fail?.message ?? "no answer"}`;
@@ -222,7 +253,9 @@ class GatewayAttempt {
             : fail?.status === "timeout"
             ? "upstream_timeout"
             : "upstream_error";
-          const error = stop instanceof BudgetStop
+          const error = this.#cancelled
+            ? this.#cancelError
+            : stop instanceof BudgetStop
             ? { message: stop.message, type, code: type }
             : { message: `${this.input.provider.name}: ${fail?.message}`, type };
           controller.enqueue(enc.encode(`data: ${JSON.stringify({ error })}\n\n`));
@@ -281,6 +314,7 @@ class GatewayAttempt {
   #record(err: unknown): Failure | null {
     if (!this.#recorded) {
       this.#recorded = true;
+      this.#unhook.abort();
       this.#control.release(err !== null);
       const { provider, body, scope, attempt } = this.input;
       const fail = this.#control.endedBy !== null || err !== null || !this.#answerFault

@@ -18,7 +18,7 @@ import { estimateCall } from "../budgets/estimate.ts";
 import { announceCrossings } from "../budgets/run_guard.ts";
 import { priceOf } from "../llm/cost.ts";
 import type { LlmStreamObserver } from "../llm/types.ts";
-import { BudgetStop, forward } from "./forward.ts";
+import { BudgetStop, forward, type ForwardInput } from "./forward.ts";
 import { type ProviderSource, routeModel } from "./models.ts";
 import type { Attribution } from "./attribution.ts";
 import type { GatewaySessions } from "./sessions.ts";
@@ -45,7 +45,7 @@ export interface GatewayDeps {
 /** A request refused before anything was sent upstream. */
 export class GatewayRefusal extends Error {
   constructor(
-    readonly status: 400 | 403 | 404 | 429,
+    readonly status: 400 | 403 | 404 | 409 | 429,
     readonly code: string,
     message: string,
     readonly retryAfterS?: number,
@@ -94,15 +94,21 @@ export class Gateway {
     const forwarded = { ...b, model: route.model };
     const attempt = 1 + clientRetries;
     const checker = this.deps.budget;
-    if (!checker) {
-      return await forward(this.deps, {
+    // Stopped while it was being attached or checked: nothing is sent, nothing recorded.
+    const send = (input: Pick<ForwardInput, "observer" | "stop">) => {
+      if (call.cancel.signal.aborted) {
+        throw new GatewayRefusal(409, "session_stopped", call.cancel.why);
+      }
+      return forward(this.deps, {
         provider: route.provider,
         body: forwarded,
         scope,
         attempt,
-        observer: call.observer,
+        cancel: call.cancel,
+        ...input,
       });
-    }
+    };
+    if (!checker) return await send({ observer: call.observer });
     const ctx: CallContext = {
       userId: scope.userId,
       agentName: scope.agentName,
@@ -171,14 +177,7 @@ export class Gateway {
       },
     };
     try {
-      return await forward(this.deps, {
-        provider: route.provider,
-        body: forwarded,
-        scope,
-        attempt,
-        observer,
-        stop: stop.signal,
-      });
+      return await send({ observer, stop: stop.signal });
     } catch (err) {
       meter.end();
       throw err;
@@ -188,6 +187,11 @@ export class Gateway {
   /** Whether a run is a gateway session still open here. */
   isLive(runId: string): boolean {
     return this.deps.sessions.isLive(runId);
+  }
+
+  /** Stops a gateway session's run (Stop); null when the run is no session open here. */
+  cancel(runId: string): Promise<void> | null {
+    return this.deps.sessions.cancel(runId);
   }
 
   /** Ends every open session's run (at shutdown). */

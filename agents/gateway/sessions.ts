@@ -3,17 +3,22 @@
  *
  * - A call naming a run of the caller's that is active here (a remote agent passes its run id
  *   on) joins that run: its spans go into the run's journal, so it appears in the run's tree as
- *   it starts and gets its tokens and cost as it ends.
+ *   it starts and gets its tokens and cost as it ends; they add to the run's totals like the
+ *   run's own calls, and Stop on the run aborts it.
  * - Any other call belongs to an external session: the X-Glassbox-Session header's, or else the
  *   key's own. A session is shown like a run — a conversation (one per session name and user,
  *   so a session that comes back finds its history), a run with a journal, RUN_STARTED — and each
  *   call adds its span, its streamed text, tool calls, log lines and the running usage totals.
  *   After `idleMs` without a call the run ends (RUN_FINISHED with the totals); the next call
  *   opens the next run of the same conversation.
+ * - Stop on a session's run (cancel) aborts its calls in flight (recorded as cancelled), ends the
+ *   run `cancelled` (RUN_FINISHED, outcome cancelled), and refuses the session's next calls
+ *   (409 session_stopped) until it has been left alone for `idleMs`; another session name
+ *   starts a new session at once.
  */
 import type { Sql } from "../../db/client.ts";
 import * as conversations from "../../db/conversations.ts";
-import { finishRun, getRun, insertRun } from "../../db/runs.ts";
+import { finishRun, insertRun } from "../../db/runs.ts";
 import {
   type AgUiEvent,
   CUSTOM,
@@ -29,7 +34,7 @@ import { RunScope } from "../runtime/run_scope.ts";
 import { runResult, stoppedOutcome, tokenUsage, untilStored } from "../runs/execute_run.ts";
 import type { LlmCallScope, LlmStreamObserver } from "../llm/types.ts";
 import type { Attribution } from "./attribution.ts";
-import type { GatewayCaller } from "./gateway.ts";
+import { type GatewayCaller, GatewayRefusal } from "./gateway.ts";
 
 export const GATEWAY_AGENT = "gateway";
 
@@ -45,6 +50,8 @@ export interface AttachedCall {
    * which its own checks stop) gets a log line.
    */
   stopped(kind: StopKind, what: string, resetAt: Date | null, made?: boolean): Promise<void>;
+  /** Aborted when the run the call belongs to is stopped (Stop); `why` is told to the client. */
+  cancel: { signal: AbortSignal; why: string };
 }
 const log = getLogger("gateway");
 
@@ -57,21 +64,28 @@ export interface GatewaySessionsDeps {
   instanceId: string;
   /** The queue the calls' rows went to: a session's final status waits for its own. */
   recorder: { stored(runId: string): Promise<void> };
+  /** Runs active here (a remote agent's, which its calls join): their scope. */
+  runs: { scopeOf(runId: string): RunScope | undefined };
 }
 
 export class GatewaySessions {
-  /** Conversation ids of the active runs calls joined, so only the first call asks the db. */
-  readonly #joined = new Map<string, string>();
   /** Open sessions by owner and name. */
   readonly #open = new Map<string, Promise<ExternalSession>>();
   /** The same, by run id. */
   readonly #byRun = new Map<string, ExternalSession>();
+  /** Sessions stopped by their user, by owner and name: when a call last found them so. */
+  readonly #stopped = new Map<string, number>();
 
   constructor(private readonly deps: GatewaySessionsDeps) {}
 
   /** Whether this run is an external session still open here. */
   isLive(runId: string): boolean {
     return this.#byRun.has(runId);
+  }
+
+  /** Stops a session's run (Stop); null when the run is no session open here. */
+  cancel(runId: string): Promise<void> | null {
+    return this.#byRun.get(runId)?.end("cancelled") ?? null;
   }
 
   async attach(caller: GatewayCaller, who: Attribution): Promise<AttachedCall> {
@@ -90,20 +104,24 @@ export class GatewaySessions {
       operation: "chat",
       parentSpanId: who.parentSpanId,
     };
-    const joined = who.runId ? await this.#joinRun(caller, who.runId) : null;
-    if (joined) {
-      const { journal, conversationId } = joined;
+    const run = who.runId ? this.#joinRun(caller, who.runId) : null;
+    if (run) {
+      const { runId, conversationId } = run.ids;
       return {
-        scope: { ...base, metadata, runId: journal.runId, conversationId },
-        observer: liveObserver(journal.runId, agentName, (ev) => journal.emit(ev), {}),
-        emit: (ev) => journal.emit(ev),
+        scope: { ...base, metadata, runId, conversationId },
+        // The run's own totals (and so its RUN_FINISHED and usage) count the call.
+        observer: liveObserver(runId, agentName, (ev) => run.emit(ev), {
+          onFinished: (v) => run.countCall(v),
+        }),
+        emit: (ev) => run.emit(ev),
         stopped: (_kind, what) => {
           withRunContext(
-            { runId: journal.runId, agent: agentName },
+            { runId, agent: agentName },
             () => log.warn("Gateway call stopped: {what}", { what }),
           );
           return Promise.resolve();
         },
+        cancel: { signal: run.signal, why: `run ${runId} was stopped` },
       };
     }
     const session = await this.#session(caller.userId, label);
@@ -117,6 +135,10 @@ export class GatewaySessions {
       observer: session.observer(agentName),
       emit: (ev) => session.scope.emit(ev),
       stopped: (kind, what, resetAt, made) => session.stop(agentName, kind, what, resetAt, made),
+      cancel: {
+        signal: session.scope.signal,
+        why: `the gateway session "${label}" was stopped by its user (Stop)`,
+      },
     };
   }
 
@@ -128,33 +150,23 @@ export class GatewaySessions {
     );
   }
 
-  async #joinRun(caller: GatewayCaller, runId: string) {
+  /** The caller's run active here that the call names, while it has not ended. */
+  #joinRun(caller: GatewayCaller, runId: string): RunScope | null {
+    // A session's own run is no run of the manager's: it is joined by its name.
+    const run = this.deps.runs.scopeOf(runId);
     const journal = this.deps.journals.get(runId);
-    if (!journal || journal.ended || journal.owner !== caller.userId) return null;
-    if (this.#byRun.has(runId)) return null; // a session's own run: it is joined by its name
-    let conversationId = this.#joined.get(runId);
-    if (!conversationId) {
-      const run = await getRun(this.deps.sql, runId, { owner: caller.userId });
-      if (!run) return null;
-      conversationId = run.conversationId;
-      if (this.#joined.size > 1_000) this.#forgetEnded();
-      this.#joined.set(runId, conversationId);
-    }
-    return { journal, conversationId };
-  }
-
-  #forgetEnded(): void {
-    for (const runId of this.#joined.keys()) {
-      if (!this.deps.journals.get(runId)) this.#joined.delete(runId);
-    }
+    if (!run || !journal || journal.ended || run.ids.userId !== caller.userId) return null;
+    return run;
   }
 
   #session(userId: string, label: string): Promise<ExternalSession> {
     const key = `${userId}\u0000${label}`;
+    this.#refuseStopped(key, label);
     let open = this.#open.get(key);
     if (!open) {
-      open = this.#start(userId, label, () => {
+      open = this.#start(userId, label, (how) => {
         this.#open.delete(key);
+        if (how === "cancelled") this.#stopped.set(key, performance.now());
       });
       this.#open.set(key, open);
       open.catch(() => this.#open.delete(key));
@@ -162,7 +174,36 @@ export class GatewaySessions {
     return open;
   }
 
-  async #start(userId: string, label: string, onEnding: () => void): Promise<ExternalSession> {
+  /**
+   * A stopped session stays refused while calls keep coming (each one restarts the wait), so an
+   * app in a loop is really stopped; left alone for `idleMs`, it may start again.
+   */
+  #refuseStopped(key: string, label: string): void {
+    const now = performance.now();
+    const at = this.#stopped.get(key);
+    if (at === undefined) return;
+    if (now - at >= this.deps.idleMs) {
+      this.#stopped.delete(key);
+      return;
+    }
+    this.#stopped.set(key, now);
+    if (this.#stopped.size > 1_000) {
+      for (const [k, t] of this.#stopped) if (now - t >= this.deps.idleMs) this.#stopped.delete(k);
+    }
+    const wait = Math.ceil(this.deps.idleMs / 1000);
+    throw new GatewayRefusal(
+      409,
+      "session_stopped",
+      `the gateway session "${label}" was stopped by its user (Stop); its calls are refused ` +
+        `until it has had none for ${wait} s — or send another X-Glassbox-Session`,
+    );
+  }
+
+  async #start(
+    userId: string,
+    label: string,
+    onEnding: (how: SessionEnd) => void,
+  ): Promise<ExternalSession> {
     const { sql, journals } = this.deps;
     const conversationId = await sessionConversationId(userId, label);
     const runId = crypto.randomUUID();
@@ -198,8 +239,8 @@ export class GatewaySessions {
       { runId, conversationId, userId },
       journal,
       this.deps,
-      () => {
-        onEnding();
+      (how) => {
+        onEnding(how);
         this.#byRun.delete(runId);
       },
     );
@@ -223,25 +264,34 @@ export class GatewaySessions {
   }
 }
 
+/** How a session's run ends: after its idle time, stopped by a budget, or by Stop. */
+type SessionEnd = "succeeded" | "stopped" | "cancelled";
+
 /** One external session's run while it is open. */
 class ExternalSession {
   readonly scope: RunScope;
   readonly #started = performance.now();
+  /** Stop: aborts the calls in flight. */
+  readonly #cancel = new AbortController();
   #inFlight = 0;
+  /** Waiting for the calls in flight to be recorded. */
+  #settled: (() => void)[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Set the moment it starts ending. */
+  #ending = false;
   #ended: Promise<void> | null = null;
 
   constructor(
     readonly ids: { runId: string; conversationId: string; userId: string },
     private readonly journal: RunJournal,
     private readonly deps: GatewaySessionsDeps,
-    private readonly onEnding: () => void,
+    private readonly onEnding: (how: SessionEnd) => void,
   ) {
     const emit = (ev: AgUiEvent) => journal.emit(ev);
     this.scope = new RunScope(
       ids,
       { usage: noUsageTool },
-      new AbortController().signal,
+      this.#cancel.signal,
       new ProgressTracker(1, (v) => emit(custom(CUSTOM.progress, v))),
       emit,
     );
@@ -266,7 +316,9 @@ class ExternalSession {
       onFinished: (v) => {
         this.scope.countCall(v);
         this.scope.emit(custom(CUSTOM.usage, runResult(this.scope, "", this.#started)));
-        if (--this.#inFlight === 0) this.#arm();
+        if (--this.#inFlight > 0) return;
+        if (!this.#ending) this.#arm();
+        for (const settled of this.#settled.splice(0)) settled();
       },
     });
   }
@@ -305,20 +357,35 @@ class ExternalSession {
     return this.end(stop);
   }
 
-  /** RUN_FINISHED with the totals, every event and call row stored, then the run's status. */
-  end(stop: RunStoppedValue | null = null): Promise<void> {
-    this.#ended ??= (async () => {
-      clearTimeout(this.#timer);
-      this.onEnding();
+  /**
+   * RUN_FINISHED with the totals, every event and call row stored, then the run's status: a
+   * budget's `stop`, `"cancelled"` (Stop: the calls in flight are aborted and recorded first),
+   * or else succeeded.
+   */
+  end(stop: RunStoppedValue | "cancelled" | null = null): Promise<void> {
+    if (this.#ended) return this.#ended;
+    const how: SessionEnd = stop === "cancelled" ? "cancelled" : stop ? "stopped" : "succeeded";
+    const budget = stop === "cancelled" ? null : stop;
+    this.#ending = true;
+    clearTimeout(this.#timer);
+    this.onEnding(how);
+    this.#ended = (async () => {
       const { runId, conversationId } = this.ids;
+      if (how === "cancelled") {
+        this.#cancel.abort(new Error("the gateway session was stopped"));
+        if (this.#inFlight > 0) await new Promise<void>((r) => this.#settled.push(r));
+        withRunContext({ runId, agent: GATEWAY_AGENT }, () => log.info("Session stopped"));
+      }
       this.scope.closeOpen();
-      if (stop) this.scope.emit(custom(CUSTOM.runStopped, stop));
+      if (budget) this.scope.emit(custom(CUSTOM.runStopped, budget));
       this.scope.emit({
         type: EventType.RUN_FINISHED,
         threadId: conversationId,
         runId,
         result: runResult(this.scope, "", this.#started),
-        outcome: stop ? stoppedOutcome(stop) : { type: "success" },
+        outcome: budget
+          ? stoppedOutcome(budget)
+          : { type: how === "cancelled" ? "cancelled" : "success" },
         usage: tokenUsage(this.scope),
       });
       // Every event and call row is stored before the status is final (kept and retried
@@ -326,8 +393,7 @@ class ExternalSession {
       await Promise.all([this.deps.journals.close(runId), this.deps.recorder.stored(runId)]);
       await untilStored(
         "the session's status",
-        () =>
-          finishRun(this.deps.sql, runId, stop ? "stopped" : "succeeded", stop?.message ?? null),
+        () => finishRun(this.deps.sql, runId, how, budget?.message ?? null),
       );
     })();
     return this.#ended;

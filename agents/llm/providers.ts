@@ -69,6 +69,8 @@ export interface ProviderRuntime {
   maxAttempts: number;
   /** How the demo provider is reached (in-process). */
   demoFetch: typeof fetch;
+  /** How every other endpoint is reached (worker_fetch.ts in the app); default fetch. */
+  modelFetch?: typeof fetch;
 }
 
 export class ProviderRegistry {
@@ -92,7 +94,7 @@ function createProvider(spec: ProviderSpec, rt: ProviderRuntime): Provider {
     baseURL: spec.baseUrl,
     // openai refuses an empty key; endpoints without one (Ollama) ignore the header.
     apiKey: spec.apiKey?.reveal() ?? "none",
-    fetch: spec.demo ? rt.demoFetch : undefined,
+    fetch: spec.demo ? rt.demoFetch : rt.modelFetch,
   });
   return {
     name: spec.name,
@@ -117,10 +119,13 @@ function createProvider(spec: ProviderSpec, rt: ProviderRuntime): Provider {
     upstream: (path, init) => {
       const headers = new Headers(init.headers);
       if (spec.apiKey) headers.set("authorization", `Bearer ${spec.apiKey.reveal()}`);
-      return (spec.demo ? rt.demoFetch : fetch)(spec.baseUrl.replace(/\/+$/, "") + path, {
-        ...init,
-        headers,
-      });
+      return (spec.demo ? rt.demoFetch : rt.modelFetch ?? fetch)(
+        spec.baseUrl.replace(/\/+$/, "") + path,
+        {
+          ...init,
+          headers,
+        },
+      );
     },
     redact: (text) => redact(text, spec.apiKey ? [spec.apiKey] : []),
   };

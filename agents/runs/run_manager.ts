@@ -4,7 +4,7 @@
  * end the answer is stored and the run row gets its final status — always after every event is
  * stored, so whoever sees a final status finds the whole stream.
  */
-import type { Sql } from "../../db/client.ts";
+import { DatabaseTimeoutError, type Sql } from "../../db/client.ts";
 import * as conversations from "../../db/conversations.ts";
 import { getRun, insertRun } from "../../db/runs.ts";
 import { ALL, type OwnerScope } from "../../db/owner.ts";
@@ -93,11 +93,17 @@ export interface RunManagerDeps {
   limits: RunLimits;
   /** Budgets checked before and during every LLM call, and the runaway guards of each run. */
   cost: { budgets: BudgetChecker; guards: RunawayLimits };
+  /**
+   * A start that has not stored its run after this long is refused (DatabaseTimeoutError: a 503
+   * database_unavailable); should the database take it later, the run is cancelled at once.
+   */
+  startTimeoutMs?: number;
 }
 
 interface ActiveRun {
   conversationId: string;
   abort: AbortController;
+  scope: RunScope;
   done: Promise<RunOutcome>;
   /** True once the terminal event is out and only recording remains. */
   ended: () => boolean;
@@ -126,12 +132,29 @@ export class RunManager {
       throw new UnavailableError("the server is shutting down; start the run again shortly", 5);
     }
     const team = this.deps.teams.acquire();
-    try {
-      return await this.#start(input, team);
-    } catch (err) {
+    const starting = this.#start(input, team).catch((err) => {
       team.release();
       throw err;
+    });
+    const ms = this.deps.startTimeoutMs;
+    if (ms === undefined) return await starting;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<"late">((r) => timer = setTimeout(() => r("late"), ms));
+    try {
+      const first = await Promise.race([starting, late]);
+      if (first !== "late") return first;
+    } finally {
+      clearTimeout(timer);
     }
+    // Refused: the caller is told now. A start the database takes after all is ended at once
+    // (cancelled, with its terminal event stored), so nothing runs that nobody asked for.
+    starting.then((handle) => {
+      log.warn("Run {runId} was stored after its start was refused; cancelling it", {
+        runId: handle.runId,
+      });
+      this.cancel(handle.runId);
+    }, () => {});
+    throw new DatabaseTimeoutError("starting the run", ms);
   }
 
   async #start(input: StartRunInput, team: Team): Promise<RunHandle> {
@@ -252,7 +275,7 @@ export class RunManager {
       log.info("Run started with agent {agent}", { userId, agent: agent.name });
       return executeRun(this.deps, agent, messages, scope, started);
     });
-    this.#active.set(runId, { conversationId, abort, done, ended: () => journal.ended });
+    this.#active.set(runId, { conversationId, abort, scope, done, ended: () => journal.ended });
     done.finally(() => {
       guard.dispose();
       this.#active.delete(runId);
@@ -302,6 +325,11 @@ export class RunManager {
     }
   }
 
+  /** Starts under way: between the conversation's check and the run's registration. */
+  get startingRuns(): number {
+    return this.#starting.size;
+  }
+
   /** Starts waiting for their conversation's previous run to finish recording. */
   get waitingStarts(): number {
     return this.#waiting;
@@ -310,6 +338,14 @@ export class RunManager {
   /** The outcome of a run active here; undefined when it is not running here. */
   whenDone(runId: string): Promise<RunOutcome> | undefined {
     return this.#active.get(runId)?.done;
+  }
+
+  /**
+   * The scope of a run active here (undefined otherwise): gateway calls a remote agent makes for
+   * its run join it there, adding to its totals and stopped with it.
+   */
+  scopeOf(runId: string): RunScope | undefined {
+    return this.#active.get(runId)?.scope;
   }
 
   /** Stops a running run; false when it is not running here. */

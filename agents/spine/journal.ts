@@ -13,11 +13,11 @@
  * other's): a stream's delta is published once the run's earlier events have landed (the hub's
  * sending(): its writes were taken by every waiting viewer's stream) AND `coalesceMs` have passed
  * since then (or since that stream's last delta); until then its later deltas join it. Any other
- * event first publishes what is buffered, so order holds within each stream and around others. So reading the model never waits for the
- * fan-out, and gets a quiet spell after each one: the model's connection is read one chunk per
- * turn of the event loop, and a turn that carries a fan-out to 5,000 viewers is long, so
- * publishing as soon as a fan-out lands would leave room for one chunk per event. The stream
- * and the table hold the same events, so resuming by id is exact.
+ * event first publishes what is buffered, so order holds within each stream and around others.
+ * So emitting never waits for the fan-out, and what the model sent during one joins: the model's
+ * connection is read on a worker thread (agents/llm/worker_fetch.ts), which hands over everything
+ * that arrived during a long turn at once. The stream and the table hold the same events, so
+ * resuming by id is exact.
  */
 import {
   type AgUiEvent,

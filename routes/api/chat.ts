@@ -5,6 +5,7 @@ import { encodeJsonEnvelope } from "../../agents/spine/sse.ts";
 import type { StartRunInput } from "../../agents/runs/run_manager.ts";
 import type { AppDeps } from "../deps.ts";
 import { refusalResponse, runStartRefusal } from "../errors.ts";
+import { longWait } from "../deadline.ts";
 import { runOwner, viewerOf } from "../access.ts";
 import { LIMITS, MessageText, storable, validJson } from "../validate.ts";
 import { UUID_RE } from "../../db/uuid.ts";
@@ -40,6 +41,7 @@ export function chatApi(deps: AppDeps): Hono {
     const started = await start(c, c.req.valid("json"));
     if (!started.handle) return started.response;
     const { runId, conversationId, agent, model, provider, demo, teamVersion } = started.handle;
+    longWait(c); // the run has started: its answer takes what it takes
     const outcome = await started.handle.done;
     const r = outcome.result;
     const summary = {

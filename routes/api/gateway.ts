@@ -39,6 +39,8 @@ export function gatewayApi(deps: AppDeps): Hono {
       if (err instanceof AttributionError) return apiError(c, 400, "invalid_header", err.message);
       if (err instanceof GatewayRefusal) {
         if (err.retryAfterS !== undefined) c.header("retry-after", String(err.retryAfterS));
+        // A stopped session stays stopped: openai's SDKs would retry a 409 otherwise.
+        if (err.status === 409) c.header("x-should-retry", "false");
         return apiError(c, err.status, err.code, err.message);
       }
       throw err;

@@ -4,6 +4,7 @@ import { encodeJsonEnvelope } from "../../agents/spine/sse.ts";
 import { getRun, runUsage } from "../../db/runs.ts";
 import type { AppDeps } from "../deps.ts";
 import { apiError } from "../errors.ts";
+import { longWait } from "../deadline.ts";
 import { UUID_RE } from "../../db/uuid.ts";
 import { ownerScope } from "../../auth/viewer.ts";
 import { viewerOf } from "../access.ts";
@@ -71,12 +72,18 @@ export function runsApi(deps: AppDeps): Hono {
       return apiError(c, 404, "not_found", `run ${id} not found`);
     }
     const done = deps.runs.whenDone(id);
+    const session = done ? null : deps.gateway.cancel(id);
+    if (session) {
+      await session;
+      return c.json({ run_id: id, status: "cancelled" });
+    }
     if (!done) {
       const run = await getRun(sql, id, scope);
       if (!run) return apiError(c, 404, "not_found", `run ${id} not found`);
       return apiError(c, 409, "not_running", `run ${id} already ended: ${run.status}`);
     }
     deps.runs.cancel(id);
+    longWait(c); // the run records its end (during an outage, when the database is back)
     const outcome = await done;
     return c.json({ run_id: id, status: outcome.status });
   });

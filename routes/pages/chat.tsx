@@ -181,7 +181,9 @@ export function pageRoutes(deps: AppDeps): Hono {
       return c.text("no such run", 404);
     }
     // Stopping a run that already ended is not an error for the button: nothing to do.
-    return c.body(null, deps.runs.cancel(id) ? 202 : 204);
+    // A gateway session's run is stopped by the gateway (its calls in flight, then the run).
+    const stopped = deps.runs.cancel(id) || deps.gateway.cancel(id) !== null;
+    return c.body(null, stopped ? 202 : 204);
   });
 
   return app;

@@ -49,8 +49,9 @@ export async function gatewayStack(
       return await db.sql`SELECT * FROM llm_calls ORDER BY started_at`;
     },
     async [Symbol.asyncDispose]() {
-      await gb.close();
+      // The upstream first: a stalled answer a failed test left open ends, so Glassbox can.
       await llm.close();
+      await gb.close();
       await db.close();
     },
   };

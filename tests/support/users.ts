@@ -22,6 +22,7 @@ export const PAGES = [
   "/admin/sign-ins",
   "/admin/audit",
   "/admin/alerts",
+  "/sessions",
 ] as const;
 
 export async function insertUser(sql: Sql, email: string, role: Role = "member"): Promise<string> {

@@ -143,7 +143,7 @@ export function SessionsPage(p: PageChrome & { snapshot: SessionsSnapshot; now?:
                 </thead>
                 <tbody>
                   {s.users.flatMap((u) =>
-                    (["runs", "logs"] as const).map((what) => (
+                    (["runs", "logs"] as const).filter((what) => u[what].total > 0).map((what) => (
                       <tr key={`${u.userId}-${what}`} data-user-id={u.userId} data-what={what}>
                         <td>{u.user ?? u.userId}</td>
                         <td>{what === "runs" ? "run streams" : "log tails"}</td>
