@@ -252,6 +252,8 @@ export async function createGlassbox(
     unpriced: config.cost.unpriced,
     assumedMaxOutput: config.cost.assumedMaxOutput,
   }, () => llmCalls.flush());
+  // Budget windows' running totals grow as calls are recorded, before their rows are stored.
+  llmCalls.observe((row) => budgets.recorded(row));
   const runs = new RunManager({
     sql: db.sql,
     journals,

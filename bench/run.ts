@@ -8,7 +8,7 @@
  *   deno task bench --quick    smaller counts, for checking the harness
  *   deno task bench --only=1,3 only these sections (1 latency, 2 persistence, 3 LLM, 4 start-up,
  *                              5 sign-in, 6 MCP and team reloads, 7 viewers joining a run,
- *                              9 the LLM gateway)
+ *                              9 the LLM gateway, 10 budget checks)
  */
 import denoConfig from "../deno.json" with { type: "json" };
 import { joinBench } from "./join.ts";
@@ -21,6 +21,7 @@ import { sseLatency } from "./sse_latency.ts";
 import { startup } from "./startup.ts";
 import { Cleanup, note, postgresVersion, withTimeout } from "./support.ts";
 import { usageBench } from "./usage.ts";
+import { budgetBench } from "./budgets.ts";
 
 const quick = Deno.args.includes("--quick");
 const only = Deno.args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
@@ -171,6 +172,12 @@ try {
     "9. LLM gateway overhead (recording on)",
     90_000,
     () => gatewayOverhead(cleanup, { calls: quick ? 40 : 200, warmUp: quick ? 5 : 20 }),
+  );
+
+  await section(
+    "10. Budget checks (BudgetChecker, five budgets)",
+    60_000,
+    () => budgetBench(cleanup, { calls: quick ? 2_000 : 10_000, checks: quick ? 30 : 200 }),
   );
 } finally {
   await cleanup.all();

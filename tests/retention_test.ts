@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import type { Sql } from "../db/client.ts";
 import { freshPostgres, skipWithoutPostgres } from "./support/db.ts";
 import { postJson, startGlassbox } from "./support/server.ts";
-import { accountsOf } from "./support/users.ts";
+import { signedInStack } from "./support/signed_in.ts";
 import { waitFor } from "./support/wait.ts";
 
 const ignore = await skipWithoutPostgres();
@@ -103,62 +103,51 @@ Deno.test(
 Deno.test(
   { name: "clear: a run, a conversation, older than a date; admins only; audited", ignore },
   async () => {
-    const db = await freshPostgres();
-    const gb = await startGlassbox({
-      DATABASE_URL: db.url,
-      GLASSBOX_AUTH: "on",
-      GLASSBOX_ADMIN_EMAIL: "root@example.com",
-      GLASSBOX_ADMIN_PASSWORD: "correct horse battery",
+    await using s = await signedInStack();
+    const { db, gb, accounts } = s;
+    const ada = await accounts.create("ada@example.com");
+    const boss = await accounts.create("boss@example.com", "admin");
+    const [adaKey, bossKey] = [await ada.bearer(), await boss.bearer(["chat", "read", "admin"])];
+    const a = await oldRun(db.sql, 3, 5, ada.id);
+    const b = await oldRun(db.sql, 3, 5, ada.id);
+    const c = await oldRun(db.sql, 60, 5, ada.id);
+    const d = await oldRun(db.sql, 1, 5, ada.id);
+    const clear = (body: unknown, key: Record<string, string>) =>
+      postJson(`${gb.url}/api/v1/logs/clear`, body, key);
+
+    const refused = await clear({ run_id: a.run }, adaKey);
+    assert.equal(refused.status, 403, "a member may not");
+    await refused.body?.cancel();
+    assert.equal((await logCount(db.sql, a.run)).records, 5);
+    for (
+      const bad of [{}, { run_id: a.run, before: "2026-01-01" }, { run_id: "x" }, {
+        before: "soon",
+      }]
+    ) {
+      const res = await clear(bad, bossKey);
+      assert.equal(res.status, 400, JSON.stringify(bad));
+      await res.body?.cancel();
+    }
+
+    const byRun = await clear({ run_id: a.run }, bossKey);
+    assert.deepEqual(await byRun.json(), { deleted: 5 });
+    assert.deepEqual(await logCount(db.sql, a.run), { records: 0, events: 0 });
+    assert.equal((await logCount(db.sql, b.run)).records, 5, "another run's stay");
+    assert.deepEqual(await (await clear({ conversation_id: b.conversation }, bossKey)).json(), {
+      deleted: 5,
     });
-    try {
-      const accounts = accountsOf(gb);
-      const ada = await accounts.create("ada@example.com");
-      const boss = await accounts.create("boss@example.com", "admin");
-      const [adaKey, bossKey] = [await ada.bearer(), await boss.bearer(["chat", "read", "admin"])];
-      const a = await oldRun(db.sql, 3, 5, ada.id);
-      const b = await oldRun(db.sql, 3, 5, ada.id);
-      const c = await oldRun(db.sql, 60, 5, ada.id);
-      const d = await oldRun(db.sql, 1, 5, ada.id);
-      const clear = (body: unknown, key: Record<string, string>) =>
-        postJson(`${gb.url}/api/v1/logs/clear`, body, key);
+    const cut = new Date(Date.now() - 30 * DAY).toISOString();
+    assert.deepEqual(await (await clear({ before: cut }, bossKey)).json(), { deleted: 5 });
+    assert.equal((await logCount(db.sql, c.run)).records, 0);
+    assert.equal((await logCount(db.sql, d.run)).records, 5, "newer than the date: kept");
 
-      const refused = await clear({ run_id: a.run }, adaKey);
-      assert.equal(refused.status, 403, "a member may not");
-      await refused.body?.cancel();
-      assert.equal((await logCount(db.sql, a.run)).records, 5);
-      for (
-        const bad of [{}, { run_id: a.run, before: "2026-01-01" }, { run_id: "x" }, {
-          before: "soon",
-        }]
-      ) {
-        const res = await clear(bad, bossKey);
-        assert.equal(res.status, 400, JSON.stringify(bad));
-        await res.body?.cancel();
-      }
-
-      const byRun = await clear({ run_id: a.run }, bossKey);
-      assert.deepEqual(await byRun.json(), { deleted: 5 });
-      assert.deepEqual(await logCount(db.sql, a.run), { records: 0, events: 0 });
-      assert.equal((await logCount(db.sql, b.run)).records, 5, "another run's stay");
-      assert.deepEqual(await (await clear({ conversation_id: b.conversation }, bossKey)).json(), {
-        deleted: 5,
-      });
-      const cut = new Date(Date.now() - 30 * DAY).toISOString();
-      assert.deepEqual(await (await clear({ before: cut }, bossKey)).json(), { deleted: 5 });
-      assert.equal((await logCount(db.sql, c.run)).records, 0);
-      assert.equal((await logCount(db.sql, d.run)).records, 5, "newer than the date: kept");
-
-      const audit = await db.sql`
+    const audit = await db.sql`
       SELECT actor_email, action, target, detail FROM audit_log WHERE action = 'logs_cleared'
       ORDER BY id`;
-      assert.deepEqual(audit.map((r) => [r.actor_email, r.target, r.detail.deleted]), [
-        ["boss@example.com", a.run, 5],
-        ["boss@example.com", b.conversation, 5],
-        ["boss@example.com", `before ${cut}`, 5],
-      ]);
-    } finally {
-      await gb.close();
-      await db.close();
-    }
+    assert.deepEqual(audit.map((r) => [r.actor_email, r.target, r.detail.deleted]), [
+      ["boss@example.com", a.run, 5],
+      ["boss@example.com", b.conversation, 5],
+      ["boss@example.com", `before ${cut}`, 5],
+    ]);
   },
 );

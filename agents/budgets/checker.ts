@@ -1,18 +1,14 @@
 /**
  * BudgetChecker: the one place that decides whether an LLM call may be made, for runs and for
- * the gateway alike. `check` sums what each applicable budget's window has spent (llm_calls, one
- * query, plus the calls still in flight in this process) and refuses a call whose worst case
- * would pass a limit, saying which, and when its window resets. `crossings` announces, once per
- * window, that spend reached a budget's warning level or its limit.
+ * the gateway alike. `check` takes what each applicable budget's window has spent (the
+ * SpendLedger's running totals: read from llm_calls once per window, then kept up to date as
+ * calls are recorded; plus the calls still in flight in this process) and refuses a call whose
+ * worst case would pass a limit, saying which, and when its window resets. `crossings` announces,
+ * once per window, that spend reached a budget's warning level or its limit.
  */
 import type { Sql } from "../../db/client.ts";
-import {
-  getCostSetting,
-  listBudgets,
-  recordCrossing,
-  type Spend,
-  spendIn,
-} from "../../db/budgets.ts";
+import { getCostSetting, listBudgets, recordCrossing, type Spend } from "../../db/budgets.ts";
+import { type RecordedCall, SpendLedger } from "./ledger.ts";
 import {
   type Budget,
   type BudgetWindow,
@@ -88,22 +84,33 @@ export const UNPRICED_KEY = "unpriced_policy";
 export class BudgetChecker {
   readonly #inFlight = new Set<InFlight>();
   #cached: { at: number; budgets: Budget[]; unpriced: UnpricedPolicy } | null = null;
+  readonly #ledger: SpendLedger;
+  /** Thresholds known to be recorded already (`window:metric:level`): not asked again. */
+  readonly #announced = new Set<string>();
 
   constructor(
     private readonly sql: Sql,
     readonly settings: BudgetSettings,
     /**
      * Resolves once every llm_calls row recorded so far is stored: calls are recorded through a
-     * queue, so a window's spend is read only after the calls that ended before it are in.
+     * queue, so a window is read only once the calls that ended before are in (the calls
+     * recorded after are added as they are, through `recorded`).
      */
-    private readonly recorded: () => Promise<void> = () => Promise.resolve(),
+    stored: () => Promise<void> = () => Promise.resolve(),
     private readonly now: () => Date = () => new Date(),
-  ) {}
+    ledger: { refreshMs?: number; idleMs?: number } = {},
+  ) {
+    this.#ledger = new SpendLedger(sql, { stored, now: () => this.now().getTime(), ...ledger });
+  }
 
-  /** What each window's stored calls have spent, once the calls recorded so far are stored. */
-  async #storedSpend(windows: BudgetWindow[]): Promise<Spend[]> {
-    await this.recorded();
-    return spendIn(this.sql, windows.map((w) => w.filter));
+  /** A call was recorded (its llm_calls row queued): it counts in its windows from now on. */
+  recorded(row: RecordedCall): void {
+    this.#ledger.recorded(row);
+  }
+
+  /** What each window has spent: the ledger's totals (read once per window). */
+  #storedSpend(windows: BudgetWindow[]): Promise<Spend[]> {
+    return this.#ledger.spend(windows);
   }
 
   /** The budgets in force and the unpriced policy; re-read every 5 s or after invalidate(). */
@@ -257,12 +264,16 @@ export class BudgetChecker {
         })`;
         const levels = threshold === "limit" ? ["warning", "limit"] as const : ["warning"] as const;
         for (const level of levels) {
+          const known = `${w.key}:${metric}:${level}`;
+          if (this.#announced.has(known)) continue;
           const fresh = await recordCrossing(this.sql, {
             windowKey: `${w.key}:${metric}`,
             threshold: level,
             runId: ctx.runId,
             message,
           });
+          if (this.#announced.size > 10_000) this.#announced.clear();
+          this.#announced.add(known);
           if (fresh && level === threshold) {
             found.push({
               threshold,

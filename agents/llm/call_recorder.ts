@@ -15,6 +15,8 @@ export class LlmCallRecorder {
   readonly #writer: BatchWriter<LlmCallRow>;
   /** The ticket of each run's latest row, until the run asks for it. */
   readonly #lastOfRun = new Map<string, number>();
+  /** Told of each row as it is recorded (before it is stored): budgets' running totals. */
+  readonly #observers: ((row: LlmCallRow) => void)[] = [];
 
   constructor(
     sql: Sql,
@@ -30,8 +32,14 @@ export class LlmCallRecorder {
     return this.#writer.pending;
   }
 
+  /** `fn` hears every row recorded from now on, as it is recorded. */
+  observe(fn: (row: LlmCallRow) => void): void {
+    this.#observers.push(fn);
+  }
+
   record(row: LlmCallRow): void {
     const ticket = this.#writer.enqueue(row);
+    for (const fn of this.#observers) fn(row);
     if (row.runId !== null) this.#lastOfRun.set(row.runId, ticket);
   }
 
