@@ -4,6 +4,7 @@ import type { UsageGroup, UsageReport } from "../../db/usage.ts";
 import { formatCost, formatDuration, formatInt, formatTokens } from "../common/format.ts";
 import { LLM_CALL_STATUSES } from "../../agents/spine/events.ts";
 import { type CallsFilterView, CostCell, PERIOD_LABEL, type UserOption } from "./shell.tsx";
+import { ScrollTable } from "../common/table.tsx";
 
 export function FilterForm(
   { filters: f, models, users }: {
@@ -148,22 +149,20 @@ export function BreakdownTable(
       <h2 id={`${id}-h`}>{p.title}</h2>
       {p.rows.length
         ? (
-          <div class="table-scroll">
-            <table class="data-table" id={id}>
-              <thead>
-                <tr>
-                  <th scope="col">{p.label}</th>
-                  <th scope="col" class="num">Calls</th>
-                  <th scope="col" class="num">In</th>
-                  <th scope="col" class="num">Out</th>
-                  <th scope="col" class="num">Cost</th>
-                </tr>
-              </thead>
-              <tbody>
-                {p.rows.map((r) => <BreakdownRow key={r.name} row={r} />)}
-              </tbody>
-            </table>
-          </div>
+          <ScrollTable
+            id={id}
+            head={
+              <>
+                <th scope="col">{p.label}</th>
+                <th scope="col" class="num">Calls</th>
+                <th scope="col" class="num">In</th>
+                <th scope="col" class="num">Out</th>
+                <th scope="col" class="num">Cost</th>
+              </>
+            }
+          >
+            {p.rows.map((r) => <BreakdownRow key={r.name} row={r} />)}
+          </ScrollTable>
         )
         : <p class="empty-hint">No calls in this period.</p>}
     </section>
