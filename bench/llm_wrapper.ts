@@ -10,6 +10,8 @@
  *       local Postgres (the row is stored off the call's path);
  *   (b′) the same wrapper with its row thrown away (no recorder work at all): what is the
  *       wrapper's own;
+ *   (b″) (b) with the model fetched on the worker thread, as app.ts configures it
+ *       (agents/llm/worker_fetch.ts): the transport's share, apart from recording's;
  *   (c) the same npm:openai client through a Glassbox's gateway (/llm/v1: key check, session,
  *       forward, the row on the same kind of queue), same upstream.
  *
@@ -24,6 +26,7 @@ import {
 import type { LlmCallScope, LlmRequest } from "../agents/llm/types.ts";
 import { DEFAULT_PRICES } from "../config.ts";
 import { LlmCallRecorder } from "../agents/llm/call_recorder.ts";
+import { WorkerFetch } from "../agents/llm/worker_fetch.ts";
 import { LOCAL_USER_ID } from "../db/users.ts";
 import { startScriptedLlm } from "../tests/support/scripted_llm.ts";
 import { startGlassbox } from "../tests/support/server.ts";
@@ -50,9 +53,12 @@ export async function llmOverhead(
   cleanup.add("stop scripted LLM server", () => llm.close());
   const openai = createOpenAi({ baseURL: llm.url, apiKey: "bench" });
   // As app.ts configures it (default content logging: truncate at 1,000 characters).
-  const client = (recorder: RecordingLlmClientOptions["recorder"]) =>
+  const modelFetch = new WorkerFetch();
+  cleanup.add("stop the model fetch worker", () => modelFetch.close());
+  const onWorker = createOpenAi({ baseURL: llm.url, apiKey: "bench", fetch: modelFetch.fetch });
+  const client = (recorder: RecordingLlmClientOptions["recorder"], via = openai) =>
     new RecordingLlmClient({
-      openai,
+      openai: via,
       recorder,
       provider: "scripted",
       contentLogging: { mode: "truncate", chars: 1000 },
@@ -66,6 +72,7 @@ export async function llmOverhead(
   });
   const recording = client(recorder);
   const noRow = client({ record: () => {} });
+  const asInApp = client(recorder, onWorker);
   const scope: LlmCallScope = {
     runId,
     conversationId,
@@ -119,6 +126,7 @@ export async function llmOverhead(
     { label: "(a) bare npm:openai", fn: openaiCall(openai) },
     { label: "(b) RecordingLlmClient + queued llm_calls row (in-app)", fn: wrapped(recording) },
     { label: "(b′) RecordingLlmClient, row thrown away", fn: wrapped(noRow) },
+    { label: "(b″) (b) with the model fetched on the worker (as app.ts)", fn: wrapped(asInApp) },
     { label: "(c) npm:openai through the gateway (recording)", fn: openaiCall(viaGateway) },
   ];
   const timed = async (fn: () => Promise<void>, into: number[]) => {
@@ -148,9 +156,10 @@ export async function llmOverhead(
   await gb.glassbox.deps.llmCalls.flush();
   const [{ n: inApp }] = await db
     .sql`SELECT count(*)::int AS n FROM llm_calls WHERE run_id = ${runId}`;
+  const inAppMade = 2 * made; // (b) and (b″)
   const [{ n: gateway }] = await gdb.sql`SELECT count(*)::int AS n FROM llm_calls`;
-  if (inApp !== made || refused) {
-    throw new Error(`in-app: recorded ${inApp} of ${made} calls ${refused}`);
+  if (inApp !== inAppMade || refused) {
+    throw new Error(`in-app: recorded ${inApp} of ${inAppMade} calls ${refused}`);
   }
   if (gateway !== made) throw new Error(`gateway: recorded ${gateway} of ${made} calls`);
 
@@ -177,10 +186,11 @@ export async function llmOverhead(
       over(1),
       over(2),
       over(3),
+      over(4),
     ]),
     "",
-    `Rows written: in-app ${inApp} of ${made}, gateway ${gateway} of ${made} (warm-up included), ` +
-    `counted in Postgres after the queues flushed. All four stream the same 20-chunk answer ` +
+    `Rows written: in-app ((b) and (b″)) ${inApp} of ${inAppMade}, gateway ${gateway} of ${made} (warm-up included), ` +
+    `counted in Postgres after the queues flushed. All five stream the same 20-chunk answer ` +
     `(usage requested) from tests/support/scripted_llm.ts over loopback HTTP; ${o.warmUp} ` +
     `warm-up rounds, then ${o.reps} repetitions of ${o.calls} interleaved rounds (one call of ` +
     `each per round, rotating which goes first). The "− (a)" rows compare p50s and p95s of all ` +
