@@ -176,7 +176,8 @@ export async function createGlassbox(
         error: String(err),
       }),
   });
-  const ids = new EventIdPool(store);
+  // 2,048 ids ahead (refilled at 512 left): streams go on from memory through an outage that long.
+  const ids = new EventIdPool(store, 2048);
   await ids.ready();
   // Request records in the live log tail: ids from the same pool, published on the log topics.
   const requestTail = new RequestTail({
@@ -191,7 +192,15 @@ export async function createGlassbox(
     },
     sending: (topic) => hub.sending(topic),
   };
-  const journals = new Journals({ ids, writer, hub: observed, coalesceMs: 30 });
+  const journals = new Journals({
+    ids,
+    writer,
+    hub: observed,
+    coalesceMs: 30,
+    maxPending: config.writerMaxPending,
+    // At the bound (the database away too long): running runs stop, new ones are refused.
+    onFull: (pending) => runs.stopForStorage(pending),
+  });
   await setupLogging({
     stdout: opts.stdout ?? "auto",
     lowestLevel: opts.lowestLevel ?? "info",

@@ -67,6 +67,7 @@ export async function gatewayOverhead(
       await variants[v](total[v], first[v]);
     }
   }
+  await gb.glassbox.deps.llmCalls.flush(); // rows are queued, not awaited on the call's path
   const [{ n }] = await db.sql`SELECT count(*)::int AS n FROM llm_calls`;
   if (n !== o.calls + o.warmUp) throw new Error(`recorded ${n} of ${o.calls + o.warmUp} calls`);
   const [dt, gt] = total.map(summarize);
@@ -109,7 +110,7 @@ export async function gatewayOverhead(
     `The same npm:openai client streams the same 20-chunk answer (tests/support/scripted_llm.ts, ` +
     `loopback HTTP); ${o.warmUp} warm-up rounds, then ${o.calls} interleaved rounds, alternating ` +
     "which goes first. Through the gateway each call is also authenticated by key, forwarded with " +
-    "usage requested (and the usage chunk removed again), recorded as one llm_calls row on a " +
-    "fresh local Postgres, and its span, text and totals emitted into the session's run.",
+    "usage requested (and the usage chunk removed again), recorded as one llm_calls row (queued) " +
+    "on a fresh local Postgres, and its span, text and totals emitted into the session's run.",
   ].join("\n");
 }

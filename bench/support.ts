@@ -158,6 +158,7 @@ export function summarize(values: number[]) {
     n: sorted.length,
     mean: sum / sorted.length,
     p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
     p99: percentile(sorted, 99),
     max: sorted[sorted.length - 1],
   };

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { EventEncoder } from "@ag-ui/encoder";
 import { EventType, type RunAgentInput } from "@ag-ui/core";
 import { skipWithoutPostgres } from "./support/db.ts";
-import { startScriptedLlm } from "./support/scripted_llm.ts";
+import { type Script, startScriptedLlm } from "./support/scripted_llm.ts";
 import { postJson } from "./support/server.ts";
 import { sseMessages } from "./support/sse_client.ts";
 import { customValues, startTeam } from "./support/team.ts";
@@ -25,9 +25,13 @@ interface Seen {
   aborted: Promise<void>;
 }
 
-/** An AG-UI agent whose behaviour is the last user message: ok, hang, error, early. */
+/**
+ * An AG-UI agent whose behaviour is the last user message: ok, hang, error, early, call-hang (a
+ * gateway call for its run, then it waits; the call's answer goes into `answers`).
+ */
 function startRemote(gateway: () => string) {
   const seen: Seen[] = [];
+  const answers: { status: number; body: { error?: { code: string; message: string } } }[] = [];
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     const input = await req.json() as RunAgentInput;
     let aborted!: () => void;
@@ -51,6 +55,14 @@ function startRemote(gateway: () => string) {
           ),
         );
         if (mode === "hang") return; // until Glassbox goes away
+        if (mode === "call-hang") {
+          const res = await postJson(`${gateway()}/llm/v1/chat/completions`, {
+            model: "gpt-test",
+            messages: [{ role: "user", content: "a long one" }],
+          }, { "x-glassbox-run": req.headers.get("x-glassbox-run")! });
+          answers.push({ status: res.status, body: await res.json() });
+          return;
+        }
         if (mode === "early") return controller.close();
         if (mode === "error") {
           send({ type: EventType.RUN_ERROR, message: "the remote's database is down" });
@@ -79,6 +91,7 @@ function startRemote(gateway: () => string) {
   return {
     url: `http://127.0.0.1:${server.addr.port}/agent`,
     seen,
+    answers,
     close: () => server.shutdown(),
   };
 }
@@ -93,8 +106,8 @@ agents:
     headers: { Authorization: "Bearer \${REMOTE_TOKEN}" }
 `;
 
-async function stack() {
-  const llm = startScriptedLlm([{ kind: "text", chunks: ["sunny"] }]);
+async function stack(scripts: Script[] = [{ kind: "text", chunks: ["sunny"] }]) {
+  const llm = startScriptedLlm(scripts);
   let base = "";
   const remote = startRemote(() => base);
   const team = await startTeam(TEAM, {
@@ -216,4 +229,37 @@ Deno.test({
   const events = await s.team.events(early.body.run_id as string);
   const error = events.find((e) => e.type === "RUN_ERROR") as { message: string } | undefined;
   assert.match(error!.message, /closed its stream before the run finished/);
+});
+
+Deno.test({
+  name: "AG-UI remote: Stop on its run aborts its gateway call in flight, counted and recorded",
+  ignore,
+}, async () => {
+  await using s = await stack([{ kind: "stall", afterChunks: [] }]);
+  const res = await postJson(`${s.team.gb.url}/api/v1/chat/stream`, {
+    message: "call-hang",
+    agent: "remote_helper",
+  });
+  const runId = res.headers.get("x-run-id")!;
+  await waitFor(() => s.llm.requests.length === 1, "the remote's gateway call upstream");
+  const cancel = await postJson(`${s.team.gb.url}/api/v1/runs/${runId}/cancel`, {});
+  assert.equal((await cancel.json()).status, "cancelled");
+  await res.body?.cancel();
+
+  const answer = await waitFor(() => s.remote.answers[0], "the gateway call's answer");
+  assert.equal(answer.status, 409);
+  assert.equal(answer.body.error?.code, "session_stopped");
+  assert.match(answer.body.error!.message, new RegExp(`run ${runId} was stopped`));
+  assert.equal(await s.llm.requests[0].ended, "disconnected", "the upstream request closed");
+  const rows = await s.team.sql`SELECT status, run_id FROM llm_calls`;
+  assert.deepEqual(rows.map((r) => [r.status, r.run_id]), [["cancelled", runId]]);
+  const events = await s.team.events(runId);
+  const last = events.at(-1) as unknown as {
+    type: string;
+    outcome: { type: string };
+    result: { llmCalls: number };
+  };
+  assert.equal(last.type, "RUN_FINISHED");
+  assert.equal(last.outcome.type, "cancelled");
+  assert.equal(last.result.llmCalls, 1, "the cancelled call counts in the run");
 });

@@ -11,6 +11,7 @@ import { startScriptedLlm } from "./support/scripted_llm.ts";
 import { startTcpProxy } from "./support/tcp_proxy.ts";
 import { waitFor } from "./support/wait.ts";
 import { connectWs } from "./support/ws_client.ts";
+import { allMessages } from "./support/sse_client.ts";
 import { EventType } from "../agents/spine/events.ts";
 
 const ignore = await skipWithoutPostgres();
@@ -222,6 +223,85 @@ Deno.test(
       const body = await run.json();
       assert.equal(body.status, "succeeded", JSON.stringify(body));
       console.log(`refused starts the database took late, then ended at once: ${lateRuns}`);
+    } finally {
+      await s.close();
+    }
+  },
+);
+
+Deno.test(
+  { name: "db outage: at the writer's bound runs stop, new ones get 503, nothing is lost", ignore },
+  async () => {
+    const MAX = 60;
+    const s = await outageStack({ GLASSBOX_WRITER_MAX_PENDING: String(MAX) });
+    try {
+      const { journals, runs } = s.gb.glassbox.deps;
+      s.llm.push({ kind: "slow", chunks: Array(5000).fill("x "), delayMs: 2 });
+      const res = await fetch(`${s.gb.url}/api/v1/chat/stream`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message: "Talk for a long time" }),
+      });
+      const runId = res.headers.get("x-run-id")!;
+      const streamed = allMessages(res.body!);
+      const journal = journals.get(runId)!;
+      await waitFor(
+        () => journal.events.some((e) => e.event.type === EventType.TEXT_MESSAGE_CONTENT),
+        "the answer to stream",
+      );
+      s.proxy.cut();
+      const t0 = performance.now();
+      // At the bound the run stops, with its terminal event, while the database is still away.
+      await waitFor(() => journal.ended, "the run to stop at the bound", 20_000);
+      const terminal = journal.events.at(-1)!.event as { type: string; code?: string };
+      assert.equal(terminal.type, EventType.RUN_ERROR);
+      assert.equal(terminal.code, "storage_unavailable");
+      const held = journals.backlog.pending;
+      assert.ok(held >= MAX, `held ${held}`);
+      console.log(
+        `bound ${MAX}: run stopped ${Math.round(performance.now() - t0)} ms after the cut, ` +
+          `${held} events held, ${journal.events.length} in the run`,
+      );
+      const refused = await fetch(`${s.gb.url}/api/v1/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message: "Another" }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      assert.equal(refused.status, 503);
+      assert.equal(refused.headers.get("retry-after"), "5");
+      const why = (await refused.json()).error;
+      assert.equal(why.code, "unavailable");
+      assert.match(why.message, /events wait to be stored/);
+
+      s.proxy.restore();
+      const t1 = performance.now();
+      const outcome = await runs.whenDone(runId);
+      assert.equal(outcome?.status, "failed");
+      console.log(
+        `bound: everything stored ${Math.round(performance.now() - t1)} ms after restore`,
+      );
+      // Every accepted event is stored, gap-free, and is what the stream showed; the stream ended.
+      const seen = (await streamed).filter((m) => m.id).map((m) => Number(m.id));
+      const stored = await s.db
+        .sql`SELECT id, seq FROM events WHERE run_id = ${runId} ORDER BY seq`;
+      assert.deepEqual(stored.map((r) => r.seq), stored.map((_, i) => i + 1), "seq gap-free");
+      assert.deepEqual(stored.map((r) => r.id), journal.events.map((e) => e.id));
+      assert.deepEqual(seen, journal.events.map((e) => e.id), "the stream showed every event");
+      const [run] = await s.db.sql`SELECT status, error FROM runs WHERE id = ${runId}`;
+      assert.equal(run.status, "failed");
+      assert.match(run.error, /unreachable for too long/);
+      const calls = await s.db.sql`SELECT status FROM llm_calls WHERE run_id = ${runId}`;
+      assert.deepEqual(calls.map((c) => c.status), ["cancelled"]);
+      // Below the bound again: runs start.
+      s.llm.push({ kind: "text", chunks: ["Back."] });
+      const next = await fetch(`${s.gb.url}/api/v1/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message: "Back?" }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      assert.equal((await next.json()).status, "succeeded");
     } finally {
       await s.close();
     }

@@ -27,6 +27,12 @@ import type { AgentDef } from "../runtime/types.ts";
 
 const log = getLogger("runs");
 
+/** The abort reason of a run stopped because too many events wait to be stored. */
+export const STORAGE_FULL = "storage_full";
+export const STORAGE_FULL_MESSAGE = "Stopped: the database has been unreachable for too long to " +
+  "keep more of this run in memory. Everything it produced until now is kept, and stored once " +
+  "the database is back.";
+
 export type RunOutcome =
   | { status: "succeeded"; answer: string; result: RunResult }
   | { status: "cancelled" | "interrupted"; answer: string; result: RunResult }
@@ -88,6 +94,14 @@ export async function executeRun(
         outcome: stoppedOutcome(stop),
         usage: tokenUsage(scope),
       });
+    } else if (scope.signal.aborted && scope.signal.reason === STORAGE_FULL) {
+      // Too much held unstored (the database away too long): stopped, its events all kept.
+      const error = STORAGE_FULL_MESSAGE;
+      outcome = { status: "failed", error, result };
+      log.error("Run stopped: {error}", { error });
+      scope.agentStatus(agent.name, "error", undefined, error);
+      scope.progress.finish("Stopped", false);
+      scope.emit({ type: EventType.RUN_ERROR, message: error, code: "storage_unavailable" });
     } else if (scope.signal.aborted) {
       const status = scope.signal.reason === "interrupted" ? "interrupted" : "cancelled";
       outcome = { status, answer, result };

@@ -14,7 +14,7 @@ import type { Journals } from "../spine/journal.ts";
 import { getLogger, withRunContext } from "../logging/logging.ts";
 import { ProgressTracker } from "../runtime/progress.ts";
 import { RunScope } from "../runtime/run_scope.ts";
-import { executeRun, type RunOutcome } from "./execute_run.ts";
+import { executeRun, type RunOutcome, STORAGE_FULL } from "./execute_run.ts";
 import { listAgents } from "../runtime/agent_tree.ts";
 import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from "./errors.ts";
 import { usageCapability } from "./usage_capability.ts";
@@ -130,6 +130,14 @@ export class RunManager {
   async start(input: StartRunInput): Promise<RunHandle> {
     if (this.#refusing) {
       throw new UnavailableError("the server is shutting down; start the run again shortly", 5);
+    }
+    const { backlog } = this.deps.journals;
+    if (backlog.full) {
+      throw new UnavailableError(
+        `${backlog.pending} events wait to be stored (the database is unreachable); new runs ` +
+          "are refused until they are; start the run again shortly",
+        5,
+      );
     }
     const team = this.deps.teams.acquire();
     const starting = this.#start(input, team).catch((err) => {
@@ -349,11 +357,28 @@ export class RunManager {
   }
 
   /** Stops a running run; false when it is not running here. */
-  cancel(runId: string, reason: "cancelled" | "interrupted" = "cancelled"): boolean {
+  cancel(
+    runId: string,
+    reason: "cancelled" | "interrupted" | typeof STORAGE_FULL = "cancelled",
+  ): boolean {
     const run = this.#active.get(runId);
     if (!run) return false;
     run.abort.abort(reason);
     return true;
+  }
+
+  /**
+   * Too many events wait to be stored (journals' backlog at its bound): every active run that is
+   * still working stops, ending with RUN_ERROR code storage_unavailable; what they emitted is
+   * kept and stored when the database is back. New runs are refused until then (start()).
+   */
+  stopForStorage(pending: number): void {
+    const working = [...this.#active].filter(([, r]) => !r.ended());
+    log.error("{pending} events wait to be stored: stopping {runs} runs, refusing new ones", {
+      pending,
+      runs: working.length,
+    });
+    for (const [id] of working) this.cancel(id, STORAGE_FULL);
   }
 
   /** Refuses new runs, interrupts every active run and waits for them to record their end. */

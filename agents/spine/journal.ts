@@ -54,6 +54,43 @@ interface JournalDeps {
   coalesceMs: number;
   /** A publish that threw (the event is queued for storage regardless); default console.error. */
   onPublishError?: (error: unknown, ev: RunEvent) => void;
+  /**
+   * The most events held unstored in memory (queued for the writer, or waiting for an id while
+   * the database is away) before `onFull`; default unbounded. Nothing is ever dropped: a run that
+   * is told to stop still emits its last few events, so the bound is passed by at most those.
+   */
+  maxPending?: number;
+  /** The held events reached `maxPending` (once; again after they fell below 90% of it). */
+  onFull?: (pending: number) => void;
+}
+
+/** Events held unstored across every journal: the writer's queue plus those waiting for ids. */
+export class Backlog {
+  waiting = 0;
+  #full = false;
+
+  constructor(private readonly deps: JournalDeps) {}
+
+  get pending(): number {
+    return this.deps.writer.pending + this.waiting;
+  }
+
+  /** Whether the bound was reached and the held events have not yet fallen below 90% of it. */
+  get full(): boolean {
+    const max = this.deps.maxPending ?? Infinity;
+    if (this.#full && this.pending < max * 0.9) this.#full = false;
+    return this.#full;
+  }
+
+  /** After each event: tells `onFull` when the bound is reached. */
+  check(): void {
+    const max = this.deps.maxPending ?? Infinity;
+    if (this.#full || this.pending < max) return;
+    this.#full = true;
+    // Not from inside the emit that crossed it: whatever onFull does may emit again.
+    const pending = this.pending;
+    queueMicrotask(() => this.deps.onFull?.(pending));
+  }
 }
 
 type DeltaEvent = Extract<
@@ -99,6 +136,7 @@ export class RunJournal {
     readonly runId: string,
     private readonly deps: JournalDeps,
     readonly owner?: string,
+    private readonly backlog: Backlog = new Backlog(deps),
   ) {}
 
   get ended(): boolean {
@@ -182,17 +220,27 @@ export class RunJournal {
   }
 
   #append(ev: AgUiEvent): void {
+    this.#hold(ev);
+    this.backlog.check();
+  }
+
+  #hold(ev: AgUiEvent): void {
     if (this.#waiting.length > 0) {
-      this.#waiting.push(ev);
+      this.#wait(ev);
       return;
     }
     const id = this.deps.ids.take();
     if (id === null) {
-      this.#waiting.push(ev);
+      this.#wait(ev);
       this.deps.ids.ready().then(() => this.#drainWaiting());
       return;
     }
     this.#record(id, ev);
+  }
+
+  #wait(ev: AgUiEvent): void {
+    this.#waiting.push(ev);
+    this.backlog.waiting++;
   }
 
   #drainWaiting(): void {
@@ -202,6 +250,7 @@ export class RunJournal {
         this.deps.ids.ready().then(() => this.#drainWaiting());
         return;
       }
+      this.backlog.waiting--;
       this.#record(id, this.#waiting.shift()!);
     }
   }
@@ -244,11 +293,14 @@ function reportPublishError(error: unknown, ev: RunEvent): void {
 /** The journals of the runs active in this process. */
 export class Journals {
   #active = new Map<string, RunJournal>();
+  readonly backlog: Backlog;
 
-  constructor(private readonly deps: JournalDeps) {}
+  constructor(private readonly deps: JournalDeps) {
+    this.backlog = new Backlog(deps);
+  }
 
   open(runId: string, owner?: string): RunJournal {
-    const journal = new RunJournal(runId, this.deps, owner);
+    const journal = new RunJournal(runId, this.deps, owner, this.backlog);
     this.#active.set(runId, journal);
     return journal;
   }

@@ -114,6 +114,8 @@ export const OPERATIONS: Record<string, Operation> = {
   },
   "POST /api/v1/runs/:id/cancel": {
     summary: "Stop a run and its in-flight LLM call",
+    description: "A gateway session's run too: its calls in flight are aborted (recorded " +
+      "cancelled), the run ends cancelled, and the session's next calls get 409 session_stopped.",
     tag: "Runs",
     access: { scope: "chat" },
     ok: { json: R.CancelResult, description: "the run's final status" },

@@ -3,6 +3,7 @@ import type { SessionRow } from "../../db/sessions.ts";
 import { type PageChrome, PageShell } from "../common/chrome.tsx";
 import { renderDocument } from "../common/layout.tsx";
 import { ActionButton, Device, NewPassword, PageHead, type PageNotes, When } from "./parts.tsx";
+import { ScrollTable } from "../common/table.tsx";
 
 export interface AccountProps extends PageChrome, PageNotes {
   user: { email: string | null; name: string; role: string; hasPassword: boolean; sso: boolean };
@@ -83,48 +84,46 @@ export function SessionsTable(
 ) {
   if (p.sessions.length === 0) return <p class="calls-empty">No active sessions.</p>;
   return (
-    <div class="table-scroll">
-      <table class="data-table" id="sessions">
-        <thead>
-          <tr>
-            {p.admin ? <th>User</th> : null}
-            <th>Browser</th>
-            <th>Address</th>
-            <th>Signed in</th>
-            <th>Last seen</th>
-            <th>Expires</th>
-            <th></th>
-          </tr>
-        </thead>
-        <tbody>
-          {p.sessions.map((s) => (
-            <tr key={s.id} aria-current={s.id === p.current ? "true" : undefined}>
-              {p.admin ? <td>{s.email ?? "Local user"}</td> : null}
-              <td>
-                <Device userAgent={s.userAgent} />
-                {s.id === p.current ? <span class="muted this-browser">(this browser)</span> : null}
-              </td>
-              <td class="mono">{s.ip}</td>
-              <td>
-                <When at={s.createdAt} now={p.now} />
-              </td>
-              <td>
-                <When at={s.lastSeenAt} now={p.now} />
-              </td>
-              <td>
-                <When at={s.expiresAt} now={p.now} />
-              </td>
-              <td class="num">
-                <ActionButton
-                  action={p.admin ? `/admin/sign-ins/${s.id}/end` : "/account/sessions/end"}
-                  fields={p.admin ? {} : { which: s.id }}
-                  label="Sign out"
-                />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <ScrollTable
+      id="sessions"
+      head={
+        <>
+          {p.admin ? <th>User</th> : null}
+          <th>Browser</th>
+          <th>Address</th>
+          <th>Signed in</th>
+          <th>Last seen</th>
+          <th>Expires</th>
+          <th></th>
+        </>
+      }
+    >
+      {p.sessions.map((s) => (
+        <tr key={s.id} aria-current={s.id === p.current ? "true" : undefined}>
+          {p.admin ? <td>{s.email ?? "Local user"}</td> : null}
+          <td>
+            <Device userAgent={s.userAgent} />
+            {s.id === p.current ? <span class="muted this-browser">(this browser)</span> : null}
+          </td>
+          <td class="mono">{s.ip}</td>
+          <td>
+            <When at={s.createdAt} now={p.now} />
+          </td>
+          <td>
+            <When at={s.lastSeenAt} now={p.now} />
+          </td>
+          <td>
+            <When at={s.expiresAt} now={p.now} />
+          </td>
+          <td class="num">
+            <ActionButton
+              action={p.admin ? `/admin/sign-ins/${s.id}/end` : "/account/sessions/end"}
+              fields={p.admin ? {} : { which: s.id }}
+              label="Sign out"
+            />
+          </td>
+        </tr>
+      ))}
+    </ScrollTable>
   );
 }

@@ -5,6 +5,7 @@ import { type PageChrome, PageShell } from "../common/chrome.tsx";
 import { renderDocument } from "../common/layout.tsx";
 import { SessionsTable } from "./account.tsx";
 import { PageHead, type PageNotes, When } from "./parts.tsx";
+import { ScrollTable } from "../common/table.tsx";
 
 export function SignInsPage(
   p: PageChrome & PageNotes & { sessions: SessionRow[]; currentSessionId: string | null },
@@ -54,42 +55,38 @@ export function AuditPage(
         </div>
       </form>
       <section class="panel">
-        {p.entries.length === 0
-          ? <p class="calls-empty">Nothing recorded.</p>
-          : (
-            <div class="table-scroll">
-              <table class="data-table" id="audit">
-                <thead>
-                  <tr>
-                    <th>When</th>
-                    <th>Who</th>
-                    <th>Action</th>
-                    <th>Target</th>
-                    <th>Address</th>
-                    <th>Detail</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {p.entries.map((e) => (
-                    <tr key={e.id} data-action={e.action}>
-                      <td class="nowrap">
-                        <When at={e.at} now={now} />
-                      </td>
-                      <td>{e.actorEmail ?? <span class="muted">–</span>}</td>
-                      <td>
-                        <code>{e.action}</code>
-                      </td>
-                      <td>{e.target ?? ""}</td>
-                      <td class="mono">{e.ip}</td>
-                      <td class="mono">
-                        {Object.keys(e.detail).length ? JSON.stringify(e.detail) : ""}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
+        {p.entries.length === 0 ? <p class="calls-empty">Nothing recorded.</p> : (
+          <ScrollTable
+            id="audit"
+            head={
+              <>
+                <th>When</th>
+                <th>Who</th>
+                <th>Action</th>
+                <th>Target</th>
+                <th>Address</th>
+                <th>Detail</th>
+              </>
+            }
+          >
+            {p.entries.map((e) => (
+              <tr key={e.id} data-action={e.action}>
+                <td class="nowrap">
+                  <When at={e.at} now={now} />
+                </td>
+                <td>{e.actorEmail ?? <span class="muted">–</span>}</td>
+                <td>
+                  <code>{e.action}</code>
+                </td>
+                <td>{e.target ?? ""}</td>
+                <td class="mono">{e.ip}</td>
+                <td class="mono">
+                  {Object.keys(e.detail).length ? JSON.stringify(e.detail) : ""}
+                </td>
+              </tr>
+            ))}
+          </ScrollTable>
+        )}
         {p.olderUrl
           ? (
             <nav class="calls-pager" aria-label="Pages">

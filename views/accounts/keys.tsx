@@ -6,6 +6,7 @@ import type { ApiKeyRow, Scope } from "../../db/api_keys.ts";
 import { type PageChrome, PageShell } from "../common/chrome.tsx";
 import { renderDocument } from "../common/layout.tsx";
 import { ActionButton, PageHead, type PageNotes, When } from "./parts.tsx";
+import { ScrollTable } from "../common/table.tsx";
 
 export const SCOPE_HELP: Record<Scope, string> = {
   read: "read runs, calls, conversations, logs and usage",
@@ -65,57 +66,55 @@ export function KeysPage(p: KeysProps): string {
       <section class="panel" aria-labelledby="h-keys">
         <h2 id="h-keys">{p.everyone ? "Everyone's keys" : "Your keys"}</h2>
         {p.keys.length === 0 ? <p class="calls-empty">No keys yet.</p> : (
-          <div class="table-scroll">
-            <table class="data-table" id="keys">
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>Key</th>
-                  {p.everyone ? <th>User</th> : null}
-                  <th>Scopes</th>
-                  <th>Created</th>
-                  <th>Last used</th>
-                  <th>Status</th>
-                  <th></th>
-                </tr>
-              </thead>
-              <tbody>
-                {p.keys.map((k) => (
-                  <tr key={k.id} data-key-id={k.id}>
-                    <td>{k.name}</td>
-                    <td class="mono">gb_live_{k.id}_…</td>
-                    {p.everyone ? <td>{k.email ?? "Local user"}</td> : null}
-                    <td class="mono">{k.scopes.join(" ")}</td>
-                    <td>
-                      <When at={k.createdAt} now={now} />
-                    </td>
-                    <td>
-                      <When at={k.lastUsedAt} now={now} />
-                    </td>
-                    <td>
-                      {k.revokedAt
-                        ? (
-                          <span class="badge badge-cancelled">
-                            revoked <When at={k.revokedAt} now={now} />
-                          </span>
-                        )
-                        : <span class="badge badge-ok">active</span>}
-                    </td>
-                    <td class="num">
-                      {k.revokedAt ? null : (
-                        <ActionButton
-                          action={`/keys/${k.id}/revoke`}
-                          label="Revoke"
-                          danger
-                          confirm={`Revoke the key “${k.name}”? Programs using it stop working.`}
-                        />
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ScrollTable
+            id="keys"
+            head={
+              <>
+                <th>Name</th>
+                <th>Key</th>
+                {p.everyone ? <th>User</th> : null}
+                <th>Scopes</th>
+                <th>Created</th>
+                <th>Last used</th>
+                <th>Status</th>
+                <th></th>
+              </>
+            }
+          >
+            {p.keys.map((k) => (
+              <tr key={k.id} data-key-id={k.id}>
+                <td>{k.name}</td>
+                <td class="mono">gb_live_{k.id}_…</td>
+                {p.everyone ? <td>{k.email ?? "Local user"}</td> : null}
+                <td class="mono">{k.scopes.join(" ")}</td>
+                <td>
+                  <When at={k.createdAt} now={now} />
+                </td>
+                <td>
+                  <When at={k.lastUsedAt} now={now} />
+                </td>
+                <td>
+                  {k.revokedAt
+                    ? (
+                      <span class="badge badge-cancelled">
+                        revoked <When at={k.revokedAt} now={now} />
+                      </span>
+                    )
+                    : <span class="badge badge-ok">active</span>}
+                </td>
+                <td class="num">
+                  {k.revokedAt ? null : (
+                    <ActionButton
+                      action={`/keys/${k.id}/revoke`}
+                      label="Revoke"
+                      danger
+                      confirm={`Revoke the key “${k.name}”? Programs using it stop working.`}
+                    />
+                  )}
+                </td>
+              </tr>
+            ))}
+          </ScrollTable>
         )}
       </section>
     </PageShell>,

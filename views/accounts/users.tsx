@@ -7,6 +7,7 @@ import type { UserSummary } from "../../db/users.ts";
 import { type PageChrome, PageShell } from "../common/chrome.tsx";
 import { renderDocument } from "../common/layout.tsx";
 import { ActionButton, NewPassword, PageHead, type PageNotes, When } from "./parts.tsx";
+import { ScrollTable } from "../common/table.tsx";
 
 export interface UsersProps extends PageChrome, PageNotes {
   users: UserSummary[];
@@ -50,33 +51,31 @@ export function UsersPage(p: UsersProps): string {
       </section>
       <section class="panel" aria-labelledby="h-users">
         <h2 id="h-users">Everyone</h2>
-        <div class="table-scroll">
-          <table class="data-table" id="users">
-            <thead>
-              <tr>
-                <th>User</th>
-                <th>Role</th>
-                <th>Sign-in</th>
-                <th>Status</th>
-                <th class="num">Sessions</th>
-                <th class="num">Keys</th>
-                <th>Added</th>
-                <th>Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {p.users.map((u) => (
-                <UserRow
-                  key={u.id}
-                  user={u}
-                  me={u.id === p.meId}
-                  local={u.id === p.localUserId}
-                  now={now}
-                />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ScrollTable
+          id="users"
+          head={
+            <>
+              <th>User</th>
+              <th>Role</th>
+              <th>Sign-in</th>
+              <th>Status</th>
+              <th class="num">Sessions</th>
+              <th class="num">Keys</th>
+              <th>Added</th>
+              <th>Actions</th>
+            </>
+          }
+        >
+          {p.users.map((u) => (
+            <UserRow
+              key={u.id}
+              user={u}
+              me={u.id === p.meId}
+              local={u.id === p.localUserId}
+              now={now}
+            />
+          ))}
+        </ScrollTable>
       </section>
     </PageShell>,
   );

@@ -8,6 +8,7 @@ import { type PageChrome, PageShell } from "../common/chrome.tsx";
 import { formatDuration } from "../common/format.ts";
 import { renderDocument } from "../common/layout.tsx";
 import { ActionButton, PageHead, type PageNotes, When } from "../accounts/parts.tsx";
+import { ScrollTable } from "../common/table.tsx";
 
 /** A rule as the page shows it: never its secret, and only the webhook's origin. */
 export type RuleView = Omit<AlertRule, "secret" | "webhookUrl"> & {
@@ -54,70 +55,66 @@ export function AlertsPage(p: AlertsPageProps): string {
         : null}
       <section class="panel" aria-labelledby="h-rules">
         <h2 id="h-rules">Rules</h2>
-        {p.rules.length === 0
-          ? <p class="empty-hint">No alert rules yet.</p>
-          : (
-            <div class="table-scroll">
-              <table class="data-table" id="alert-rules">
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>Condition</th>
-                    <th>Webhook</th>
-                    <th>Format</th>
-                    <th>State</th>
-                    <th class="num">Last value</th>
-                    <th>Last fired</th>
-                    <th></th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {p.rules.map((r) => (
-                    <tr
-                      key={r.id}
-                      data-rule-id={r.id}
-                      data-state={r.enabled ? r.state : "disabled"}
-                    >
-                      <th scope="row">{r.name}</th>
-                      <td>{r.condition}</td>
-                      <td class="mono">{r.webhook}</td>
-                      <td>{r.format === "slack" ? "Slack" : "Standard Webhooks"}</td>
-                      <td>
-                        <span
-                          class={`badge ${
-                            !r.enabled
-                              ? "badge-cancelled"
-                              : r.state === "firing"
-                              ? "badge-error"
-                              : "badge-ok"
-                          }`}
-                        >
-                          {r.enabled ? r.state : "disabled"}
-                        </span>
-                      </td>
-                      <td class="num">{r.shownValue}</td>
-                      <td class="nowrap">
-                        <When at={r.lastFiredAt} now={now} />
-                      </td>
-                      <td class="cell-links">
-                        <ActionButton action={`/admin/alerts/${r.id}/test`} label="Send test" />
-                        <ActionButton
-                          action={`/admin/alerts/${r.id}/${r.enabled ? "disable" : "enable"}`}
-                          label={r.enabled ? "Disable" : "Enable"}
-                        />
-                        <ActionButton
-                          action={`/admin/alerts/${r.id}/delete`}
-                          label="Delete"
-                          danger
-                          confirm={`Delete the rule “${r.name}” and its deliveries?`}
-                        />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
+        {p.rules.length === 0 ? <p class="empty-hint">No alert rules yet.</p> : (
+          <ScrollTable
+            id="alert-rules"
+            head={
+              <>
+                <th>Name</th>
+                <th>Condition</th>
+                <th>Webhook</th>
+                <th>Format</th>
+                <th>State</th>
+                <th class="num">Last value</th>
+                <th>Last fired</th>
+                <th></th>
+              </>
+            }
+          >
+            {p.rules.map((r) => (
+              <tr
+                key={r.id}
+                data-rule-id={r.id}
+                data-state={r.enabled ? r.state : "disabled"}
+              >
+                <th scope="row">{r.name}</th>
+                <td>{r.condition}</td>
+                <td class="mono">{r.webhook}</td>
+                <td>{r.format === "slack" ? "Slack" : "Standard Webhooks"}</td>
+                <td>
+                  <span
+                    class={`badge ${
+                      !r.enabled
+                        ? "badge-cancelled"
+                        : r.state === "firing"
+                        ? "badge-error"
+                        : "badge-ok"
+                    }`}
+                  >
+                    {r.enabled ? r.state : "disabled"}
+                  </span>
+                </td>
+                <td class="num">{r.shownValue}</td>
+                <td class="nowrap">
+                  <When at={r.lastFiredAt} now={now} />
+                </td>
+                <td class="cell-links">
+                  <ActionButton action={`/admin/alerts/${r.id}/test`} label="Send test" />
+                  <ActionButton
+                    action={`/admin/alerts/${r.id}/${r.enabled ? "disable" : "enable"}`}
+                    label={r.enabled ? "Disable" : "Enable"}
+                  />
+                  <ActionButton
+                    action={`/admin/alerts/${r.id}/delete`}
+                    label="Delete"
+                    danger
+                    confirm={`Delete the rule “${r.name}” and its deliveries?`}
+                  />
+                </td>
+              </tr>
+            ))}
+          </ScrollTable>
+        )}
       </section>
       <section class="panel" aria-labelledby="h-new-rule">
         <h2 id="h-new-rule">New rule</h2>
@@ -191,67 +188,63 @@ export function AlertsPage(p: AlertsPageProps): string {
       </section>
       <section class="panel" aria-labelledby="h-deliveries">
         <h2 id="h-deliveries">Deliveries · newest first</h2>
-        {p.deliveries.length === 0
-          ? <p class="empty-hint">Nothing sent yet.</p>
-          : (
-            <div class="table-scroll">
-              <table class="data-table" id="alert-deliveries">
-                <thead>
-                  <tr>
-                    <th>Created</th>
-                    <th>Rule</th>
-                    <th>Event</th>
-                    <th>Status</th>
-                    <th class="num">Attempts</th>
-                    <th>Attempts (code or error, time)</th>
-                    <th>Next attempt</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {p.deliveries.map((d) => (
-                    <tr key={d.id} data-delivery-id={d.id} data-status={d.status}>
-                      <td class="nowrap">
-                        <When at={d.createdAt} now={now} />
-                      </td>
-                      <td>{d.ruleName}</td>
-                      <td>
-                        <code>{d.event}</code>
-                      </td>
-                      <td>
-                        <span
-                          class={`badge ${
-                            d.status === "delivered"
-                              ? "badge-ok"
-                              : d.status === "failed"
-                              ? "badge-error"
-                              : "badge-running"
-                          }`}
-                        >
-                          {d.status}
+        {p.deliveries.length === 0 ? <p class="empty-hint">Nothing sent yet.</p> : (
+          <ScrollTable
+            id="alert-deliveries"
+            head={
+              <>
+                <th>Created</th>
+                <th>Rule</th>
+                <th>Event</th>
+                <th>Status</th>
+                <th class="num">Attempts</th>
+                <th>Attempts (code or error, time)</th>
+                <th>Next attempt</th>
+              </>
+            }
+          >
+            {p.deliveries.map((d) => (
+              <tr key={d.id} data-delivery-id={d.id} data-status={d.status}>
+                <td class="nowrap">
+                  <When at={d.createdAt} now={now} />
+                </td>
+                <td>{d.ruleName}</td>
+                <td>
+                  <code>{d.event}</code>
+                </td>
+                <td>
+                  <span
+                    class={`badge ${
+                      d.status === "delivered"
+                        ? "badge-ok"
+                        : d.status === "failed"
+                        ? "badge-error"
+                        : "badge-running"
+                    }`}
+                  >
+                    {d.status}
+                  </span>
+                </td>
+                <td class="num">{String(d.attempts)}</td>
+                <td>
+                  <ol class="attempts">
+                    {d.shownAttempts.map((a) => (
+                      <li key={String(a.attempt)} data-attempt={String(a.attempt)}>
+                        {a.statusCode !== null ? `HTTP ${a.statusCode}` : a.error ?? "?"}{" "}
+                        <span class="muted">
+                          {formatDuration(a.durationMs)} · <When at={a.at} now={now} />
                         </span>
-                      </td>
-                      <td class="num">{String(d.attempts)}</td>
-                      <td>
-                        <ol class="attempts">
-                          {d.shownAttempts.map((a) => (
-                            <li key={String(a.attempt)} data-attempt={String(a.attempt)}>
-                              {a.statusCode !== null ? `HTTP ${a.statusCode}` : a.error ?? "?"}{" "}
-                              <span class="muted">
-                                {formatDuration(a.durationMs)} · <When at={a.at} now={now} />
-                              </span>
-                            </li>
-                          ))}
-                        </ol>
-                      </td>
-                      <td class="nowrap">
-                        {d.status === "pending" ? <When at={d.nextAttemptAt} now={now} /> : "–"}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
+                      </li>
+                    ))}
+                  </ol>
+                </td>
+                <td class="nowrap">
+                  {d.status === "pending" ? <When at={d.nextAttemptAt} now={now} /> : "–"}
+                </td>
+              </tr>
+            ))}
+          </ScrollTable>
+        )}
       </section>
     </PageShell>,
   );

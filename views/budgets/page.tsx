@@ -9,6 +9,7 @@ import { type PageChrome, PageShell } from "../common/chrome.tsx";
 import { formatCost, formatInt } from "../common/format.ts";
 import { renderDocument } from "../common/layout.tsx";
 import { ActionButton, PageHead, type PageNotes, When } from "../accounts/parts.tsx";
+import { ScrollTable } from "../common/table.tsx";
 
 export interface BudgetRowView extends Budget {
   /** "daily budget", "run budget" … */
@@ -42,22 +43,22 @@ export function BudgetsPage(
         {p.budgets.length === 0
           ? <p class="calls-empty">No budgets: spend is not limited.</p>
           : (
-            <div class="table-scroll">
-              <table class="data-table" id="budgets-table">
-                <thead>
-                  <tr>
-                    <th scope="col">Budget</th>
-                    <th scope="col">For</th>
-                    <th scope="col" class="num">USD</th>
-                    <th scope="col" class="num">Tokens</th>
-                    <th scope="col" class="num">Warn at</th>
-                    <th scope="col">From</th>
-                    <th scope="col"></th>
-                  </tr>
-                </thead>
-                <tbody>{p.budgets.map((b) => <BudgetRow key={b.name + b.subject} b={b} />)}</tbody>
-              </table>
-            </div>
+            <ScrollTable
+              id="budgets-table"
+              head={
+                <>
+                  <th scope="col">Budget</th>
+                  <th scope="col">For</th>
+                  <th scope="col" class="num">USD</th>
+                  <th scope="col" class="num">Tokens</th>
+                  <th scope="col" class="num">Warn at</th>
+                  <th scope="col">From</th>
+                  <th scope="col"></th>
+                </>
+              }
+            >
+              {p.budgets.map((b) => <BudgetRow key={b.name + b.subject} b={b} />)}
+            </ScrollTable>
           )}
       </section>
       <section class="panel" aria-labelledby="h-set">

@@ -21,6 +21,7 @@ import {
   StatusBadge,
   ttftMs,
 } from "./shell.tsx";
+import { ScrollTable } from "../common/table.tsx";
 
 /** The whole /calls/:id document. */
 export function CallDetailPage(props: CallDetailProps): string {
@@ -256,27 +257,25 @@ function RunCallsPanel({ call, runCalls }: { call: LlmCallRow; runCalls: LlmCall
   return (
     <section class="panel" aria-labelledby="h-run-calls">
       <h2 id="h-run-calls">Calls in this run · {runCalls.length}</h2>
-      <div class="table-scroll">
-        <table class="data-table" id="run-calls">
-          <thead>
-            <tr>
-              <th scope="col" class="num">#</th>
-              <th scope="col">Agent</th>
-              <th scope="col">Status</th>
-              <th scope="col" class="num">Starts at</th>
-              <th scope="col" class="num">Tokens in</th>
-              <th scope="col" class="num">Tokens out</th>
-              <th scope="col" class="num">Cost</th>
-              <th scope="col" class="num">Duration</th>
-            </tr>
-          </thead>
-          <tbody>
-            {runCalls.map((r, i) => (
-              <RunCallRow key={r.id} row={r} n={i + 1} current={r.id === call.id} t0={t0} />
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ScrollTable
+        id="run-calls"
+        head={
+          <>
+            <th scope="col" class="num">#</th>
+            <th scope="col">Agent</th>
+            <th scope="col">Status</th>
+            <th scope="col" class="num">Starts at</th>
+            <th scope="col" class="num">Tokens in</th>
+            <th scope="col" class="num">Tokens out</th>
+            <th scope="col" class="num">Cost</th>
+            <th scope="col" class="num">Duration</th>
+          </>
+        }
+      >
+        {runCalls.map((r, i) => (
+          <RunCallRow key={r.id} row={r} n={i + 1} current={r.id === call.id} t0={t0} />
+        ))}
+      </ScrollTable>
     </section>
   );
 }

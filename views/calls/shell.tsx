@@ -13,6 +13,7 @@ import type { UsageReport } from "../../db/usage.ts";
 import { formatCost } from "../common/format.ts";
 import { renderDocument } from "../common/layout.tsx";
 import { type PageChrome, PageShell } from "../common/chrome.tsx";
+import type { UserOption } from "../common/filters.tsx";
 
 export const PERIOD_LABEL: Record<UsagePeriod, string> = {
   today: "Today (UTC)",
@@ -38,12 +39,6 @@ export interface CallsFilterView {
 }
 
 export type Chrome = PageChrome;
-
-/** A user an admin can filter by. */
-export interface UserOption {
-  id: string;
-  label: string;
-}
 
 export interface CallsPageProps extends Chrome {
   filters: CallsFilterView;

@@ -3,7 +3,9 @@ import type { UsagePeriod } from "../../agents/llm/usage_period.ts";
 import type { UsageGroup, UsageReport } from "../../db/usage.ts";
 import { formatCost, formatDuration, formatInt, formatTokens } from "../common/format.ts";
 import { LLM_CALL_STATUSES } from "../../agents/spine/events.ts";
-import { type CallsFilterView, CostCell, PERIOD_LABEL, type UserOption } from "./shell.tsx";
+import { Option, UserFilter, type UserOption } from "../common/filters.tsx";
+import { type CallsFilterView, CostCell, PERIOD_LABEL } from "./shell.tsx";
+import { ScrollTable } from "../common/table.tsx";
 
 export function FilterForm(
   { filters: f, models, users }: {
@@ -43,19 +45,7 @@ export function FilterForm(
           {models.map((m) => <Option key={m} value={m} />)}
         </datalist>
       </label>
-      {users
-        ? (
-          <label>
-            <span>User</span>
-            <select name="user_id">
-              <option value="" selected={f.userId === ""}>Anyone</option>
-              {users.map((u) => (
-                <Option key={u.id} value={u.id} label={u.label} selected={u.id === f.userId} />
-              ))}
-            </select>
-          </label>
-        )
-        : null}
+      <UserFilter users={users} selected={f.userId} />
       <label class="f-run">
         <span>Run id</span>
         <input name="run_id" value={f.runId} placeholder="any run (uuid)" size={36} />
@@ -135,10 +125,6 @@ export function Stat(
 }
 
 /** hono/jsx would print a `key` on an element as an attribute: list items are components. */
-export function Option(p: { value: string; label?: string; selected?: boolean }) {
-  return <option value={p.value} selected={p.selected}>{p.label ?? ""}</option>;
-}
-
 export function BreakdownTable(
   p: { title: string; label: string; rows: (UsageGroup & { name: string; href?: string })[] },
 ) {
@@ -148,22 +134,20 @@ export function BreakdownTable(
       <h2 id={`${id}-h`}>{p.title}</h2>
       {p.rows.length
         ? (
-          <div class="table-scroll">
-            <table class="data-table" id={id}>
-              <thead>
-                <tr>
-                  <th scope="col">{p.label}</th>
-                  <th scope="col" class="num">Calls</th>
-                  <th scope="col" class="num">In</th>
-                  <th scope="col" class="num">Out</th>
-                  <th scope="col" class="num">Cost</th>
-                </tr>
-              </thead>
-              <tbody>
-                {p.rows.map((r) => <BreakdownRow key={r.name} row={r} />)}
-              </tbody>
-            </table>
-          </div>
+          <ScrollTable
+            id={id}
+            head={
+              <>
+                <th scope="col">{p.label}</th>
+                <th scope="col" class="num">Calls</th>
+                <th scope="col" class="num">In</th>
+                <th scope="col" class="num">Out</th>
+                <th scope="col" class="num">Cost</th>
+              </>
+            }
+          >
+            {p.rows.map((r) => <BreakdownRow key={r.name} row={r} />)}
+          </ScrollTable>
         )
         : <p class="empty-hint">No calls in this period.</p>}
     </section>

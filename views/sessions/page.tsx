@@ -6,6 +6,7 @@ import type { ProgressValue } from "../../agents/spine/events.ts";
 import { type PageChrome, PageShell } from "../common/chrome.tsx";
 import { renderDocument } from "../common/layout.tsx";
 import { PageHead, When } from "../accounts/parts.tsx";
+import { ScrollTable } from "../common/table.tsx";
 
 /** Subscribers by transport (routes/run_stream.ts TRANSPORTS), and their sum. */
 export interface TransportCounts {
@@ -79,81 +80,75 @@ export function SessionsPage(p: PageChrome & { snapshot: SessionsSnapshot; now?:
       </PageHead>
       <section class="panel">
         <h2>Active runs</h2>
-        {s.runs.length === 0
-          ? <p class="calls-empty">No run is active.</p>
-          : (
-            <div class="table-scroll">
-              <table class="data-table" id="session-runs">
-                <thead>
-                  <tr>
-                    <th>Run</th>
-                    <th>User</th>
-                    <th>Agent</th>
-                    <th>Started</th>
-                    <th>Status</th>
-                    <CountHeads />
-                  </tr>
-                </thead>
-                <tbody>
-                  {s.runs.map((r) => (
-                    <tr key={r.runId} data-run-id={r.runId}>
-                      <td class="mono">
-                        {r.conversationId
-                          ? <a href={`/c/${r.conversationId}`}>{r.runId.slice(0, 8)}</a>
-                          : r.runId.slice(0, 8)}
-                      </td>
-                      <td>{r.user ?? r.userId ?? <span class="muted">–</span>}</td>
-                      <td>{r.agent ?? <span class="muted">–</span>}</td>
-                      <td class="nowrap">
-                        <When at={r.startedAt} now={now} />
-                      </td>
-                      <td>
-                        {r.status}
-                        {r.progress
-                          ? (
-                            <span class="muted">
-                              {` · step ${r.progress.step}/${r.progress.totalSteps} (${
-                                Math.round(r.progress.percent)
-                              }%) ${r.progress.message}`}
-                            </span>
-                          )
-                          : null}
-                      </td>
-                      <Counts c={r.subscribers} />
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
+        {s.runs.length === 0 ? <p class="calls-empty">No run is active.</p> : (
+          <ScrollTable
+            id="session-runs"
+            head={
+              <>
+                <th>Run</th>
+                <th>User</th>
+                <th>Agent</th>
+                <th>Started</th>
+                <th>Status</th>
+                <CountHeads />
+              </>
+            }
+          >
+            {s.runs.map((r) => (
+              <tr key={r.runId} data-run-id={r.runId}>
+                <td class="mono">
+                  {r.conversationId
+                    ? <a href={`/c/${r.conversationId}`}>{r.runId.slice(0, 8)}</a>
+                    : r.runId.slice(0, 8)}
+                </td>
+                <td>{r.user ?? r.userId ?? <span class="muted">–</span>}</td>
+                <td>{r.agent ?? <span class="muted">–</span>}</td>
+                <td class="nowrap">
+                  <When at={r.startedAt} now={now} />
+                </td>
+                <td>
+                  {r.status}
+                  {r.progress
+                    ? (
+                      <span class="muted">
+                        {` · step ${r.progress.step}/${r.progress.totalSteps} (${
+                          Math.round(r.progress.percent)
+                        }%) ${r.progress.message}`}
+                      </span>
+                    )
+                    : null}
+                </td>
+                <Counts c={r.subscribers} />
+              </tr>
+            ))}
+          </ScrollTable>
+        )}
       </section>
       <section class="panel">
         <h2>Subscribers per user</h2>
         {s.users.length === 0
           ? <p class="calls-empty">Nobody is following anything.</p>
           : (
-            <div class="table-scroll">
-              <table class="data-table" id="session-users">
-                <thead>
-                  <tr>
-                    <th>User</th>
-                    <th>Following</th>
-                    <CountHeads />
+            <ScrollTable
+              id="session-users"
+              head={
+                <>
+                  <th>User</th>
+                  <th>Following</th>
+                  <CountHeads />
+                </>
+              }
+            >
+              {s.users.flatMap((u) =>
+                (["runs", "logs"] as const).filter((what) => u[what].total > 0).map((what) => (
+                  <tr key={`${u.userId}-${what}`} data-user-id={u.userId} data-what={what}>
+                    <td>{u.user ?? u.userId}</td>
+                    <td>{what === "runs" ? "run streams" : "log tails"}</td>
+                    <Counts c={u[what]} />
                   </tr>
-                </thead>
-                <tbody>
-                  {s.users.flatMap((u) =>
-                    (["runs", "logs"] as const).filter((what) => u[what].total > 0).map((what) => (
-                      <tr key={`${u.userId}-${what}`} data-user-id={u.userId} data-what={what}>
-                        <td>{u.user ?? u.userId}</td>
-                        <td>{what === "runs" ? "run streams" : "log tails"}</td>
-                        <Counts c={u[what]} />
-                      </tr>
-                    ))
-                  )}
-                </tbody>
-              </table>
-            </div>
+                ))
+              )}
+            </ScrollTable>
           )}
       </section>
       <section class="panel">

@@ -48,14 +48,13 @@ export interface StackedBarsProps extends ChartFrame {
   missing?: (bucket: number, series: SeriesView) => string | null;
 }
 
-/** Bars stacked by series over time buckets, and its table (buckets × series, with totals). */
+/** Bars stacked by series over time buckets, and its table (with a Total column for several). */
 export function StackedBars(p: StackedBarsProps) {
   const keys = p.series.map((s) => s.key);
   const rows = p.values.map((v) => Object.fromEntries(keys.map((k) => [k, v[k] ?? 0])));
   const layers = stack<Record<string, number>>().keys(keys)(rows);
   const totals = rows.map((r) => keys.reduce((a, k) => a + r[k], 0));
-  const x = scaleBand<string>().domain(p.buckets.map((b) => b.key))
-    .range([M.left, W - M.right]).paddingInner(0.2).paddingOuter(0.1);
+  const x = bucketScale(p.buckets);
   const y = scaleLinear().domain([0, Math.max(0, ...totals) || 1]).nice()
     .range([H - M.bottom, M.top]);
   const bw = x.bandwidth();
@@ -91,42 +90,24 @@ export function StackedBars(p: StackedBarsProps) {
           });
         })}
       </Svg>
-      <table class="data-table chart-table" id={`${p.id}-table`}>
-        <caption class="sr-only">{p.title}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Period</th>
-            {p.series.map((s) => <Th key={s.key} label={s.label} />)}
-            {p.series.length > 1 ? <th scope="col" class="num">Total</th> : null}
-          </tr>
-        </thead>
-        <tbody>
-          {p.buckets.map((b, bi) => (
-            <tr key={b.key} data-bucket={b.key}>
-              <th scope="row">
-                <time datetime={b.key}>{b.label}</time>
-              </th>
-              {p.series.map((s) => {
-                const v = p.values[bi][s.key];
-                const why = p.missing?.(bi, s) ?? null;
-                return (
-                  <Td
-                    key={s.key}
-                    series={s.key}
-                    value={v ?? null}
-                    text={why ?? (v ? p.format(v) : "–")}
-                    href={v ? p.href(b, s) : undefined}
-                    unknown={why !== null}
-                  />
-                );
-              })}
-              {p.series.length > 1
-                ? <Td series="total" value={totals[bi]} text={p.format(totals[bi])} />
-                : null}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <BucketTable
+        chart={p}
+        totals={p.series.length > 1 ? totals : undefined}
+        cell={(b, bi, s) => {
+          const v = p.values[bi][s.key];
+          const why = p.missing?.(bi, s) ?? null;
+          return (
+            <Td
+              key={s.key}
+              series={s.key}
+              value={v ?? null}
+              text={why ?? (v ? p.format(v) : "–")}
+              href={v ? p.href(b, s) : undefined}
+              unknown={why !== null}
+            />
+          );
+        }}
+      />
     </ChartFigure>
   );
 }
@@ -143,8 +124,7 @@ export interface LinesProps extends ChartFrame {
 
 /** Lines over time buckets (gaps where there is nothing to measure), points link to calls. */
 export function Lines(p: LinesProps) {
-  const x = scaleBand<string>().domain(p.buckets.map((b) => b.key))
-    .range([M.left, W - M.right]).paddingInner(0.2).paddingOuter(0.1);
+  const x = bucketScale(p.buckets);
   const cx = (i: number) => (x(p.buckets[i].key) ?? 0) + x.bandwidth() / 2;
   const all = p.values.flatMap((v) => p.series.map((s) => v[s.key] ?? 0));
   const y = scaleLinear().domain([0, Math.max(p.minMax ?? 0, ...all) || 1]).nice()
@@ -186,36 +166,21 @@ export function Lines(p: LinesProps) {
           );
         })}
       </Svg>
-      <table class="data-table chart-table" id={`${p.id}-table`}>
-        <caption class="sr-only">{p.title}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Period</th>
-            {p.series.map((s) => <Th key={s.key} label={s.label} />)}
-          </tr>
-        </thead>
-        <tbody>
-          {p.buckets.map((b, bi) => (
-            <tr key={b.key} data-bucket={b.key}>
-              <th scope="row">
-                <time datetime={b.key}>{b.label}</time>
-              </th>
-              {p.series.map((s) => {
-                const v = p.values[bi][s.key] ?? null;
-                return (
-                  <Td
-                    key={s.key}
-                    series={s.key}
-                    value={v}
-                    text={v === null ? "–" : p.format(v)}
-                    href={v === null ? undefined : p.href(b, s)}
-                  />
-                );
-              })}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <BucketTable
+        chart={p}
+        cell={(b, bi, s) => {
+          const v = p.values[bi][s.key] ?? null;
+          return (
+            <Td
+              key={s.key}
+              series={s.key}
+              value={v}
+              text={v === null ? "–" : p.format(v)}
+              href={v === null ? undefined : p.href(b, s)}
+            />
+          );
+        }}
+      />
     </ChartFigure>
   );
 }
@@ -315,6 +280,51 @@ function rankText(r: RankRow, format: (v: number) => string): string {
 }
 
 // ---------- parts ----------
+
+/** The x scale of a chart over time buckets: a band a bucket. */
+function bucketScale(buckets: BucketView[]) {
+  return scaleBand<string>().domain(buckets.map((b) => b.key))
+    .range([M.left, W - M.right]).paddingInner(0.2).paddingOuter(0.1);
+}
+
+/**
+ * The table beside a chart over time buckets: a row a bucket, a column a series, and a Total
+ * column when `totals` (one a bucket) is given.
+ */
+function BucketTable(
+  p: {
+    chart: ChartFrame & { buckets: BucketView[]; series: SeriesView[] };
+    cell: (bucket: BucketView, bucketIndex: number, series: SeriesView) => Child;
+    totals?: number[];
+  },
+) {
+  const { id, title, format, buckets, series } = p.chart;
+  return (
+    <table class="data-table chart-table" id={`${id}-table`}>
+      <caption class="sr-only">{title}</caption>
+      <thead>
+        <tr>
+          <th scope="col">Period</th>
+          {series.map((s) => <Th key={s.key} label={s.label} />)}
+          {p.totals ? <th scope="col" class="num">Total</th> : null}
+        </tr>
+      </thead>
+      <tbody>
+        {buckets.map((b, bi) => (
+          <tr key={b.key} data-bucket={b.key}>
+            <th scope="row">
+              <time datetime={b.key}>{b.label}</time>
+            </th>
+            {series.map((s) => p.cell(b, bi, s))}
+            {p.totals
+              ? <Td series="total" value={p.totals[bi]} text={format(p.totals[bi])} />
+              : null}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
 
 function ChartFigure(props: { frame: ChartFrame; legend?: SeriesView[]; children?: Child }) {
   const { id, title, note } = props.frame;

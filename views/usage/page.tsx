@@ -17,8 +17,9 @@ import { formatCost, formatDuration, formatInt, formatTokens } from "../common/f
 import { renderDocument } from "../common/layout.tsx";
 import { type PageChrome, PageShell } from "../common/chrome.tsx";
 import { callsUrl } from "../calls/list.tsx";
-import type { CallsFilterView, UserOption } from "../calls/shell.tsx";
-import { Option, Stat } from "../calls/usage.tsx";
+import type { CallsFilterView } from "../calls/shell.tsx";
+import { Stat } from "../calls/usage.tsx";
+import { Option, UserFilter, type UserOption } from "../common/filters.tsx";
 import {
   type BucketView,
   Lines,
@@ -378,19 +379,7 @@ function UsageFilters(
           ))}
         </select>
       </label>
-      {p.users
-        ? (
-          <label>
-            <span>User</span>
-            <select name="user_id">
-              <option value="" selected={f.userId === ""}>Anyone</option>
-              {p.users.map((u) => (
-                <Option key={u.id} value={u.id} label={u.label} selected={u.id === f.userId} />
-              ))}
-            </select>
-          </label>
-        )
-        : null}
+      <UserFilter users={p.users} selected={f.userId} />
       <label>
         <span>Agent</span>
         <select name="agent">
