@@ -261,6 +261,7 @@ export async function createGlassbox(
     unpriced: config.cost.unpriced,
     assumedMaxOutput: config.cost.assumedMaxOutput,
   }, () => llmCalls.flush());
+  await budgets.current(); // read once now: they stay in force if the database goes away
   // Budget windows' running totals grow as calls are recorded, before their rows are stored.
   llmCalls.observe((row) => budgets.recorded(row));
   const runs = new RunManager({

@@ -6,7 +6,7 @@
  * worst case would pass a limit, saying which, and when its window resets. `crossings` announces,
  * once per window, that spend reached a budget's warning level or its limit.
  */
-import type { Sql } from "../../db/client.ts";
+import { isDatabaseUnavailable, type Sql } from "../../db/client.ts";
 import { getCostSetting, listBudgets, recordCrossing, type Spend } from "../../db/budgets.ts";
 import { type RecordedCall, SpendLedger } from "./ledger.ts";
 import {
@@ -84,6 +84,8 @@ export const UNPRICED_KEY = "unpriced_policy";
 export class BudgetChecker {
   readonly #inFlight = new Set<InFlight>();
   #cached: { at: number; budgets: Budget[]; unpriced: UnpricedPolicy } | null = null;
+  /** The last read, kept through invalidate(): what holds while the database is away. */
+  #lastRead: { at: number; budgets: Budget[]; unpriced: UnpricedPolicy } | null = null;
   readonly #ledger: SpendLedger;
   /** Thresholds known to be recorded already (`window:metric:level`): not asked again. */
   readonly #announced = new Set<string>();
@@ -113,18 +115,29 @@ export class BudgetChecker {
     return this.#ledger.spend(windows);
   }
 
-  /** The budgets in force and the unpriced policy; re-read every 5 s or after invalidate(). */
+  /**
+   * The budgets in force and the unpriced policy; re-read every 5 s or after invalidate(). While
+   * the database is away the last ones read stay in force (app.ts reads them at start), so an
+   * outage neither fails every LLM call nor lifts the budgets.
+   */
   async current(): Promise<{ budgets: Budget[]; unpriced: UnpricedPolicy }> {
     const c = this.#cached;
     if (c && performance.now() - c.at < CACHE_MS) return c;
-    const [rows, policy] = await Promise.all([
-      listBudgets(this.sql),
-      getCostSetting(this.sql, UNPRICED_KEY),
-    ]);
+    let rows: Awaited<ReturnType<typeof listBudgets>>;
+    let policy: Awaited<ReturnType<typeof getCostSetting>>;
+    try {
+      [rows, policy] = await Promise.all([
+        listBudgets(this.sql),
+        getCostSetting(this.sql, UNPRICED_KEY),
+      ]);
+    } catch (err) {
+      if (this.#lastRead && isDatabaseUnavailable(err)) return this.#lastRead;
+      throw err;
+    }
     const unpriced = UNPRICED_POLICIES.includes(policy as UnpricedPolicy)
       ? policy as UnpricedPolicy
       : this.settings.unpriced;
-    this.#cached = {
+    this.#cached = this.#lastRead = {
       at: performance.now(),
       budgets: effectiveBudgets(this.settings.configured, rows),
       unpriced,

@@ -13,12 +13,12 @@ import { getUser, listUsers, LOCAL_USER_ID, type Role, ROLES } from "../../db/us
 import { UUID_RE } from "../../db/uuid.ts";
 import { AuditPage, SignInsPage } from "../../views/accounts/admin_pages.tsx";
 import { UsersPage } from "../../views/accounts/users.tsx";
-import { CallsProblemPage } from "../../views/calls/shell.tsx";
-import { requireAdmin, sessionToken, viewerOf } from "../access.ts";
+import { sessionToken, viewerOf } from "../access.ts";
 import type { AppDeps } from "../deps.ts";
 import { actorOf } from "./account.tsx";
 import { pageChrome } from "./chrome.ts";
 import { attempt, formOf } from "./forms.ts";
+import { adminOnly, problemPage } from "./problem.ts";
 
 const DONE: Record<string, string> = {
   created: "The user was added.",
@@ -40,12 +40,7 @@ const AuditQuery = z.object({
 export function adminPages(deps: AppDeps): Hono {
   const app = new Hono();
   const { auth, edge, db: { sql } } = deps;
-  const problem = (c: Context, status: 400 | 403 | 404, heading: string, message: string) =>
-    c.html(CallsProblemPage({ ...pageChrome(deps, c), heading, message }), status);
-  app.use(
-    "/admin/*",
-    requireAdmin((c) => problem(c, 403, "Admins only", "This page is for admins.")),
-  );
+  app.use("/admin/*", adminOnly(deps));
 
   const users = async (c: Context, status: 200 | 400 | 403 | 404 | 409, error?: string) =>
     c.html(
@@ -142,7 +137,7 @@ export function adminPages(deps: AppDeps): Hono {
     const id = c.req.param("id");
     const owner = (await auth.sessions.list()).find((s) => s.id === id);
     if (!owner || !(await auth.sessions.endById(id))) {
-      return problem(c, 404, "Not found", "No such session.");
+      return problemPage(deps, c, 404, "Not found", "No such session.");
     }
     await audit(sql, actorOf(c, deps), "sessions_ended", owner.email, { which: "one", ended: 1 });
     return c.redirect("/admin/sign-ins?done=ended", 303);
@@ -151,7 +146,7 @@ export function adminPages(deps: AppDeps): Hono {
   app.get("/admin/audit", async (c) => {
     const q = AuditQuery.safeParse(c.req.query());
     if (!q.success) {
-      return problem(c, 400, "Can't show the audit log", "Unknown action or page.");
+      return problemPage(deps, c, 400, "Can't show the audit log", "Unknown action or page.");
     }
     const action = q.data.action === "" ? undefined : q.data.action as AuditAction;
     const entries = await listAudit(sql, { limit: AUDIT_PAGE, before: q.data.before, action });

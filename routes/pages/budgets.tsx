@@ -3,8 +3,6 @@ import { type Context, Hono } from "hono";
 import { UNPRICED_POLICIES, type UnpricedPolicy } from "../../agents/budgets/budget.ts";
 import { recentCrossings } from "../../db/budgets.ts";
 import { BudgetsPage } from "../../views/budgets/page.tsx";
-import { CallsProblemPage } from "../../views/calls/shell.tsx";
-import { requireAdmin } from "../access.ts";
 import {
   BudgetInputError,
   budgetRows,
@@ -15,6 +13,7 @@ import {
 import type { AppDeps } from "../deps.ts";
 import { pageChrome } from "./chrome.ts";
 import { formOf } from "./forms.ts";
+import { adminOnly } from "./problem.ts";
 
 const DONE: Record<string, string> = {
   saved: "The budget was saved; the next LLM call is checked against it.",
@@ -24,10 +23,8 @@ const DONE: Record<string, string> = {
 
 export function budgetsPages(deps: AppDeps): Hono {
   const app = new Hono();
-  const problem = (c: Context, status: 403 | 404, heading: string, message: string) =>
-    c.html(CallsProblemPage({ ...pageChrome(deps, c), heading, message }), status);
   for (const path of ["/admin/budgets", "/admin/budgets/*", "/admin/cost-settings"]) {
-    app.use(path, requireAdmin((c) => problem(c, 403, "Admins only", "This page is for admins.")));
+    app.use(path, adminOnly(deps));
   }
 
   const page = async (c: Context, status: 200 | 400 | 404, error?: string) =>

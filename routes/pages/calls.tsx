@@ -10,7 +10,7 @@ import { getLlmCall, listLlmCalls, LlmCallQueryError } from "../../db/llm_calls.
 import { periodStart, USAGE_PERIODS } from "../../agents/llm/usage_period.ts";
 import { usageReport } from "../../db/usage.ts";
 import { LLM_CALL_STATUSES } from "../../agents/spine/events.ts";
-import { type CallsFilterView, CallsProblemPage } from "../../views/calls/shell.tsx";
+import type { CallsFilterView } from "../../views/calls/shell.tsx";
 import { CallsPage, callsUrl } from "../../views/calls/list.tsx";
 import { CallDetailPage } from "../../views/calls/detail.tsx";
 import type { AppDeps } from "../deps.ts";
@@ -19,6 +19,7 @@ import { getUser, listUsers } from "../../db/users.ts";
 import { isAdmin, ownerScope } from "../../auth/viewer.ts";
 import { viewerOf } from "../access.ts";
 import { pageChrome } from "./chrome.ts";
+import { problemPage } from "./problem.ts";
 import { instantField, nameField, parsePageQuery, userIdField } from "./page_query.ts";
 
 const KEYS = [
@@ -59,10 +60,8 @@ const Query = z.object({
 export function callsPages(deps: AppDeps): Hono {
   const app = new Hono();
   const { sql } = deps.db;
-  const problem = (c: Context, status: 400 | 404, heading: string, message: string) =>
-    c.html(CallsProblemPage({ ...pageChrome(deps, c), heading, message }), status);
   const badQuery = (c: Context, message: string) =>
-    problem(c, 400, "Can't show these calls", message);
+    problemPage(deps, c, 400, "Can't show these calls", message);
 
   app.get("/calls", async (c) => {
     const parsed = parsePageQuery(c, KEYS, Query);
@@ -126,7 +125,7 @@ export function callsPages(deps: AppDeps): Hono {
     const scope = ownerScope(viewerOf(c));
     const call = UUID_RE.test(id) ? await getLlmCall(sql, id, scope) : null;
     if (!call) {
-      return problem(c, 404, "Not found", "There is no recorded LLM call with this id.");
+      return problemPage(deps, c, 404, "Not found", "There is no recorded LLM call with this id.");
     }
     const runCalls = call.runId
       ? (await listLlmCalls(sql, { scope, runId: call.runId, limit: 500 })).items.toReversed()

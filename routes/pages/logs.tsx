@@ -38,10 +38,9 @@ import {
 } from "../log_query.ts";
 import { clearTarget, followLogs, LogsClearBody } from "../api/logs.ts";
 import { countLogTarget } from "../../db/retention.ts";
-import { CallsProblemPage } from "../../views/calls/shell.tsx";
-import { requireAdmin } from "../access.ts";
 import { isRequestEvent, requestUserOf } from "../request_tail.ts";
 import { pageChrome } from "./chrome.ts";
+import { adminOnly } from "./problem.ts";
 import { resumeAfter, sseResponse, subscriberLabel } from "../run_stream.ts";
 import { check } from "../validate.ts";
 
@@ -155,16 +154,7 @@ export function logsPages(deps: AppDeps): Hono {
   // Admins: the clear's confirm step — what would go, and the form that posts it to the API.
   app.get(
     "/logs/clear",
-    requireAdmin((c) =>
-      c.html(
-        CallsProblemPage({
-          ...pageChrome(deps, c),
-          heading: "Admins only",
-          message: "Only an admin may clear logs.",
-        }),
-        403,
-      )
-    ),
+    adminOnly(deps, "Only an admin may clear logs."),
     async (c) => {
       const fields = nonEmpty(c.req.query());
       const checked = check(LogsClearBody, fields);

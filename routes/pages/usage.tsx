@@ -19,12 +19,12 @@ import {
   topConversations,
   topUsers,
 } from "../../db/usage_dashboard.ts";
-import { CallsProblemPage } from "../../views/calls/shell.tsx";
 import { UsagePage } from "../../views/usage/page.tsx";
 import { DASHBOARD_PERIODS, dashboardRange } from "../../views/usage/range.ts";
 import { viewerOf } from "../access.ts";
 import type { AppDeps } from "../deps.ts";
 import { pageChrome } from "./chrome.ts";
+import { problemPage } from "./problem.ts";
 import { nameField, parsePageQuery, userIdField } from "./page_query.ts";
 
 const KEYS = ["period", "user_id", "agent", "model"] as const;
@@ -42,10 +42,7 @@ export function usagePages(deps: AppDeps): Hono {
   const app = new Hono();
   const { sql } = deps.db;
   const badQuery = (c: Context, message: string) =>
-    c.html(
-      CallsProblemPage({ ...pageChrome(deps, c), heading: "Can't show this usage", message }),
-      400,
-    );
+    problemPage(deps, c, 400, "Can't show this usage", message);
 
   app.get("/usage", async (c) => {
     const parsed = parsePageQuery(c, KEYS, Query);
