@@ -3,7 +3,7 @@ import type { UsagePeriod } from "../../agents/llm/usage_period.ts";
 import type { UsageGroup, UsageReport } from "../../db/usage.ts";
 import { formatCost, formatDuration, formatInt, formatTokens } from "../common/format.ts";
 import { LLM_CALL_STATUSES } from "../../agents/spine/events.ts";
-import { Option, UserFilter, type UserOption } from "../common/filters.tsx";
+import { AnyFilter, Option, UserFilter, type UserOption } from "../common/filters.tsx";
 import { type CallsFilterView, CostCell, PERIOD_LABEL } from "./shell.tsx";
 import { ScrollTable } from "../common/table.tsx";
 
@@ -24,20 +24,7 @@ export function FilterForm(
           ))}
         </select>
       </label>
-      <label>
-        <span>Status</span>
-        <select name="status">
-          <option value="" selected={f.status === ""}>Any</option>
-          {LLM_CALL_STATUSES.map((s) => (
-            <Option
-              key={s}
-              value={s}
-              label={s}
-              selected={s === f.status}
-            />
-          ))}
-        </select>
-      </label>
+      <AnyFilter name="status" label="Status" choices={LLM_CALL_STATUSES} selected={f.status} />
       <label>
         <span>Model</span>
         <input name="model" value={f.model} list="calls-models" placeholder="any" size={18} />

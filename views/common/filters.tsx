@@ -25,3 +25,18 @@ export function UserFilter(p: { users: UserOption[] | null; selected: string }) 
     </label>
   );
 }
+
+/** A filter's select (`name`): "Any" ("") first, then each choice, labelled as itself. */
+export function AnyFilter(
+  p: { name: string; label: string; choices: readonly string[]; selected: string },
+) {
+  return (
+    <label>
+      <span>{p.label}</span>
+      <select name={p.name}>
+        <option value="" selected={p.selected === ""}>Any</option>
+        {p.choices.map((x) => <Option key={x} value={x} label={x} selected={x === p.selected} />)}
+      </select>
+    </label>
+  );
+}

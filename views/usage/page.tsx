@@ -19,7 +19,7 @@ import { type PageChrome, PageShell } from "../common/chrome.tsx";
 import { callsUrl } from "../calls/list.tsx";
 import type { CallsFilterView } from "../calls/shell.tsx";
 import { Stat } from "../calls/usage.tsx";
-import { Option, UserFilter, type UserOption } from "../common/filters.tsx";
+import { AnyFilter, Option, UserFilter, type UserOption } from "../common/filters.tsx";
 import {
   type BucketView,
   Lines,
@@ -380,24 +380,18 @@ function UsageFilters(
         </select>
       </label>
       <UserFilter users={p.users} selected={f.userId} />
-      <label>
-        <span>Agent</span>
-        <select name="agent">
-          <option value="" selected={f.agent === ""}>Any</option>
-          {withCurrent(p.choices.agents, f.agent).map((a) => (
-            <Option key={a} value={a} label={a} selected={a === f.agent} />
-          ))}
-        </select>
-      </label>
-      <label>
-        <span>Model</span>
-        <select name="model">
-          <option value="" selected={f.model === ""}>Any</option>
-          {withCurrent(p.choices.models, f.model).map((m) => (
-            <Option key={m} value={m} label={m} selected={m === f.model} />
-          ))}
-        </select>
-      </label>
+      <AnyFilter
+        name="agent"
+        label="Agent"
+        choices={withCurrent(p.choices.agents, f.agent)}
+        selected={f.agent}
+      />
+      <AnyFilter
+        name="model"
+        label="Model"
+        choices={withCurrent(p.choices.models, f.model)}
+        selected={f.model}
+      />
       <div class="calls-filter-actions">
         <button type="submit" class="btn btn-primary">Apply</button>
         <a class="btn" href="/usage">Clear</a>
