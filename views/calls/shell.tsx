@@ -1,6 +1,7 @@
 /**
  * What the LLM calls pages share: their props, the page chrome (header with navigation), the
- * problem page (400/404), and small cells and formatting used by both the list and the detail.
+ * problem page (400/403/404, which the other pages use too), and small cells and formatting
+ * used by both the list and the detail.
  * Pure components of plain data; every user- or model-provided string is a text child or
  * attribute, which hono/jsx escapes.
  */
@@ -64,7 +65,7 @@ export interface CallDetailProps extends Chrome {
   now?: number;
 }
 
-/** A 400 or 404 page in the same chrome: what went wrong and a way back. */
+/** A 400, 403 or 404 page in the same chrome: what went wrong and a way back. */
 export function CallsProblemPage(
   props: Chrome & { heading: string; message: string; hint?: string },
 ): string {
