@@ -22,7 +22,12 @@ import { Metrics } from "./agents/metrics/metrics.ts";
 import { DEMO_BASE_URL, demoHandler } from "./agents/demo/handler.ts";
 import { inProcessFetch } from "./agents/demo/in_process_fetch.ts";
 import { fanOutAwareFetch, WorkerFetch } from "./agents/llm/worker_fetch.ts";
-import { getLogger, resetLogging, setupLogging } from "./agents/logging/logging.ts";
+import {
+  getLogger,
+  resetLogging,
+  setupLogging,
+  withoutRunContext,
+} from "./agents/logging/logging.ts";
 import { McpServers } from "./agents/mcp/servers.ts";
 import { Gateway } from "./agents/gateway/gateway.ts";
 import { GatewaySessions } from "./agents/gateway/sessions.ts";
@@ -140,11 +145,14 @@ export async function createGlassbox(
     pingDatabase: () => db.sql`SELECT 1`,
   });
   const writer: EventWriter = new EventWriter(metrics.timedSink(store), {
+    // The writers' failures are no run's, whichever run's event started the write.
     onError: (err, pending) =>
-      log.error("Storing events failed ({pending} waiting): {error}", {
-        pending,
-        error: String(err),
-      }),
+      withoutRunContext(() =>
+        log.error("Storing events failed ({pending} waiting): {error}", {
+          pending,
+          error: String(err),
+        })
+      ),
     onRejected: (ev, err, replaced) =>
       log.error("Event {id} (run {runId}, seq {seq}) refused by the database, {what}: {error}", {
         id: ev.id,
@@ -158,18 +166,22 @@ export async function createGlassbox(
   const requests = new RecordBuffer<HttpRecord>({
     store: (batch) => insertHttpRecords(db.sql, batch),
     onError: (err, pending) =>
-      log.warn("Storing request records failed ({pending} waiting): {error}", {
-        pending,
-        error: String(err),
-      }),
+      withoutRunContext(() =>
+        log.warn("Storing request records failed ({pending} waiting): {error}", {
+          pending,
+          error: String(err),
+        })
+      ),
   });
   const retention = new Retention(db.sql, config.retention, getLogger("retention"));
   const llmCalls = new LlmCallRecorder(db.sql, {
     onError: (err, pending) =>
-      log.error("Storing LLM calls failed ({pending} waiting): {error}", {
-        pending,
-        error: String(err),
-      }),
+      withoutRunContext(() =>
+        log.error("Storing LLM calls failed ({pending} waiting): {error}", {
+          pending,
+          error: String(err),
+        })
+      ),
     onRejected: (row, err) =>
       log.error("LLM call {id} stored without its content: {error}", {
         id: row.id,

@@ -256,6 +256,11 @@ Deno.test(
       const terminal = journal.events.at(-1)!.event as { type: string; code?: string };
       assert.equal(terminal.type, EventType.RUN_ERROR);
       assert.equal(terminal.code, "storage_unavailable");
+      // The writers' own failures belong to no run (their timers were started inside one).
+      const misfiled = journal.events.filter((e) =>
+        /Storing .* failed/.test(JSON.stringify(e.event))
+      );
+      assert.deepEqual(misfiled.map((e) => e.event), [], "writer errors logged into the run");
       const held = journals.backlog.pending;
       assert.ok(held >= MAX, `held ${held}`);
       console.log(

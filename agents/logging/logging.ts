@@ -110,6 +110,18 @@ export function withRunContext<T>(ctx: RunLogContext, fn: () => T): T {
   return storage.run({ ...parent, runId: ctx.runId, agent: ctx.agent }, fn);
 }
 
+/**
+ * Runs fn outside any run's context: what it logs belongs to no run. For work that was started
+ * inside a run but is not the run's (the writers' retries: their timers were set while a run was
+ * emitting), whose records would otherwise become that run's log events.
+ */
+export function withoutRunContext<T>(fn: () => T): T {
+  const parent = storage.getStore();
+  if (!parent || parent.runId === undefined) return fn();
+  const { runId: _runId, agent: _agent, ...rest } = parent;
+  return storage.run(rest, fn);
+}
+
 /** The innermost run context, or null outside withRunContext. */
 export function currentRunContext(): RunLogContext | null {
   const store = storage.getStore();

@@ -186,3 +186,36 @@ Deno.test("journal: a run closes while other runs keep the writer busy", async (
   assert.ok(closed, "run a closed while run b still wrote");
   await journals.close("b");
 });
+
+Deno.test("journal: the backlog bound is told once, counts events waiting for ids, re-arms", async () => {
+  const source = idSource();
+  const ids = new EventIdPool(source, 4);
+  await ids.ready();
+  // Only microtasks run until the end: the writer's flush timer never fires, nothing is stored.
+  const writer = new EventWriter({ store: () => Promise.resolve() }, { flushMs: 1 });
+  const full: number[] = [];
+  const journals = new Journals({
+    ids,
+    writer,
+    hub: { publish: () => {}, sending: () => undefined },
+    coalesceMs: 30,
+    maxPending: 10,
+    onFull: (n) => full.push(n),
+  });
+  source.hold(); // and no new ids: events wait in the journal
+  const j = journals.open("r");
+  for (let i = 0; i < 9; i++) j.emit(step(`s${i}`));
+  await Promise.resolve();
+  assert.equal(journals.backlog.pending, 9);
+  assert.ok(journals.backlog.waiting > 0, "some wait for ids");
+  assert.deepEqual(full, []);
+  for (let i = 9; i < 15; i++) j.emit(step(`s${i}`));
+  await Promise.resolve();
+  assert.deepEqual(full, [10], "once, at the bound, after the emit that reached it");
+  assert.equal(journals.backlog.full, true);
+  // Ids back, the writer runs: everything is stored, and the bound re-arms.
+  source.release();
+  await journals.close("r");
+  assert.equal(journals.backlog.pending, 0);
+  assert.equal(journals.backlog.full, false);
+});
