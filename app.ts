@@ -21,7 +21,7 @@ import { LlmCallRecorder } from "./agents/llm/call_recorder.ts";
 import { Metrics } from "./agents/metrics/metrics.ts";
 import { DEMO_BASE_URL, demoHandler } from "./agents/demo/handler.ts";
 import { inProcessFetch } from "./agents/demo/in_process_fetch.ts";
-import { fanOutAwareFetch, WorkerFetch } from "./agents/llm/worker_fetch.ts";
+import { WorkerFetch } from "./agents/llm/worker_fetch.ts";
 import {
   getLogger,
   resetLogging,
@@ -262,7 +262,7 @@ export async function createGlassbox(
       idleTimeoutMs: config.llmIdleTimeoutMs,
       maxAttempts: config.llmMaxAttempts,
       demoFetch: inProcessFetch(demoModel),
-      modelFetch: fanOutAwareFetch(modelFetch, () => hub.stats().subscribers),
+      modelFetch: modelFetch.fetch,
     },
     demoBaseUrl: DEMO_BASE_URL,
     mcp,

@@ -10,8 +10,8 @@
  *       local Postgres (the row is stored off the call's path);
  *   (b′) the same wrapper with its row thrown away (no recorder work at all): what is the
  *       wrapper's own;
- *   (b″) (b) with the model fetched on the worker thread, as app.ts does once 1,000 viewers
- *       watch (agents/llm/worker_fetch.ts): the transport's share, apart from recording's;
+ *   (b″) (b) with the model fetched on the worker thread, as app.ts configures it
+ *       (agents/llm/worker_fetch.ts): the transport's share, apart from recording's;
  *   (c) the same npm:openai client through a Glassbox's gateway (/llm/v1: key check, session,
  *       forward, the row on the same kind of queue), same upstream.
  *
@@ -126,10 +126,7 @@ export async function llmOverhead(
     { label: "(a) bare npm:openai", fn: openaiCall(openai) },
     { label: "(b) RecordingLlmClient + queued llm_calls row (in-app)", fn: wrapped(recording) },
     { label: "(b′) RecordingLlmClient, row thrown away", fn: wrapped(noRow) },
-    {
-      label: "(b″) (b) with the model fetched on the worker (app.ts from 1,000 viewers on)",
-      fn: wrapped(asInApp),
-    },
+    { label: "(b″) (b) with the model fetched on the worker (as app.ts)", fn: wrapped(asInApp) },
     { label: "(c) npm:openai through the gateway (recording)", fn: openaiCall(viaGateway) },
   ];
   const timed = async (fn: () => Promise<void>, into: number[]) => {

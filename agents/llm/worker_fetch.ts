@@ -13,8 +13,6 @@
  * It is a fetch, nothing more: the same Request in, the same Response out (status, headers,
  * streamed body), aborts and errors as fetch() has them (the signal's reason; a TypeError when
  * the connection fails or breaks off), so the openai client and the gateway use it unchanged.
- * The hop costs each call ~0.5–0.9 ms p50 (bench section 3), so it is taken only while enough
- * viewers watch for it to pay (fanOutAwareFetch).
  */
 import type { FromWorker, ToWorker } from "./worker_fetch_protocol.ts";
 
@@ -30,38 +28,14 @@ interface Call {
 /** Statuses whose Response must have no body. */
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
-/**
- * From this many viewers in the process on, model endpoints are fetched on the worker. Below it a
- * fan-out turn is short (~10 µs per viewer: ~10 ms at 1,000), so the model is read in time and
- * the journal joins what waits meanwhile (the shared harness at 1,000 viewers: 23–88 chunks per
- * event without the worker).
- */
-export const WORKER_FETCH_FROM_VIEWERS = 1_000;
-
-/** fetch() on this thread while few watch, on the worker once `viewers()` reaches `from`;
- * decided per request (an LLM call), so a call keeps the transport it started with. */
-export function fanOutAwareFetch(
-  worker: WorkerFetch,
-  viewers: () => number,
-  from = WORKER_FETCH_FROM_VIEWERS,
-): typeof fetch {
-  return (input, init) => viewers() >= from ? worker.fetch(input, init) : fetch(input, init);
-}
-
 export class WorkerFetch {
   #worker: Worker | undefined;
-  #requests = 0;
   #nextId = 1;
   #calls = new Map<number, Call>();
   #closed = false;
 
   readonly fetch = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> =>
     this.#fetch(new Request(input, init));
-
-  /** Requests made through the worker so far. */
-  get requests(): number {
-    return this.#requests;
-  }
 
   /** Ends the worker; calls still open fail. */
   close(): void {
@@ -77,7 +51,6 @@ export class WorkerFetch {
     const body = req.body ? await req.arrayBuffer() : null;
     signal.throwIfAborted();
     const id = this.#nextId++;
-    this.#requests++;
     const call: Call = { head: Promise.withResolvers<Response>(), signal };
     call.onAbort = () => this.#abort(id, signal.reason);
     signal.addEventListener("abort", call.onAbort, { once: true });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fanOutAwareFetch, WorkerFetch } from "./worker_fetch.ts";
+import { WorkerFetch } from "./worker_fetch.ts";
 import { waitFor } from "../../tests/support/wait.ts";
 
 const td = new TextDecoder();
@@ -149,16 +149,4 @@ Deno.test("a refused connection is a TypeError, as with fetch; close() fails the
   wf.close();
   await assert.rejects(read, TypeError);
   await assert.rejects(wf.fetch(server.url), TypeError);
-});
-
-Deno.test("fanOutAwareFetch takes the worker only from the given number of viewers on", async () => {
-  await using server = localServer(() => new Response("ok"));
-  using wf = disposable(new WorkerFetch());
-  let viewers = 999;
-  const f = fanOutAwareFetch(wf, () => viewers, 1_000);
-  assert.equal(await (await f(server.url)).text(), "ok");
-  assert.equal(wf.requests, 0, "999 viewers: fetched on this thread");
-  viewers = 1_000;
-  assert.equal(await (await f(server.url)).text(), "ok");
-  assert.equal(wf.requests, 1, "1,000 viewers: fetched on the worker");
 });
