@@ -103,7 +103,10 @@ export interface Spend {
   tokens: number;
 }
 
-/** What the calls of each window spent, in one query (one FILTER per window). */
+/**
+ * What the calls of each window spent, in one query (one FILTER per window): the provider's
+ * usage, else Glassbox's estimate for a call answered without it (a stream cut by a budget).
+ */
 export async function spendIn(sql: Sql, windows: SpendWindow[]): Promise<Spend[]> {
   if (windows.length === 0) return [];
   const cond = (w: SpendWindow) =>
@@ -114,8 +117,10 @@ export async function spendIn(sql: Sql, windows: SpendWindow[]): Promise<Spend[]
       ${w.agentName !== undefined ? sql`AND agent_name = ${w.agentName}` : sql``}
       ${w.since !== undefined ? sql`AND started_at >= ${w.since}` : sql``}`;
   const columns = windows.map((w, i) =>
-    sql`coalesce(sum(cost_usd) FILTER (WHERE ${cond(w)}), 0)::float8 AS ${sql(`usd${i}`)},
-      coalesce(sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0))
+    sql`coalesce(sum(coalesce(cost_usd, estimated_cost_usd)) FILTER (WHERE ${cond(w)}), 0)::float8
+        AS ${sql(`usd${i}`)},
+      coalesce(sum(coalesce(input_tokens, estimated_input_tokens, 0) +
+        coalesce(output_tokens, estimated_output_tokens, 0))
         FILTER (WHERE ${cond(w)}), 0)::float8 AS ${sql(`tok${i}`)}`
   );
   const list = columns.reduce((acc, c) => sql`${acc}, ${c}`);

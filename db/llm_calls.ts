@@ -35,6 +35,14 @@ export interface LlmCallRow {
   reasoningTokens: number | null;
   usageSource: "provider" | "none";
   costUsd: number | null;
+  /**
+   * Glassbox's estimate when the provider reported no usage although it answered (a stream cut
+   * by a budget, cancelled, timed out or broken): tokens from the prompt and the output that
+   * arrived, cost at the model's price (null: unpriced). All null otherwise; budgets count it.
+   */
+  estimatedInputTokens: number | null;
+  estimatedOutputTokens: number | null;
+  estimatedCostUsd: number | null;
   startedAt: Date;
   firstChunkAt: Date | null;
   endedAt: Date;
@@ -79,7 +87,7 @@ export async function insertLlmCall(sql: Sql, r: LlmCallRow): Promise<void> {
   await insertLlmCalls(sql, [r]);
 }
 
-/** 34 parameters a row; Postgres allows 65,535 a statement. */
+/** 37 parameters a row; Postgres allows 65,535 a statement. */
 const ROWS_PER_INSERT = 1000;
 
 /**
@@ -117,6 +125,9 @@ export async function insertLlmCalls(sql: Sql, rows: LlmCallRow[]): Promise<void
       reasoning_tokens: r.reasoningTokens,
       usage_source: r.usageSource,
       cost_usd: r.costUsd,
+      estimated_input_tokens: r.estimatedInputTokens,
+      estimated_output_tokens: r.estimatedOutputTokens,
+      estimated_cost_usd: r.estimatedCostUsd,
       started_at: r.startedAt,
       first_chunk_at: r.firstChunkAt,
       ended_at: r.endedAt,
@@ -216,6 +227,9 @@ const SUMMARY_COLUMNS = [
   "reasoning_tokens",
   "usage_source",
   "cost_usd",
+  "estimated_input_tokens",
+  "estimated_output_tokens",
+  "estimated_cost_usd",
   "started_at",
   "first_chunk_at",
   "ended_at",
@@ -283,6 +297,9 @@ function toSummary(r: DbRow): LlmCallSummary {
     reasoningTokens: num(r.reasoning_tokens),
     usageSource: r.usage_source,
     costUsd: num(r.cost_usd), // numeric arrives as a string
+    estimatedInputTokens: num(r.estimated_input_tokens),
+    estimatedOutputTokens: num(r.estimated_output_tokens),
+    estimatedCostUsd: num(r.estimated_cost_usd),
     startedAt: r.started_at,
     firstChunkAt: r.first_chunk_at,
     endedAt: r.ended_at,

@@ -12,6 +12,7 @@ import m006 from "./migrations/006_logs.sql" with { type: "text" };
 import m007 from "./migrations/007_cost.sql" with { type: "text" };
 import m009 from "./migrations/009_alerts.sql" with { type: "text" };
 import m010 from "./migrations/010_one_run_per_conversation.sql" with { type: "text" };
+import m011 from "./migrations/011_usage_estimates.sql" with { type: "text" };
 
 // No 002: numbers were handed out per issue, and that one went unused.
 export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
@@ -23,6 +24,7 @@ export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   { version: 7, name: "007_cost", sql: m007 },
   { version: 9, name: "009_alerts", sql: m009 },
   { version: 10, name: "010_one_run_per_conversation", sql: m010 },
+  { version: 11, name: "011_usage_estimates", sql: m011 },
 ];
 
 const LOCK_KEY = 7_201_104_511; // arbitrary, fixed: "glassbox migrations"

@@ -65,8 +65,9 @@ async function setup(opts: { now?: () => Date; refreshMs?: number; flushMs?: num
     for (const w of windowsFor(BUDGETS, ctx, opts.now?.() ?? new Date())) {
       const f = w.filter;
       const [r] = await db.sql`
-        SELECT coalesce(sum(cost_usd), 0)::float8 AS usd,
-          coalesce(sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)), 0)::float8 AS tok
+        SELECT coalesce(sum(coalesce(cost_usd, estimated_cost_usd)), 0)::float8 AS usd,
+          coalesce(sum(coalesce(input_tokens, estimated_input_tokens, 0) +
+            coalesce(output_tokens, estimated_output_tokens, 0)), 0)::float8 AS tok
         FROM llm_calls WHERE started_at >= ${f.since!}
           ${f.userId ? db.sql`AND user_id = ${f.userId}` : db.sql``}
           ${f.agentName ? db.sql`AND agent_name = ${f.agentName}` : db.sql``}`;
@@ -110,6 +111,40 @@ Deno.test(
     assert.equal(after.user.usd, t.user.usd);
     assert.equal(after.global.usd, t.global.usd + 2);
     assert.deepEqual(after, await s.sqlTotals());
+  },
+);
+
+Deno.test(
+  { name: "budget ledger: a call without provider usage counts by its estimate", ignore },
+  async () => {
+    await using s = await setup();
+    // A cut stream: the provider's counts unknown (NULL), Glassbox's estimate beside them.
+    const cut = (over = {}) =>
+      callRow({
+        inputTokens: null,
+        outputTokens: null,
+        costUsd: null,
+        usageSource: "none",
+        status: "cancelled",
+        estimatedInputTokens: 300,
+        estimatedOutputTokens: 40,
+        estimatedCostUsd: 0.25,
+        ...over,
+      });
+    // Stored before the window is read (the SQL read), then recorded (the running total).
+    await insertLlmCalls(s.db.sql, [cut()]);
+    const t = await s.totals();
+    assert.deepEqual([t.user.usd, t.agent.tokens], [0.25, 340]);
+    s.recorder.record(cut({ estimatedCostUsd: 0.5 }));
+    s.recorder.record(callRow({ costUsd: 1 })); // the provider's usage, as before
+    const after = await s.totals();
+    assert.deepEqual([after.user.usd, after.agent.tokens], [1.75, 340 + 340 + 1100]);
+    assert.deepEqual(after, await s.sqlTotals());
+    // Unpriced: no estimated cost, its estimated tokens still count.
+    s.recorder.record(cut({ estimatedCostUsd: null }));
+    const unpriced = await s.totals();
+    assert.deepEqual([unpriced.user.usd, unpriced.agent.tokens], [1.75, 340 * 3 + 1100]);
+    assert.deepEqual(unpriced, await s.sqlTotals());
   },
 );
 

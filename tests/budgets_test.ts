@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { skipWithoutPostgres } from "./support/db.ts";
+import { formatUsd } from "../agents/llm/cost.ts";
 import { type Script, startScriptedLlm } from "./support/scripted_llm.ts";
 import { customValues, startTeam } from "./support/team.ts";
 import {
@@ -381,4 +382,59 @@ Deno.test({
   const page = await (await fetch(`${s.t.gb.url}/admin/budgets`)).text();
   assert.match(page, /run budget/);
   assert.match(page, /5,000/);
+});
+
+Deno.test({
+  name:
+    "budget: a stream cut by a budget is recorded with an estimate (the provider sent no usage), and the estimate counts: the user's next call is refused",
+  ignore,
+}, async () => {
+  // Output costs $0.001 a token (4 characters); the worst case (the prompt, 10 tokens out) fits
+  // the user's $0.03 a day, and the stream passes it about 110 characters in, so it is cut
+  // before its usage chunk: input_tokens, output_tokens and cost_usd stay NULL.
+  const words = Array.from({ length: 80 }, (_, i) => `w${String(i).padStart(2, "0")} `);
+  await using s = await stack({
+    GLASSBOX_BUDGETS: JSON.stringify([{ scope: "user", period: "day", limit_usd: 0.03 }]),
+    GLASSBOX_BUDGET_MAX_OUTPUT_TOKENS: "10",
+  }, [
+    { kind: "slow", chunks: words, delayMs: 5 },
+    { kind: "text", chunks: ["never sent"] },
+  ]);
+  const run = await s.t.chat({ message: "Tell me a long story" });
+  assert.equal(run.body.status, "stopped", JSON.stringify(run.body));
+  const runId = run.body.run_id as string;
+  assert.match(stopOf(await s.t.events(runId)).message, /^stopped: daily budget \$0\.0300/);
+  const [row] = await s.t.sql`
+    SELECT id, status, response, input_tokens, output_tokens, cost_usd, usage_source,
+      estimated_input_tokens, estimated_output_tokens, estimated_cost_usd::float8 AS estimated
+    FROM llm_calls WHERE run_id = ${runId}`;
+  assert.equal(row.status, "cancelled");
+  assert.deepEqual(
+    [row.input_tokens, row.output_tokens, row.cost_usd, row.usage_source],
+    [null, null, null, "none"],
+    "what the provider did not report stays unknown",
+  );
+  // The pre-flight's estimator: 4 characters of the prompt's JSON (messages and tools, as sent)
+  // a token; the output that arrived likewise; priced at $10 and $1000 per million.
+  const sent = s.llm.requests[0].body;
+  const inputTokens = Math.ceil(JSON.stringify([sent.messages, sent.tools ?? []]).length / 4);
+  const outputTokens = Math.ceil(String(row.response).length / 4);
+  assert.equal(row.estimated_input_tokens, inputTokens);
+  assert.equal(row.estimated_output_tokens, outputTokens);
+  const usd = Math.round((inputTokens * 10 + outputTokens * 1000) / 1e6 * 1e8) / 1e8;
+  assert.equal(row.estimated, usd);
+  assert.ok(usd > 0.03, `the cut call's estimate (${usd}) passed the limit`);
+  // Shown where the call is shown.
+  const page = await (await fetch(`${s.t.gb.url}/calls/${row.id}`)).text();
+  assert.ok(
+    page.includes(`≈ ${formatUsd(usd)} (estimated: the provider reported no usage)`),
+    "the call's page shows the estimate",
+  );
+
+  // The estimate counts: the same user's next run is refused before its first call is sent.
+  const next = await s.t.chat({ message: "And another one" });
+  assert.equal(next.body.status, "stopped", JSON.stringify(next.body));
+  assert.equal(s.llm.requests.length, 1, "the next call was never sent");
+  const stop = stopOf(await s.t.events(next.body.run_id as string));
+  assert.match(stop.message, /^stopped: daily budget \$0\.0300 reached at step 1\//);
 });

@@ -135,3 +135,43 @@ Deno.test({
   assert.equal(run.status, "stopped");
   assert.equal(run.stop.message, "stopped: conversation budget $0.0300 reached at call 1");
 });
+
+Deno.test({
+  name:
+    "gateway: streams cut by a budget count by their estimate, so a client that keeps starting them cannot spend past the limit",
+  ignore,
+}, async () => {
+  // Each stream would cost $0.08 of output; its worst case (prompt and 10 tokens out, ~$0.02)
+  // fits the user's $0.03 a day, so only the running cost stops it. Without usage from the cut
+  // upstream, a cut call counted nothing: every request was let through and cut again.
+  const words = Array.from({ length: 80 }, (_, i) => `w${String(i).padStart(2, "0")} `);
+  const limit = 0.03;
+  await using s = await gatewayStack({
+    GLASSBOX_PRICES: PRICES,
+    GLASSBOX_BUDGETS: JSON.stringify([{ scope: "user", period: "day", limit_usd: limit }]),
+  }, Array.from({ length: 5 }, () => ({ kind: "slow" as const, chunks: words, delayMs: 5 })));
+  const body = ask({ stream: true, max_tokens: 10 });
+  const statuses: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const res = await postJson(`${s.base}/chat/completions`, body, s.headers);
+    statuses.push(res.status);
+    if (res.status === 200) {
+      const last = JSON.parse((await allMessages(res.body!)).at(-1)!.data);
+      assert.equal(last.error?.code, "budget_exceeded", "the stream was cut");
+    } else {
+      assert.equal((await res.json()).error.code, "budget_exceeded");
+    }
+  }
+  assert.deepEqual(statuses, [200, 429, 429, 429, 429], "only the first stream was sent");
+  assert.equal(s.llm.requests.length, 1);
+
+  const rows = await s.rows();
+  assert.equal(rows.length, 1);
+  const [row] = rows;
+  assert.deepEqual([row.status, row.cost_usd, row.input_tokens], ["cancelled", null, null]);
+  const spent = Number(row.estimated_cost_usd);
+  // One call's worst case: its prompt's estimate and 10 tokens out, at $0.001 a token.
+  const worst = (Number(row.estimated_input_tokens) + 10) * 0.001;
+  assert.ok(spent > limit, `the cut call counts (${spent})`);
+  assert.ok(spent <= limit + worst, `spent ${spent}, at most ${limit} + ${worst}`);
+});

@@ -28,6 +28,10 @@ export interface RecordedCall {
   inputTokens: number | null;
   outputTokens: number | null;
   costUsd: number | null;
+  /** Glassbox's estimate, for a call the provider answered without reporting usage. */
+  estimatedInputTokens?: number | null;
+  estimatedOutputTokens?: number | null;
+  estimatedCostUsd?: number | null;
 }
 
 export interface LedgerOptions {
@@ -54,9 +58,11 @@ interface Entry {
   refreshing: boolean;
 }
 
+/** What the provider reported, else Glassbox's estimate (a cut stream counts), as spendIn sums. */
 const amountOf = (r: RecordedCall): Spend => ({
-  usd: r.costUsd ?? 0,
-  tokens: (r.inputTokens ?? 0) + (r.outputTokens ?? 0),
+  usd: r.costUsd ?? r.estimatedCostUsd ?? 0,
+  tokens: (r.inputTokens ?? r.estimatedInputTokens ?? 0) +
+    (r.outputTokens ?? r.estimatedOutputTokens ?? 0),
 });
 
 export class SpendLedger {

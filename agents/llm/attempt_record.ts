@@ -4,6 +4,7 @@ import type { ContentLogging } from "../../config.ts";
 import type { LlmCallRow } from "../../db/llm_calls.ts";
 import type { LlmCallFailure, LlmCallFinishedValue } from "../spine/events.ts";
 import { callCostUsd, type PriceTable } from "./cost.ts";
+import { promptTokens, tokensOfText } from "../budgets/estimate.ts";
 import { promptForLog, textForLog, toolCallsForLog } from "./content_policy.ts";
 import { storable, storableJson } from "../spine/text.ts";
 import { ObserverError, type ResponseAccumulator } from "./stream.ts";
@@ -138,6 +139,7 @@ export function buildRow(a: {
     reasoningTokens: usage?.reasoningTokens ?? null,
     usageSource: usage ? "provider" : "none",
     costUsd: callCostUsd(a.prices, req.model, acc.responseModel, usage),
+    ...estimatedUsage(a.prices, req, acc),
     startedAt: new Date(a.startedAt),
     firstChunkAt: acc.firstChunkAt === null ? null : new Date(acc.firstChunkAt),
     endedAt: new Date(a.endedAt),
@@ -146,6 +148,40 @@ export function buildRow(a: {
     errorType: fail?.errorType ?? null,
     errorMessage: fail ? storable(fail.message) : null,
     metadata: storableJson(metadata) as Record<string, unknown>,
+  };
+}
+
+/**
+ * A call the provider answered without reporting usage (a stream cut by a budget, cancelled,
+ * timed out or broken before its usage chunk; a server that never reports it) still cost
+ * something: estimated the way the pre-flight check does — the prompt at 4 characters of its JSON
+ * a token, the text and tool arguments that arrived likewise — and priced from the table (null:
+ * unpriced). Only when the provider answered at all: a refused or unreachable call is not billed.
+ * The provider's own columns stay null; budgets count the estimate (db/budgets.ts).
+ */
+export function estimatedUsage(
+  prices: PriceTable,
+  req: Pick<LlmRequest, "model" | "messages" | "tools">,
+  acc: ResponseAccumulator,
+): Pick<LlmCallRow, "estimatedInputTokens" | "estimatedOutputTokens" | "estimatedCostUsd"> {
+  const calls = acc.toolCalls;
+  const answered = acc.firstChunkAt !== null || acc.text !== "" || calls.length > 0;
+  if (acc.usage || !answered) {
+    return { estimatedInputTokens: null, estimatedOutputTokens: null, estimatedCostUsd: null };
+  }
+  const inputTokens = promptTokens(req);
+  const outputChars = calls.reduce((n, c) => n + c.arguments.length, acc.text.length);
+  const outputTokens = tokensOfText(outputChars);
+  return {
+    estimatedInputTokens: inputTokens,
+    estimatedOutputTokens: outputTokens,
+    estimatedCostUsd: callCostUsd(prices, req.model, acc.responseModel, {
+      inputTokens,
+      outputTokens,
+      cachedTokens: null,
+      cacheWriteTokens: null,
+      reasoningTokens: null,
+    }),
   };
 }
 

@@ -55,7 +55,9 @@ function CallDetailBody(p: CallDetailProps) {
         <p class="calls-sub">
           <time datetime={when.iso}>{when.iso}</time> · {c.operation} · attempt {String(c.attempt)}
           {" · "}
-          {formatDuration(c.durationMs)} · cost {formatCost(c.costUsd)}
+          {formatDuration(c.durationMs)} · cost {c.costUsd === null && c.estimatedCostUsd !== null
+            ? `≈ ${formatCost(c.estimatedCostUsd)}`
+            : formatCost(c.costUsd)}
         </p>
       </div>
       {c.status !== "ok" || c.errorType || c.errorMessage
@@ -76,11 +78,22 @@ function CallDetailBody(p: CallDetailProps) {
             value={formatInt(c.reasoningTokens)}
           />
           <Fact name="usage_source" label="Usage source" value={c.usageSource} />
+          {c.estimatedInputTokens !== null
+            ? (
+              <Fact
+                name="estimated_tokens"
+                label="Estimated tokens"
+                value={`≈ ${formatInt(c.estimatedInputTokens)} in / ${
+                  formatInt(c.estimatedOutputTokens)
+                } out`}
+              />
+            )
+            : null}
           <Fact
             name="cost"
             label="Cost"
-            value={c.costUsd === null ? "unknown (no price for this model)" : formatCost(c.costUsd)}
-            unknown={c.costUsd === null}
+            value={costText(c)}
+            unknown={c.costUsd === null && c.estimatedCostUsd === null}
           />
         </FactsPanel>
         <FactsPanel title="Timing" id="call-timing">
@@ -176,6 +189,17 @@ function FactsPanel(p: { title: string; id: string; children?: Child }) {
       <dl class="facts" id={p.id}>{p.children}</dl>
     </section>
   );
+}
+
+/** The provider's cost; else Glassbox's estimate (budgets count it), or why it is unknown. */
+function costText(c: LlmCallSummary): string {
+  if (c.costUsd !== null) return formatCost(c.costUsd);
+  if (c.estimatedCostUsd !== null) {
+    return `≈ ${formatCost(c.estimatedCostUsd)} (estimated: the provider reported no usage)`;
+  }
+  return c.usageSource === "none" && c.inputTokens === null
+    ? "unknown (the provider reported no usage)"
+    : "unknown (no price for this model)";
 }
 
 function Fact(
