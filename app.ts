@@ -144,7 +144,19 @@ export async function createGlassbox(
     activeRuns: () => runs.activeRuns,
     pingDatabase: () => db.sql`SELECT 1`,
   });
+  // A write unanswered past its deadline: the connection may be dead for good; new ones.
+  const writeDeadline = {
+    storeTimeoutMs: config.dbWriteTimeoutMs,
+    onStoreTimeout: () =>
+      withoutRunContext(() => {
+        log.warn("A write got no answer within {ms} ms: retrying on new connections", {
+          ms: config.dbWriteTimeoutMs,
+        });
+        db.reset?.();
+      }),
+  };
   const writer: EventWriter = new EventWriter(metrics.timedSink(store), {
+    ...writeDeadline,
     // The writers' failures are no run's, whichever run's event started the write.
     onError: (err, pending) =>
       withoutRunContext(() =>
@@ -175,6 +187,7 @@ export async function createGlassbox(
   });
   const retention = new Retention(db.sql, config.retention, getLogger("retention"));
   const llmCalls = new LlmCallRecorder(db.sql, {
+    ...writeDeadline,
     onError: (err, pending) =>
       withoutRunContext(() =>
         log.error("Storing LLM calls failed ({pending} waiting): {error}", {

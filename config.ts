@@ -95,6 +95,11 @@ export interface Config {
    * new ones are refused (503) until they are stored.
    */
   writerMaxPending: number;
+  /**
+   * A write of events or LLM calls unanswered this long is retried on a new connection pool (the
+   * database's host may have vanished without closing anything).
+   */
+  dbWriteTimeoutMs: number;
   /** An instance that has not renewed its lease for this long is dead: its runs are interrupted. */
   instanceLeaseMs: number;
   /** Alert rules: how often they are measured, and how their webhooks are retried. */
@@ -180,6 +185,7 @@ export function loadConfig(
     shutdownTimeoutMs: v.GLASSBOX_SHUTDOWN_TIMEOUT_MS,
     requestTimeoutMs: v.GLASSBOX_REQUEST_TIMEOUT_MS,
     writerMaxPending: v.GLASSBOX_WRITER_MAX_PENDING,
+    dbWriteTimeoutMs: v.GLASSBOX_DB_WRITE_TIMEOUT_MS,
     instanceLeaseMs: v.GLASSBOX_INSTANCE_LEASE_MS,
     alerts: {
       intervalMs: v.GLASSBOX_ALERT_INTERVAL_MS,
@@ -324,6 +330,7 @@ function envSchema(env: Record<string, string | undefined>) {
     GLASSBOX_SHUTDOWN_TIMEOUT_MS: integer("GLASSBOX_SHUTDOWN_TIMEOUT_MS", 15_000, 100, 600_000),
     GLASSBOX_REQUEST_TIMEOUT_MS: integer("GLASSBOX_REQUEST_TIMEOUT_MS", 10_000, 100, 600_000),
     GLASSBOX_WRITER_MAX_PENDING: integer("GLASSBOX_WRITER_MAX_PENDING", 50_000, 10, 10_000_000),
+    GLASSBOX_DB_WRITE_TIMEOUT_MS: integer("GLASSBOX_DB_WRITE_TIMEOUT_MS", 30_000, 100, 600_000),
     GLASSBOX_INSTANCE_LEASE_MS: integer("GLASSBOX_INSTANCE_LEASE_MS", 20_000, 1_000, 600_000),
     GLASSBOX_ALERT_INTERVAL_MS: integer("GLASSBOX_ALERT_INTERVAL_MS", 60_000, 1000, 86_400_000),
     GLASSBOX_ALERT_RETRY_BASE_MS: integer("GLASSBOX_ALERT_RETRY_BASE_MS", 5000, 10, 3_600_000),
@@ -500,6 +507,8 @@ Environment:
                                 database not answering) gets 503 (default 10000)
   GLASSBOX_WRITER_MAX_PENDING   events held unstored (the database away) before running runs
                                 stop and new ones are refused (default 50000)
+  GLASSBOX_DB_WRITE_TIMEOUT_MS  a write of events or LLM calls unanswered this long is retried
+                                on new connections (default 30000)
   GLASSBOX_INSTANCE_LEASE_MS    an instance silent this long is taken for dead and its runs
                                 are interrupted (default 20000; external Postgres)
   GLASSBOX_ALERT_INTERVAL_MS    how often alert rules are measured (default 60000)

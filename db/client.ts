@@ -15,6 +15,12 @@ export interface Database {
   embedded: boolean;
   /** Human-readable location, for logs and /health (never includes a password). */
   describe: string;
+  /**
+   * External Postgres: replaces the connection pool (`sql` stays the same handle); the old one's
+   * connections are closed at once, their queries rejected as by a lost connection. For when a
+   * connection stopped answering (a write past its deadline): its peer may be gone for good.
+   */
+  reset?(): void;
   close(): Promise<void>;
 }
 
@@ -93,7 +99,11 @@ function openExternal(url: string): Database {
     return pool;
   };
   let pool = connect();
+  let replacedAt = -Infinity;
   const replace = () => {
+    // Once a second at most: several writers may find the same dead pool at once.
+    if (performance.now() - replacedAt < 1000) return;
+    replacedAt = performance.now();
     const old = pool;
     pool = connect();
     old.end({ timeout: 0 }).catch(() => {});
@@ -104,6 +114,7 @@ function openExternal(url: string): Database {
     sql: stableSql(() => pool),
     embedded: false,
     describe: `postgres://${u.hostname}:${u.port || 5432}${u.pathname}`,
+    reset: replace,
     close: () => {
       brokenPools.delete(replace);
       return pool.end({ timeout: 5 });

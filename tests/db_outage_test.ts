@@ -312,3 +312,51 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  {
+    name: "db outage: the database's host vanishes: writes are retried on new connections",
+    ignore,
+  },
+  async () => {
+    const s = await outageStack({
+      GLASSBOX_DB_WRITE_TIMEOUT_MS: "2000",
+      GLASSBOX_REQUEST_TIMEOUT_MS: "2000",
+    });
+    try {
+      let answer!: () => void;
+      s.llm.push({
+        kind: "text",
+        chunks: ["Still ", "here."],
+        hold: new Promise<void>((r) => answer = r),
+      });
+      const reply = fetch(`${s.gb.url}/api/v1/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message: "Are you there?" }),
+        signal: AbortSignal.timeout(60_000),
+      });
+      await waitFor(() => s.llm.requests.length === 1, "the model call");
+      const journal = [...s.gb.glassbox.deps.journals.all()][0];
+      // Every open connection goes silent for good: no error, no close, ever.
+      s.proxy.blackhole();
+      answer();
+      await waitFor(() => journal.ended, "the run's terminal event");
+      // The host is reachable again, but the connections it had are dead: only new ones work.
+      s.proxy.restore();
+      const t0 = performance.now();
+      const body = await (await reply).json();
+      const recovery = performance.now() - t0;
+      assert.equal(body.status, "succeeded", JSON.stringify(body));
+      const stored = await s.db.sql`
+        SELECT id, seq FROM events WHERE run_id = ${journal.runId} ORDER BY seq`;
+      assert.deepEqual(stored.map((r) => r.seq), stored.map((_, i) => i + 1), "seq gap-free");
+      assert.deepEqual(stored.map((r) => r.id), journal.events.map((e) => e.id));
+      const calls = await s.db.sql`SELECT status FROM llm_calls WHERE run_id = ${journal.runId}`;
+      assert.deepEqual(calls.map((c) => c.status), ["ok"]);
+      console.log(`host vanished: run stored whole ${Math.round(recovery)} ms after it was back`);
+    } finally {
+      await s.close();
+    }
+  },
+);

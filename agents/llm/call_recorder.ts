@@ -20,7 +20,10 @@ export class LlmCallRecorder {
 
   constructor(
     sql: Sql,
-    opts: Pick<WriterOptions<LlmCallRow>, "onError" | "onRejected" | "flushMs"> = {},
+    opts: Pick<
+      WriterOptions<LlmCallRow>,
+      "onError" | "onRejected" | "flushMs" | "storeTimeoutMs" | "onStoreTimeout"
+    > = {},
   ) {
     this.#writer = new BatchWriter({ store: (rows) => insertLlmCalls(sql, rows) }, {
       ...opts,

@@ -5,8 +5,9 @@
  * order they were accepted.
  *
  * What the database says decides what happens to a batch:
- * - A transient failure (connection lost, admin shutdown, anything not below) keeps the rows
- *   queued, in order, and retries them with backoff (50 ms doubling to 5 s) until they are stored.
+ * - A transient failure (connection lost, admin shutdown, a store past `storeTimeoutMs`, anything
+ *   not below) keeps the rows queued, in order, and retries them with backoff (50 ms doubling to
+ *   5 s) until they are stored.
  * - A permanent one (SQLSTATE class 22 data exception or 23 integrity violation) would fail the
  *   same way forever, so the batch is split until the refused row is found; that row is replaced
  *   by its `placeholder` (for events: same id and seq, so a run's seq stays gap-free) and
@@ -36,6 +37,19 @@ export interface WriterOptions<T> {
   onRejected?: (row: T, error: unknown, replaced: boolean) => void;
   /** Decides "permanent"; default: SQLSTATE class 22 or 23 in the error's `code`. */
   isPermanent?: (error: unknown) => boolean;
+  /**
+   * A store that has not settled after this long counts as a transient failure (StoreTimeoutError)
+   * and is retried — the sink must be idempotent (ours insert ON CONFLICT DO NOTHING) — after
+   * `onStoreTimeout` (app.ts replaces the connection pool: a connection whose peer vanished
+   * never answers, and TCP does not notice for many minutes). Default: no limit.
+   */
+  storeTimeoutMs?: number;
+  onStoreTimeout?: () => void;
+}
+
+/** A store that did not settle within `storeTimeoutMs`: transient, the rows are retried. */
+export class StoreTimeoutError extends Error {
+  readonly code = "STORE_TIMEOUT";
 }
 
 /** SQLSTATE class 22 (data exception) or 23 (integrity constraint violation). */
@@ -135,7 +149,7 @@ export class BatchWriter<T> {
   /** Stores the first `n` queued rows (settling them); throws on a transient failure. */
   async #storeHead(n: number): Promise<void> {
     try {
-      await this.sink.store(this.#queue.slice(0, n));
+      await this.#store(this.#queue.slice(0, n));
     } catch (err) {
       if (!this.#isPermanent(err)) throw err;
       if (n === 1) return await this.#replaceHead(err);
@@ -153,7 +167,7 @@ export class BatchWriter<T> {
     let replaced = false;
     if (stand !== null) {
       try {
-        await this.sink.store([stand]);
+        await this.#store([stand]);
         replaced = true;
       } catch (err) {
         if (!this.#isPermanent(err)) throw err;
@@ -162,6 +176,23 @@ export class BatchWriter<T> {
     this.#rejected++;
     this.#settle(1);
     this.opts.onRejected?.(row, error, replaced);
+  }
+
+  /** The sink's store, under `storeTimeoutMs`. */
+  async #store(rows: T[]): Promise<void> {
+    const ms = this.opts.storeTimeoutMs;
+    if (ms === undefined) return await this.sink.store(rows);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const storing = this.sink.store(rows);
+    const late = new Promise<"late">((r) => timer = setTimeout(() => r("late"), ms));
+    try {
+      if ((await Promise.race([storing, late])) !== "late") return;
+    } finally {
+      clearTimeout(timer);
+    }
+    storing.catch(() => {}); // whatever it comes to, the rows are retried
+    this.opts.onStoreTimeout?.();
+    throw new StoreTimeoutError(`storing ${rows.length} rows took over ${ms} ms`);
   }
 
   #settle(n: number): void {

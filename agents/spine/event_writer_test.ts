@@ -183,3 +183,23 @@ Deno.test("batch writer: tickets 1, 2, 3… settle in order", async () => {
   assert.deepEqual(rows, [1, 2, 3]);
   await w.whenWritten(1); // an already settled ticket resolves at once
 });
+
+Deno.test("writer: a store that never answers is given up after storeTimeoutMs and retried", async () => {
+  const stored: number[][] = [];
+  let calls = 0;
+  let timeouts = 0;
+  const writer = new BatchWriter<number>({
+    store: (batch) => {
+      // The first attempt hangs for ever (a connection whose peer vanished).
+      if (calls++ === 0) return new Promise(() => {});
+      stored.push(batch);
+      return Promise.resolve();
+    },
+  }, { flushMs: 1, storeTimeoutMs: 50, onStoreTimeout: () => timeouts++ });
+  writer.enqueue(1);
+  writer.enqueue(2);
+  await writer.flush();
+  assert.equal(timeouts, 1);
+  assert.deepEqual(stored, [[1, 2]]);
+  assert.equal(writer.written, 2);
+});

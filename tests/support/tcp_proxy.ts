@@ -8,6 +8,9 @@
  *   the held bytes go on, as TCP would deliver them once the path heals.
  * - `acceptThenClose()`: every new connection is accepted and closed at once (a server at its
  *   connection limit behind a load balancer); open connections are closed.
+ * - `blackhole()`: the database's host vanished: every open connection goes silent for good
+ *   (nothing forwarded, nothing closed, even after `restore()`), new ones are accepted and never
+ *   answered until `restore()`.
  */
 export interface TcpProxy {
   port: number;
@@ -16,16 +19,19 @@ export interface TcpProxy {
   cut(): void;
   stall(): void;
   acceptThenClose(): void;
+  blackhole(): void;
   restore(): void;
   close(): Promise<void>;
 }
 
-type Mode = "open" | "cut" | "stall" | "close";
+type Mode = "open" | "cut" | "stall" | "close" | "blackhole";
 
 export function startTcpProxy(target = { hostname: "127.0.0.1", port: 5432 }): TcpProxy {
   let listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   const open = new Set<Deno.Conn>();
+  /** Connections silenced by blackhole(): what they send is dropped, for good. */
+  const dead = new Set<Deno.Conn>();
   let mode: Mode = "open";
   /** Resolves when forwarding may go on (not stalled). */
   let flowing: Promise<void> = Promise.resolve();
@@ -44,6 +50,7 @@ export function startTcpProxy(target = { hostname: "127.0.0.1", port: 5432 }): T
         const r = await reader.read();
         if (r.done) break;
         await flowing;
+        if (dead.has(from) || dead.has(to)) continue;
         await writer.write(r.value);
       }
     } catch { /* cut, or the other side went away */ }
@@ -53,6 +60,7 @@ export function startTcpProxy(target = { hostname: "127.0.0.1", port: 5432 }): T
   const serve = async (client: Deno.Conn) => {
     open.add(client);
     if (mode === "close") return closeQuietly(client);
+    if (mode === "blackhole") return void dead.add(client);
     await flowing;
     let server: Deno.Conn;
     try {
@@ -101,6 +109,11 @@ export function startTcpProxy(target = { hostname: "127.0.0.1", port: 5432 }): T
       if (mode !== "open") this.restore();
       mode = "close";
       closeAll();
+    },
+    blackhole() {
+      if (mode !== "open") this.restore();
+      mode = "blackhole";
+      for (const c of open) dead.add(c);
     },
     restore() {
       if (mode === "cut") {
