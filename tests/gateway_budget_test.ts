@@ -81,16 +81,85 @@ Deno.test({ name: "gateway call over budget: refused before it is sent", ignore 
   assert.equal(run.stop.message, "stopped: daily budget $0.0500 reached at call 2");
   assert.equal(run.error, run.stop.message);
   assert.equal(run.stop.resetAt, midnight.getTime());
-  // A refused call with no open session opens a run that is stopped at once, like a chat.
-  const third = await waitFor(async () => {
-    const [r] = await s.db.sql`
-      SELECT status, error FROM runs WHERE id <> ${runId} AND agent = 'gateway'`;
-    return r?.status !== "running" && r;
-  }, "the refused call's run ended");
-  assert.deepEqual({ ...third }, {
-    status: "stopped",
-    error: "stopped: daily budget $0.0500 reached at call 1",
+  // The openai client's call came after the session's run had ended: refused with no session
+  // open, it left no run (see the next test).
+  const runs = await s.db.sql`SELECT id FROM runs`;
+  assert.deepEqual(runs.map((r) => r.id), [runId]);
+});
+
+Deno.test({
+  name:
+    "gateway call over budget with no open session: no run is opened, a log record names the request and the budget",
+  ignore,
+}, async () => {
+  const logs: string[] = [];
+  await using s = await gatewayStack(
+    {
+      GLASSBOX_PRICES: PRICES,
+      GLASSBOX_BUDGETS: JSON.stringify([{ scope: "user", period: "day", limit_usd: 0 }]),
+    },
+    [],
+    { logs },
+  );
+  // A client that ignores Retry-After: five requests, five 429s — and no run, no conversation.
+  for (let i = 0; i < 5; i++) {
+    const res = await postJson(`${s.base}/chat/completions`, ask(), {
+      ...s.headers,
+      "x-request-id": `loop-${i}`,
+      "x-glassbox-session": "nightly",
+    });
+    assert.equal(res.status, 429);
+    assert.equal(res.headers.get("x-request-id"), `loop-${i}`);
+    const body = await res.json();
+    assert.equal(body.error.code, "budget_exceeded");
+    assert.equal(body.error.message, "daily budget $0.00 reached");
+    assert.ok(Number(res.headers.get("retry-after")) > 0);
+  }
+  assert.equal(s.llm.requests.length, 0);
+  assert.equal((await s.rows()).length, 0, "no call was made, so no llm_calls row");
+  const [{ runs, conversations }] = await s.db.sql`
+    SELECT (SELECT count(*)::int FROM runs) AS runs,
+      (SELECT count(*)::int FROM conversations) AS conversations`;
+  assert.deepEqual({ runs, conversations }, { runs: 0, conversations: 0 });
+
+  // One warning per refused request, with its request id, whose call it was and which budget.
+  const refusals = logs.flatMap((line) => {
+    const r = JSON.parse(line);
+    return r.message?.startsWith?.("Gateway call refused") ? [r] : [];
   });
+  assert.equal(refusals.length, 5, logs.join("\n"));
+  const first = refusals[0];
+  assert.equal(first.level, "WARN");
+  assert.equal(
+    first.message,
+    'Gateway call refused (no session opened): "daily budget $0.00 reached"',
+  );
+  assert.equal(first.properties.requestId, "loop-0");
+  assert.equal(first.properties.userId, s.user.id);
+  assert.equal(first.properties.session, "nightly");
+  assert.deepEqual(first.properties.budget, {
+    scope: "user",
+    period: "day",
+    subject: "",
+    metric: "usd",
+  });
+  assert.deepEqual(
+    refusals.map((r) => r.properties.requestId),
+    [0, 1, 2, 3, 4].map((i) => `loop-${i}`),
+  );
+
+  // Once the budget allows a call again, the session opens its run as usual.
+  await s.db.sql`INSERT INTO budgets (id, scope, period, limit_usd)
+    VALUES (${crypto.randomUUID()}, 'user', 'day', 1)`;
+  s.gb.glassbox.deps.budgets.invalidate();
+  s.llm.push({ kind: "text", chunks: ["ok"] });
+  const ok = await postJson(`${s.base}/chat/completions`, ask({ max_tokens: 5 }), {
+    ...s.headers,
+    "x-glassbox-session": "nightly",
+  });
+  assert.equal(ok.status, 200, await ok.clone().text());
+  await ok.body?.cancel();
+  assert.ok(ok.headers.get("x-glassbox-run-id"));
 });
 
 Deno.test({
@@ -174,4 +243,25 @@ Deno.test({
   const worst = (Number(row.estimated_input_tokens) + 10) * 0.001;
   assert.ok(spent > limit, `the cut call counts (${spent})`);
   assert.ok(spent <= limit + worst, `spent ${spent}, at most ${limit} + ${worst}`);
+});
+
+Deno.test({
+  name: "gateway call over a run budget with no open session: no run is opened either",
+  ignore,
+}, async () => {
+  // The worst case of one call (about 10 tokens in, 100 out: $0.11) alone passes a run's $0.05.
+  await using s = await gatewayStack({
+    GLASSBOX_PRICES: PRICES,
+    GLASSBOX_BUDGETS: JSON.stringify([{ scope: "run", limit_usd: 0.05 }]),
+  });
+  for (let i = 0; i < 3; i++) {
+    const res = await postJson(`${s.base}/chat/completions`, ask({ max_tokens: 100 }), s.headers);
+    assert.equal(res.status, 429);
+    const body = await res.json();
+    assert.equal(body.error.message, "run budget $0.0500 reached");
+    assert.equal(res.headers.get("retry-after"), null, "a run's budget never resets");
+  }
+  assert.equal(s.llm.requests.length, 0);
+  const [{ runs }] = await s.db.sql`SELECT count(*)::int AS runs FROM runs`;
+  assert.equal(runs, 0);
 });

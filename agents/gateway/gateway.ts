@@ -6,15 +6,17 @@
  *
  * Budgets are the runs' own (agents/budgets): before a call is sent its worst case (prompt plus
  * max_tokens) is checked — over a limit it is refused with 429, Retry-After at the window's
- * reset, and the session's run ends stopped as a run would; while it streams its output is
+ * reset, and the session's run ends stopped as a run would (a call with no session open is
+ * checked before one opens: refused, it opens no run, only logs); while it streams its output is
  * metered and the stream is cut (an OpenAI-style error event) once the running cost passes a
  * limit; after it, warnings and limits reached are announced once per window.
  */
 import type { ContentLogging } from "../../config.ts";
 import type { LlmCallRow } from "../../db/llm_calls.ts";
-import type { BudgetChecker } from "../budgets/checker.ts";
+import type { BudgetChecker, BudgetDecision } from "../budgets/checker.ts";
 import { type CallContext, limitPhrase } from "../budgets/budget.ts";
-import { estimateCall } from "../budgets/estimate.ts";
+import { type CallEstimate, estimateCall } from "../budgets/estimate.ts";
+import { getLogger } from "../logging/logging.ts";
 import { announceCrossings } from "../budgets/run_guard.ts";
 import { priceOf } from "../llm/cost.ts";
 import type { LlmStreamObserver } from "../llm/types.ts";
@@ -28,6 +30,8 @@ export interface GatewayCaller {
   userId: string;
   /** The API key's public id; calls without a session header are grouped per key. */
   keyId: string | null;
+  /** The HTTP request's id (x-request-id), for the log record of a call refused unseen. */
+  requestId?: string;
 }
 
 export interface GatewayDeps {
@@ -40,6 +44,18 @@ export interface GatewayDeps {
   sessions: GatewaySessions;
   /** The budgets every LLM call is checked against; absent: none. */
   budget?: BudgetChecker;
+}
+
+/** A budget's (or the unpriced policy's) refusal as the client is told it. */
+function refusal(decision: Extract<BudgetDecision, { allow: false }>): GatewayRefusal {
+  // An unpriced model refused by policy will not be priced by waiting: 403, not 429.
+  if (!decision.budget) return new GatewayRefusal(403, "unpriced_refused", decision.reason);
+  return new GatewayRefusal(
+    429,
+    "budget_exceeded",
+    decision.reason,
+    decision.retryAfterS ?? undefined,
+  );
 }
 
 /** A request refused before anything was sent upstream. */
@@ -55,6 +71,9 @@ export class GatewayRefusal extends Error {
 }
 
 const MAX_MODEL = 400;
+const log = getLogger("gateway");
+/** The nil UUID: the run a session not open yet would have, in its budget check. */
+const UNOPENED_RUN = "00000000-0000-0000-0000-000000000000";
 
 /** The most output the client allows (max_completion_tokens, or the older max_tokens). */
 function maxTokensOf(b: Record<string, unknown>): number | undefined {
@@ -89,11 +108,18 @@ export class Gateway {
     }
     const route = routeModel(this.deps.providers(), b.model);
     if (!route.ok) throw new GatewayRefusal(404, "model_not_found", route.message);
+    const checker = this.deps.budget;
+    const price = priceOf(route.provider.prices, route.model);
+    const estimate = checker && estimateCall(price, {
+      messages: b.messages,
+      tools: Array.isArray(b.tools) ? b.tools : undefined,
+      maxTokens: maxTokensOf(b),
+    }, checker.settings.assumedMaxOutput);
+    if (checker && estimate) await this.#refuseUnseen(checker, caller, who, estimate, route.model);
     const call = await this.deps.sessions.attach(caller, who);
     const { scope } = call;
     const forwarded = { ...b, model: route.model };
     const attempt = 1 + clientRetries;
-    const checker = this.deps.budget;
     // Stopped while it was being attached or checked: nothing is sent, nothing recorded.
     const send = (input: Pick<ForwardInput, "observer" | "stop">) => {
       if (call.cancel.signal.aborted) {
@@ -108,19 +134,13 @@ export class Gateway {
         ...input,
       });
     };
-    if (!checker) return await send({ observer: call.observer });
+    if (!checker || !estimate) return await send({ observer: call.observer });
     const ctx: CallContext = {
       userId: scope.userId,
       agentName: scope.agentName,
       conversationId: scope.conversationId ?? null,
       runId: scope.runId ?? null,
     };
-    const price = priceOf(route.provider.prices, route.model);
-    const estimate = estimateCall(price, {
-      messages: b.messages,
-      tools: Array.isArray(b.tools) ? b.tools : undefined,
-      maxTokens: maxTokensOf(b),
-    }, checker.settings.assumedMaxOutput);
     // What the run's last call reached is announced before this call can end the run.
     await this.#announcing.get(scope.runId ?? "");
     const decision = await checker.check(ctx, estimate, route.model);
@@ -131,14 +151,7 @@ export class Gateway {
         decision.reason,
         decision.resetAt,
       );
-      // An unpriced model refused by policy will not be priced by waiting: 403, not 429.
-      if (!decision.budget) throw new GatewayRefusal(403, "unpriced_refused", decision.reason);
-      throw new GatewayRefusal(
-        429,
-        "budget_exceeded",
-        decision.reason,
-        decision.retryAfterS ?? undefined,
-      );
+      throw refusal(decision);
     }
     // Only a stream can be stopped part way; a whole answer is counted when it arrives.
     const stop = new AbortController();
@@ -182,6 +195,47 @@ export class Gateway {
       meter.end();
       throw err;
     }
+  }
+
+  /**
+   * A call that opens no session yet (none is open, it joins no run) is checked before one is
+   * opened: refused, it leaves no run — a client that ignores Retry-After would otherwise leave a
+   * stopped run per request — but a log record with its request id, whose it is and the budget.
+   */
+  async #refuseUnseen(
+    checker: BudgetChecker,
+    caller: GatewayCaller,
+    who: Attribution,
+    estimate: CallEstimate,
+    model: string,
+  ): Promise<void> {
+    const where = await this.deps.sessions.peek(caller, who);
+    if (where.open) return;
+    const ctx: CallContext = {
+      userId: caller.userId,
+      agentName: where.agentName,
+      conversationId: where.conversationId,
+      // The run the session would open has spent nothing: one fixed id, never any call's, so
+      // its run budget is checked (worst case against the limit) without a window per request.
+      runId: UNOPENED_RUN,
+    };
+    const decision = await checker.check(ctx, estimate, model);
+    if (decision.allow) return;
+    log.warn("Gateway call refused (no session opened): {reason}", {
+      reason: decision.reason,
+      requestId: caller.requestId ?? null,
+      userId: caller.userId,
+      session: where.label,
+      agent: where.agentName,
+      budget: decision.budget && {
+        scope: decision.budget.scope,
+        period: decision.budget.period,
+        subject: decision.budget.subject,
+        metric: decision.metric,
+      },
+      resetAt: decision.resetAt?.toISOString() ?? null,
+    });
+    throw refusal(decision);
   }
 
   /** Whether a run is a gateway session still open here. */

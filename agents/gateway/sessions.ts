@@ -88,9 +88,31 @@ export class GatewaySessions {
     return this.#byRun.get(runId)?.end("cancelled") ?? null;
   }
 
+  /**
+   * Where a call would go, opening nothing: `open` when it joins a run active here or a session
+   * already open; else the conversation a new session would have (its run does not exist yet).
+   * Refuses a stopped session's call as `attach` would.
+   */
+  async peek(
+    caller: GatewayCaller,
+    who: Attribution,
+  ): Promise<{ open: boolean; conversationId: string; agentName: string; label: string }> {
+    const agentName = who.agent ?? GATEWAY_AGENT;
+    const label = sessionLabel(caller, who);
+    const run = who.runId ? this.#joinRun(caller, who.runId) : null;
+    if (run) return { open: true, conversationId: run.ids.conversationId, agentName, label };
+    const key = `${caller.userId}\u0000${label}`;
+    this.#refuseStopped(key, label);
+    const open = this.#open.get(key);
+    const session = open ? await open.catch(() => null) : null;
+    if (session) return { open: true, conversationId: session.conversationId, agentName, label };
+    const conversationId = await sessionConversationId(caller.userId, label);
+    return { open: false, conversationId, agentName, label };
+  }
+
   async attach(caller: GatewayCaller, who: Attribution): Promise<AttachedCall> {
     const agentName = who.agent ?? GATEWAY_AGENT;
-    const label = who.session ?? (caller.keyId ? `key ${caller.keyId}` : "local");
+    const label = sessionLabel(caller, who);
     const metadata = {
       via: "gateway",
       session: label,
@@ -398,6 +420,11 @@ class ExternalSession {
     })();
     return this.#ended;
   }
+}
+
+/** The session a call without a run belongs to: its header's, else its key's. */
+function sessionLabel(caller: GatewayCaller, who: Attribution): string {
+  return who.session ?? (caller.keyId ? `key ${caller.keyId}` : "local");
 }
 
 /** A session has no tools, so nothing asks for usage. */

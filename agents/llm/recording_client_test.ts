@@ -319,6 +319,8 @@ pgTest("stream: provider quirks — name after arguments, every call at index 0"
   ]);
   const [row] = await h.rows();
   assert.equal(row.usageSource, "none", "no usage chunk was sent");
+  // The tool calls' arguments are the output estimated: 9 characters, 3 tokens.
+  assert.equal(row.estimatedOutputTokens, 3);
 });
 
 pgTest("stream: a slow but steady stream outlives the idle timeout", async () => {
@@ -468,6 +470,14 @@ pgTest("timeout: a stream stalling mid-answer is ended and recorded as timeout",
   assert.equal(row.response, "partial ");
   assert.ok(row.firstChunkAt);
   assert.equal(row.usageSource, "none");
+  // Answered without usage: estimated (4 characters a token of the prompt's JSON and of the
+  // output), priced; the provider's own counts stay unknown.
+  assert.deepEqual([row.inputTokens, row.outputTokens, row.costUsd], [null, null, null]);
+  const inputTokens = Math.ceil(JSON.stringify([ask().messages, []]).length / 4);
+  assert.deepEqual(
+    [row.estimatedInputTokens, row.estimatedOutputTokens, row.estimatedCostUsd],
+    [inputTokens, 2, Math.round((inputTokens * 2 + 2 * 8) / 1e6 * 1e8) / 1e8],
+  );
   assert.equal(await fate(h.llm, 0), "disconnected");
   assert.equal(h.llm.remaining(), 1);
 });
@@ -478,6 +488,7 @@ pgTest("timeout: the watchdog also covers the wait for the first chunk", async (
   const [row] = await h.rows();
   assert.equal(row.status, "timeout");
   assert.equal(row.firstChunkAt, null);
+  assert.equal(row.estimatedInputTokens, null, "nothing answered: no estimate (not billed)");
   assert.equal(row.response, null);
   assert.equal(await fate(h.llm, 0), "disconnected");
 });

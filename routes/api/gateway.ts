@@ -11,6 +11,7 @@ import { listedModels } from "../../agents/gateway/models.ts";
 import { viewerOf } from "../access.ts";
 import type { AppDeps } from "../deps.ts";
 import { apiError } from "../errors.ts";
+import { requestIdOf } from "../request_log.ts";
 
 export const GATEWAY_PATH = "/llm/v1";
 
@@ -30,7 +31,7 @@ export function gatewayApi(deps: AppDeps): Hono {
       // openai's SDKs say how often they retried; each retry is the next attempt of one call.
       const retries = Number(c.req.header("x-stainless-retry-count") ?? 0);
       return await deps.gateway.chat(
-        { userId: viewer.userId, keyId: viewer.keyId ?? null },
+        { userId: viewer.userId, keyId: viewer.keyId ?? null, requestId: requestIdOf(c) },
         who,
         body,
         Number.isSafeInteger(retries) && retries >= 0 && retries < 100 ? retries : 0,

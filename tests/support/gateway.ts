@@ -12,8 +12,11 @@ import { accountsOf } from "./users.ts";
 export async function gatewayStack(
   env: Record<string, string> = {},
   scripts: Script[] = [],
-  /** How Glassbox reaches the database (e.g. through a TCP proxy the test can cut). */
-  opts: { databaseUrl?: (url: string) => string } = {},
+  /**
+   * How Glassbox reaches the database (e.g. through a TCP proxy the test can cut); `logs`
+   * collects the process's log lines.
+   */
+  opts: { databaseUrl?: (url: string) => string; logs?: string[] } = {},
 ) {
   const db = await freshPostgres();
   const llm = startScriptedLlm(scripts);
@@ -25,7 +28,7 @@ export async function gatewayStack(
     OPENAI_API_KEY: "upstream-secret-key",
     GLASSBOX_PRICES: JSON.stringify({ "gpt-test": { input: 1, output: 2 } }),
     ...env,
-  }).catch(async (err) => {
+  }, { logs: opts.logs }).catch(async (err) => {
     await llm.close();
     await db.close();
     throw err;
