@@ -51,6 +51,7 @@ import {
 import { eventStore } from "./db/events.ts";
 import { type HttpRecord, insertHttpRecords } from "./db/log_records.ts";
 import { InstanceLease } from "./agents/runs/instance_lease.ts";
+import { TakeoverFence } from "./agents/runs/takeover_fence.ts";
 import { agentsApi } from "./routes/api/agents.ts";
 import { alertsApi } from "./routes/api/alerts.ts";
 import { budgetsApi } from "./routes/api/budgets.ts";
@@ -141,6 +142,7 @@ export async function createGlassbox(
     recordsPending: () => requests.unstored,
     recordsDropped: () => requests.dropped,
     eventsWritten: () => writer.written,
+    eventsDropped: () => fence.dropped,
     activeRuns: () => runs.activeRuns,
     pingDatabase: () => db.sql`SELECT 1`,
   });
@@ -155,7 +157,14 @@ export async function createGlassbox(
         db.reset?.();
       }),
   };
-  const writer: EventWriter = new EventWriter(metrics.timedSink(store), {
+  // Events of runs stopped by a lost lease are checked against a takeover before being stored.
+  const fence: TakeoverFence = new TakeoverFence(metrics.timedSink(store), {
+    sql: db.sql,
+    self: () => lease.id,
+    held: () => lease.held,
+    log: getLogger("instances"),
+  });
+  const writer: EventWriter = new EventWriter(fence, {
     ...writeDeadline,
     // The writers' failures are no run's, whichever run's event started the write.
     onError: (err, pending) =>
@@ -242,6 +251,9 @@ export async function createGlassbox(
     onEnded: (terminal) => {
       for (const ev of terminal) hub.publish(runTopic(ev.runId), ev);
     },
+    // Self-fencing: this instance's runs stop before another may take them over.
+    onLost: () => fence.suspect(runs.stopForLease()),
+    onRenewed: () => runs.leaseRenewed(),
     log: getLogger("instances"),
   });
 
@@ -460,6 +472,13 @@ export async function createGlassbox(
       );
       const events = writer.pending + journals.unqueued;
       const unstored = events + llmCalls.pending;
+      if (fence.dropped > 0) {
+        log.warn(
+          "{dropped} events were dropped: their runs were taken over by another instance " +
+            "while this one's lease was lost",
+          { dropped: fence.dropped },
+        );
+      }
       if (!drained || !stored) {
         log.error(
           "Shutdown deadline ({ms} ms) passed: {events} events and {calls} LLM calls not stored " +

@@ -31,7 +31,8 @@ export async function removeInstance(sql: Sql, id: string): Promise<void> {
  * Marks interrupted every running run not of `self` whose instance holds no live lease (with
  * `everyone`, every running run not of `self`: the embedded database has one process; a run from
  * before leases existed counts once it has been quiet for 10 minutes), stores its
- * terminal RUN_ERROR (code "interrupted", the next seq), forgets expired instances, and returns
+ * terminal RUN_ERROR (code "interrupted", the next seq; none when a terminal event is stored
+ * already), forgets expired instances, and returns
  * those terminal events.
  */
 export async function interruptOrphanedRuns(
@@ -59,6 +60,9 @@ export async function interruptOrphanedRuns(
       coalesce((SELECT max(e.seq) FROM events e WHERE e.run_id = lost.id), 0) + 1,
       'RUN_ERROR', ${sql.json(payload)}, ${new Date(now)}
     FROM lost
+    -- A run whose own terminal event is stored (only its status was left) gets no second one.
+    WHERE NOT EXISTS (SELECT 1 FROM events e
+      WHERE e.run_id = lost.id AND e.type IN ('RUN_FINISHED', 'RUN_ERROR'))
     ON CONFLICT (run_id, seq) DO NOTHING
     RETURNING id, run_id, seq`;
   await sql`DELETE FROM instances WHERE id <> ${self} AND lease_until < now()`;
@@ -69,4 +73,20 @@ export async function interruptOrphanedRuns(
     createdAt: now,
     event: payload as unknown as RunEvent["event"],
   }));
+}
+
+/**
+ * Whether run `runId` was ended by someone other than `self` (another instance's sweep): its row
+ * is no longer running here, and a terminal event is stored — then the seq of the first stored
+ * terminal event; otherwise null.
+ */
+export async function takenOverAt(sql: Sql, runId: string, self: string): Promise<number | null> {
+  const [row] = await sql`
+    SELECT r.status, r.instance_id,
+      (SELECT min(e.seq) FROM events e
+        WHERE e.run_id = r.id AND e.type IN ('RUN_FINISHED', 'RUN_ERROR')) AS terminal_seq
+    FROM runs r WHERE r.id = ${runId}`;
+  if (!row || row.terminal_seq === null) return null;
+  if (row.status === "running" && row.instance_id === self) return null;
+  return Number(row.terminal_seq);
 }

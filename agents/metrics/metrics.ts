@@ -27,6 +27,8 @@ export interface MetricSources {
   /** Request records that queue dropped (storage could not keep up). */
   recordsDropped(): number;
   eventsWritten(): number;
+  /** Events not stored because another instance had taken their run over (lease lost). */
+  eventsDropped?(): number;
   activeRuns(): number;
   /** One round trip to the database; rejects when it fails. */
   pingDatabase(): Promise<unknown>;
@@ -185,6 +187,16 @@ export class Metrics {
       collect() {
         this.reset();
         this.inc(sources.eventsWritten());
+      },
+    });
+    new Counter({
+      name: "glassbox_events_dropped_total",
+      help: "Events not stored because another instance took their run over while this one's " +
+        "lease was lost (the other's terminal event stands).",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(sources.eventsDropped?.() ?? 0);
       },
     });
     this.#dbWriteSeconds = new Histogram({

@@ -33,6 +33,11 @@ export const STORAGE_FULL_MESSAGE = "Stopped: the database has been unreachable 
   "keep more of this run in memory. Everything it produced until now is kept, and stored once " +
   "the database is back.";
 
+/** The abort reason of a run stopped because this instance lost its lease (instance_lease.ts). */
+export const LEASE_LOST = "lease_lost";
+export const LEASE_LOST_MESSAGE = "Stopped: this server could not renew its lease on the " +
+  "database in time, so another server may take the run over. Start the run again.";
+
 export type RunOutcome =
   | { status: "succeeded"; answer: string; result: RunResult }
   | { status: "cancelled" | "interrupted"; answer: string; result: RunResult }
@@ -102,6 +107,14 @@ export async function executeRun(
       scope.agentStatus(agent.name, "error", undefined, error);
       scope.progress.finish("Stopped", false);
       scope.emit({ type: EventType.RUN_ERROR, message: error, code: "storage_unavailable" });
+    } else if (scope.signal.aborted && scope.signal.reason === LEASE_LOST) {
+      // Fenced: another instance may already have ended it; nothing of its answer is kept.
+      const error = LEASE_LOST_MESSAGE;
+      outcome = { status: "interrupted", answer: "", result };
+      log.error("Run stopped: {error}", { error });
+      scope.agentStatus(agent.name, "error", undefined, error);
+      scope.progress.finish("Stopped", false);
+      scope.emit({ type: EventType.RUN_ERROR, message: error, code: LEASE_LOST });
     } else if (scope.signal.aborted) {
       const status = scope.signal.reason === "interrupted" ? "interrupted" : "cancelled";
       outcome = { status, answer, result };

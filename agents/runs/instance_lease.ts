@@ -5,6 +5,12 @@
  * last renewal — and the terminal events are handed to `onEnded` (to publish them, so this
  * instance's followers of those runs see them end). With the embedded database the directory
  * lock makes this the only process, so at start every run left running is an orphan.
+ *
+ * Self-fencing: this process knows when it last renewed (the time it sent the renewal that
+ * succeeded, so never later than the database's own clock of it). Once that is `leaseMs` minus a
+ * quarter of it ago, the lease may be about to expire in the database and another instance may
+ * take this one's runs over: `onLost` is told (the run manager stops every run here, refusing new
+ * ones) before anyone else may act; the next renewal that succeeds tells `onRenewed`.
  */
 import type { Sql } from "../../db/client.ts";
 import {
@@ -24,6 +30,10 @@ export interface LeaseOptions {
   /** The embedded database: one process, so every other run is an orphan at once. */
   embedded: boolean;
   onEnded: (terminal: RunEvent[]) => void;
+  /** Not renewed for `leaseMs` minus the margin: this instance must stop its runs. */
+  onLost?: () => void;
+  /** Renewed again after `onLost`. */
+  onRenewed?: () => void;
   log: Logger;
 }
 
@@ -31,12 +41,17 @@ export class InstanceLease {
   readonly id = crypto.randomUUID();
   #timer: ReturnType<typeof setInterval> | undefined;
   #renewing: Promise<void> = Promise.resolve();
+  #fence: ReturnType<typeof setTimeout> | undefined;
+  #held = true;
+  #stopped = false;
 
   private constructor(private readonly sql: Sql, private readonly opts: LeaseOptions) {}
 
   static async start(sql: Sql, opts: LeaseOptions): Promise<InstanceLease> {
     const lease = new InstanceLease(sql, opts);
+    const sentAt = performance.now();
     await lease.#register();
+    lease.#renewed(sentAt);
     await lease.#sweep(opts.embedded);
     lease.#timer = setInterval(() => {
       lease.#renewing = lease.#renewing.then(() => lease.#renew());
@@ -44,8 +59,20 @@ export class InstanceLease {
     return lease;
   }
 
+  /** Whether the lease is held as far as this process can tell (see the module's comment). */
+  get held(): boolean {
+    return this.#held;
+  }
+
+  /** How long before the lease's end this process stops its runs. */
+  get marginMs(): number {
+    return this.opts.leaseMs / 4;
+  }
+
   async stop(): Promise<void> {
+    this.#stopped = true;
     clearInterval(this.#timer);
+    clearTimeout(this.#fence);
     await this.#renewing;
     await removeInstance(this.sql, this.id).catch(() => {});
   }
@@ -59,13 +86,40 @@ export class InstanceLease {
     });
   }
 
+  /** A renewal sent at `sentAt` (performance.now()) succeeded: the fence moves on. */
+  #renewed(sentAt: number): void {
+    if (this.#stopped) return;
+    const fenceIn = sentAt + this.opts.leaseMs - this.marginMs - performance.now();
+    if (fenceIn <= 0) return; // answered too late to count: the fence stands
+    clearTimeout(this.#fence);
+    this.#fence = setTimeout(() => this.#lose(), fenceIn);
+    if (this.#held) return;
+    this.#held = true;
+    this.opts.log.warn("The instance lease is renewed: taking runs again");
+    this.opts.onRenewed?.();
+  }
+
+  #lose(): void {
+    if (!this.#held || this.#stopped) return;
+    this.#held = false;
+    this.opts.log.error(
+      "The instance lease was not renewed for {ms} ms (is the database reachable?): another " +
+        "instance may take this one's runs over, so they stop here; new runs are refused until " +
+        "it is renewed",
+      { ms: this.opts.leaseMs - this.marginMs },
+    );
+    this.opts.onLost?.();
+  }
+
   async #renew(): Promise<void> {
     try {
+      const sentAt = performance.now();
       if (!(await renewLease(this.sql, this.id, this.opts.leaseMs))) {
         // Away longer than the lease: others took this instance for dead (its runs are ended).
         this.opts.log.warn("The instance lease had expired; registering again");
         await this.#register();
       }
+      this.#renewed(sentAt);
       await this.#sweep(false);
     } catch (err) {
       this.opts.log.warn("Renewing the instance lease failed: {error}", { error: String(err) });

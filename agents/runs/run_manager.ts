@@ -14,7 +14,7 @@ import type { Journals } from "../spine/journal.ts";
 import { getLogger, withRunContext } from "../logging/logging.ts";
 import { ProgressTracker } from "../runtime/progress.ts";
 import { RunScope } from "../runtime/run_scope.ts";
-import { executeRun, type RunOutcome, STORAGE_FULL } from "./execute_run.ts";
+import { executeRun, LEASE_LOST, type RunOutcome, STORAGE_FULL } from "./execute_run.ts";
 import { listAgents } from "../runtime/agent_tree.ts";
 import { BadRequestError, ConflictError, NotFoundError, UnavailableError } from "./errors.ts";
 import { usageCapability } from "./usage_capability.ts";
@@ -115,6 +115,8 @@ export class RunManager {
   readonly #starting = new Set<string>();
   /** Shutting down: no new runs. */
   #refusing = false;
+  /** This instance's lease is lost (stopForLease): no new runs until it is renewed. */
+  #fenced = false;
   #waiting = 0;
 
   constructor(private readonly deps: RunManagerDeps) {}
@@ -130,6 +132,13 @@ export class RunManager {
   async start(input: StartRunInput): Promise<RunHandle> {
     if (this.#refusing) {
       throw new UnavailableError("the server is shutting down; start the run again shortly", 5);
+    }
+    if (this.#fenced) {
+      throw new UnavailableError(
+        "this server could not renew its instance lease (the database is unreachable); new " +
+          "runs are refused until it does; start the run again shortly",
+        5,
+      );
     }
     const { backlog } = this.deps.journals;
     if (backlog.full) {
@@ -359,7 +368,7 @@ export class RunManager {
   /** Stops a running run; false when it is not running here. */
   cancel(
     runId: string,
-    reason: "cancelled" | "interrupted" | typeof STORAGE_FULL = "cancelled",
+    reason: "cancelled" | "interrupted" | typeof STORAGE_FULL | typeof LEASE_LOST = "cancelled",
   ): boolean {
     const run = this.#active.get(runId);
     if (!run) return false;
@@ -379,6 +388,27 @@ export class RunManager {
       runs: working.length,
     });
     for (const [id] of working) this.cancel(id, STORAGE_FULL);
+  }
+
+  /**
+   * This instance's lease is about to expire unrenewed (instance_lease.ts): another instance may
+   * take its runs over. Every run still working stops (RUN_ERROR lease_lost, its model calls
+   * cancelled), new runs are refused until `leaseRenewed`. Returns every active run's id —
+   * those still recording too — whose unstored events must be checked against a takeover.
+   */
+  stopForLease(): string[] {
+    this.#fenced = true;
+    const ids = [...this.#active.keys()];
+    const working = [...this.#active].filter(([, r]) => !r.ended());
+    log.error("Instance lease lost: stopping {runs} runs, refusing new ones", {
+      runs: working.length,
+    });
+    for (const [id] of working) this.cancel(id, LEASE_LOST);
+    return ids;
+  }
+
+  leaseRenewed(): void {
+    this.#fenced = false;
   }
 
   /** Refuses new runs, interrupts every active run and waits for them to record their end. */

@@ -1,0 +1,141 @@
+/**
+ * Split brain (issue 7): instance A loses the database past its lease while instance B reaches
+ * it. B takes A's run over (interrupted, a stored terminal event); A must fence itself: its run
+ * ends in A's journal with RUN_ERROR lease_lost (A's viewer's stream ends), its model call is
+ * cancelled, new runs on A are refused (503, Retry-After) until A renews its lease, and once the
+ * database is back A's writer stores nothing of that run at or after B's terminal event — the
+ * stored stream stays gap-free with exactly one terminal event, last.
+ */
+import assert from "node:assert/strict";
+import { freshPostgres, skipWithoutPostgres } from "./support/db.ts";
+import { startGlassbox } from "./support/server.ts";
+import { startScriptedLlm } from "./support/scripted_llm.ts";
+import { startTcpProxy } from "./support/tcp_proxy.ts";
+import { allMessages } from "./support/sse_client.ts";
+import { waitFor } from "./support/wait.ts";
+import { EventType } from "../agents/spine/events.ts";
+
+const ignore = await skipWithoutPostgres();
+const LEASE_MS = 2000;
+
+Deno.test({ name: "lease fence: a cut-off instance stops its runs itself", ignore }, async () => {
+  const db = await freshPostgres();
+  const proxy = startTcpProxy();
+  const llm = startScriptedLlm([
+    // Streams for ~12 s: well past the lease, so A's run is mid-answer when B takes it over.
+    { kind: "slow", chunks: Array.from({ length: 120 }, (_, i) => `w${i} `), delayMs: 100 },
+  ]);
+  const env = {
+    OPENAI_BASE_URL: llm.url,
+    OPENAI_API_KEY: "test",
+    GLASSBOX_MODEL: "gpt-4o-mini",
+    GLASSBOX_INSTANCE_LEASE_MS: String(LEASE_MS),
+  };
+  const logs: string[] = [];
+  const a = await startGlassbox({ ...env, DATABASE_URL: proxy.via(db.url) }, { logs });
+  // Logging is per process: the last one set up (B's) takes both instances' records.
+  const b = await startGlassbox({ ...env, DATABASE_URL: db.url }, { logs });
+  try {
+    const res = await fetch(`${a.url}/api/v1/chat/stream`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ message: "Tell me a long story" }),
+    });
+    assert.equal(res.status, 200);
+    const runId = res.headers.get("x-run-id")!;
+    const followed = allMessages(res.body!);
+    await waitFor(() => llm.requests.length === 1, "the model call");
+    const journal = a.glassbox.deps.journals.get(runId)!;
+    await waitFor(() => journal.events.length > 3, "the answer streaming");
+    // Let what A has so far reach the database, so B's terminal seq follows stored events.
+    await waitFor(
+      async () => (await db.sql`SELECT 1 FROM events WHERE run_id = ${runId}`).length > 0,
+      "A's first events stored",
+    );
+    proxy.cut();
+    const cutAt = performance.now();
+
+    // B takes the run over: interrupted, with its terminal event stored.
+    const [takeover] = await waitFor(async () => {
+      const rows = await db.sql`
+        SELECT e.seq, e.payload->>'code' AS code FROM events e JOIN runs r ON r.id = e.run_id
+        WHERE e.run_id = ${runId} AND r.status = 'interrupted' AND e.type = 'RUN_ERROR'`;
+      return rows.length > 0 && rows;
+    }, "B marking A's run interrupted");
+    assert.equal(takeover.code, "interrupted");
+    const takenOverAfter = performance.now() - cutAt;
+
+    // A's viewer's stream ends, from A itself, with lease_lost — not with the answer.
+    const seen = await followed;
+    const last = JSON.parse(seen.at(-1)!.data).event;
+    assert.equal(last.type, EventType.RUN_ERROR, JSON.stringify(last));
+    assert.equal(last.code, "lease_lost");
+
+    // While its lease is lost, A refuses new runs at once.
+    const refused = await fetch(`${a.url}/api/v1/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ message: "Are you there?" }),
+      signal: AbortSignal.timeout(3000),
+    });
+    assert.equal(refused.status, 503);
+    assert.ok(refused.headers.get("retry-after"));
+    assert.match((await refused.json()).error.message, /lease/);
+
+    proxy.restore();
+    const restoredAt = performance.now();
+    const outcome = await a.glassbox.deps.runs.whenDone(runId);
+    assert.ok(outcome, "A's run still recording when the database returned");
+    const recordedIn = performance.now() - restoredAt;
+
+    const stored = await db.sql`
+      SELECT seq, type, payload->>'code' AS code FROM events WHERE run_id = ${runId} ORDER BY seq`;
+    assert.deepEqual(stored.map((r) => r.seq), stored.map((_, i) => i + 1), "seq gap-free");
+    const terminals = stored.filter((r) => r.type === "RUN_ERROR" || r.type === "RUN_FINISHED");
+    assert.equal(terminals.length, 1, JSON.stringify(terminals));
+    assert.equal(stored.at(-1)!.seq, terminals[0].seq, "the terminal event is last");
+    assert.equal(terminals[0].code, "interrupted", "B's terminal event");
+    const [run] = await db.sql`SELECT status FROM runs WHERE id = ${runId}`;
+    assert.equal(run.status, "interrupted");
+    const dropped = journal.events.length - (takeover.seq - 1);
+    assert.ok(
+      dropped > 0,
+      `A had ${journal.events.length} events, B's terminal is seq ${takeover.seq}`,
+    );
+    assert.ok(logs.some((l) => l.includes("dropped") && l.includes(runId)), "the drop is logged");
+    const { body } = await a.glassbox.deps.metrics.scrape();
+    assert.match(body, new RegExp(`^glassbox_events_dropped_total ${dropped}$`, "m"));
+    // The model call A cancelled is recorded as cancelled.
+    const calls = await waitFor(async () => {
+      const rows = await db.sql`SELECT status FROM llm_calls WHERE run_id = ${runId}`;
+      return rows.length > 0 && rows;
+    }, "A's model call recorded");
+    assert.deepEqual(calls.map((c) => c.status), ["cancelled"]);
+
+    // Once A renews its lease, it takes runs again.
+    llm.push({ kind: "text", chunks: ["Yes."] });
+    const again = await waitFor(async () => {
+      const r = await fetch(`${a.url}/api/v1/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message: "Are you there now?" }),
+      });
+      if (r.status === 200) return r;
+      await r.body?.cancel();
+      return null;
+    }, "A taking runs again");
+    await again.body?.cancel();
+    console.log(
+      `lease ${LEASE_MS} ms: B took over ${Math.round(takenOverAfter)} ms after the cut; A's ` +
+        `stream ended with lease_lost; ${dropped} of A's events dropped; recorded ` +
+        `${Math.round(recordedIn)} ms after the database returned`,
+    );
+  } finally {
+    proxy.restore();
+    await a.close();
+    await b.close();
+    await proxy.close();
+    await llm.close();
+    await db.close();
+  }
+});
