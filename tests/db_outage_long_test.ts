@@ -44,6 +44,8 @@ Deno.test({ name: "db outage: 30 s away while a run streams", ignore }, async ()
     OPENAI_BASE_URL: llm.url,
     OPENAI_API_KEY: "test",
     GLASSBOX_MODEL: "gpt-4o-mini",
+    // Longer than the outage: past its lease an instance stops its runs (lease_fence_test.ts).
+    GLASSBOX_INSTANCE_LEASE_MS: "60000",
   });
   try {
     const { journals, runs } = gb.glassbox.deps;
