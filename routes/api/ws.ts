@@ -39,6 +39,7 @@ import { check } from "../validate.ts";
 import { UUID_RE } from "../../db/uuid.ts";
 import { openRunStream, runVisible, subscriberLabel } from "../run_stream.ts";
 import { getLogger } from "../../agents/logging/logging.ts";
+import { DatabaseTimeoutError } from "../../db/client.ts";
 
 const After = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0);
 export const WsClientMessage = z.discriminatedUnion("type", [
@@ -122,6 +123,25 @@ async function pump(
   if (ws.readyState === 1) ws.send(JSON.stringify({ type: "end", ...target, complete }));
 }
 
+async function withinDeadline<T>(
+  p: Promise<T>,
+  ms: number,
+  discard?: (late: T) => void,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<typeof LATE>((r) => timer = setTimeout(() => r(LATE), ms));
+  try {
+    const first = await Promise.race([p, late]);
+    if (first !== LATE) return first as T;
+  } finally {
+    clearTimeout(timer);
+  }
+  p.then((v) => discard?.(v), () => {});
+  throw new DatabaseTimeoutError("a WebSocket message", ms);
+}
+const LATE = Symbol("late");
+const discardStream = (s: ReadableStream<Uint8Array>) => void s.cancel().catch(() => {});
+
 /** A resumed log tail that skipped older records says so first (see routes/api/logs.ts). */
 const wsSkippedNotice = (oldestShown: number) =>
   utf8.encode(`${JSON.stringify({ type: "skipped", oldest_shown: oldestShown })}\n`);
@@ -147,6 +167,12 @@ export function wsApi(deps: AppDeps): Hono {
         ws.readyState === 1 && ws.send(JSON.stringify(msg));
       const fail = (ws: WSContext, code: string, message: string) =>
         send(ws, { type: "error", code, message });
+      /**
+       * A message's database part within the request deadline (routes/deadline.ts does this for
+       * HTTP): past it the client gets database_unavailable, and a late result is dropped.
+       */
+      const bounded = <T>(p: Promise<T>, discard?: (late: T) => void) =>
+        withinDeadline(p, deps.config.requestTimeoutMs, discard);
       const follow = (ws: WSContext, stream: ReadableStream<Uint8Array>, target: EndTarget) => {
         const reader = stream.getReader();
         readers.add(reader);
@@ -204,22 +230,25 @@ export function wsApi(deps: AppDeps): Hono {
                 );
               }
               case "subscribe": {
-                if (!(await runVisible(deps, scope, msg.run_id))) {
+                if (!(await bounded(runVisible(deps, scope, msg.run_id)))) {
                   return fail(ws, "not_found", `run ${msg.run_id} not found`);
                 }
                 return follow(
                   ws,
-                  await openRunStream(deps, msg.run_id, wsEncoder, msg.after, {
-                    epilogue: RESUMED_AT_END_BYTES,
-                    label,
-                  }),
+                  await bounded(
+                    openRunStream(deps, msg.run_id, wsEncoder, msg.after, {
+                      epilogue: RESUMED_AT_END_BYTES,
+                      label,
+                    }),
+                    discardStream,
+                  ),
                   { run_id: msg.run_id },
                 );
               }
               case "cancel": {
                 const denied = scopeError(viewer, "chat");
                 if (denied) return fail(ws, "insufficient_scope", denied);
-                if (!(await runVisible(deps, scope, msg.run_id))) {
+                if (!(await bounded(runVisible(deps, scope, msg.run_id)))) {
                   return fail(ws, "not_found", `run ${msg.run_id} not found`);
                 }
                 const done = deps.runs.whenDone(msg.run_id);
@@ -234,10 +263,13 @@ export function wsApi(deps: AppDeps): Hono {
               case "logs":
                 return follow(
                   ws,
-                  await followLogs(deps, scope, msg.after, wsEncoder, {
-                    skippedNotice: wsSkippedNotice,
-                    label,
-                  }),
+                  await bounded(
+                    followLogs(deps, scope, msg.after, wsEncoder, {
+                      skippedNotice: wsSkippedNotice,
+                      label,
+                    }),
+                    discardStream,
+                  ),
                   {
                     logs: true,
                   },
