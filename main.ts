@@ -3,7 +3,9 @@
  * `glassbox admin …` (cli/admin.ts), `--help`, `--version`.
  */
 import { createGlassbox, VERSION } from "./app.ts";
-import { ConfigError, HELP, isLoopbackHost, loadConfig } from "./config.ts";
+import { ConfigError, loadConfig } from "./config.ts";
+import { HELP } from "./config/help.ts";
+import { isLoopbackHost } from "./config/server.ts";
 
 if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
   console.log(HELP);

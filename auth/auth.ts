@@ -3,7 +3,8 @@
  * password and single sign-on, user administration, and the first admin. Routes reach it as
  * `deps.auth`; routes/access.ts turns each request into a Viewer with it.
  */
-import { type AuthConfig, type AuthMode, ConfigError } from "../config.ts";
+import { ConfigError } from "../config.ts";
+import type { AuthConfig, AuthMode } from "../config/auth.ts";
 import type { Sql } from "../db/client.ts";
 import {
   countActiveAdmins,

@@ -15,7 +15,7 @@
  */
 import { clip } from "../agents/spine/text.ts";
 import * as client from "openid-client";
-import type { OidcConfig } from "../config.ts";
+import type { OidcConfig } from "../config/auth.ts";
 import type { Sql } from "../db/client.ts";
 import * as users from "../db/users.ts";
 import type { UserRow } from "../db/users.ts";

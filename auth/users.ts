@@ -7,7 +7,7 @@
 import type { Sql } from "../db/client.ts";
 import * as users from "../db/users.ts";
 import { LOCAL_USER_ID, type Role, type UserRow } from "../db/users.ts";
-import { EMAIL_RE, MIN_PASSWORD_LENGTH } from "../config.ts";
+import { EMAIL_RE, MIN_PASSWORD_LENGTH } from "../config/auth.ts";
 import { type Actor, audit } from "./audit.ts";
 import { AccountError } from "./errors.ts";
 import { passwordInputError } from "./password.ts";

@@ -24,7 +24,7 @@ import {
   type RecordingLlmClientOptions,
 } from "../agents/llm/recording_client.ts";
 import type { LlmCallScope, LlmRequest } from "../agents/llm/types.ts";
-import { DEFAULT_PRICES } from "../config.ts";
+import { DEFAULT_PRICES } from "../config/cost.ts";
 import { LlmCallRecorder } from "../agents/llm/call_recorder.ts";
 import { WorkerFetch } from "../agents/llm/worker_fetch.ts";
 import { LOCAL_USER_ID } from "../db/users.ts";

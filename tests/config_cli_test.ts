@@ -5,7 +5,9 @@
  */
 import assert from "node:assert/strict";
 import denoConfig from "../deno.json" with { type: "json" };
-import { ConfigError, DEFAULT_PRICES, DEMO_MODEL, loadConfig, usesDemoModel } from "../config.ts";
+import { ConfigError, loadConfig } from "../config.ts";
+import { DEFAULT_PRICES } from "../config/cost.ts";
+import { DEMO_MODEL, usesDemoModel } from "../config/llm.ts";
 import { freshPostgres, skipWithoutPostgres } from "./support/db.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;

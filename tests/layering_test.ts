@@ -61,6 +61,7 @@ const CASES = `
   agents/runtime/agent_loop.ts -> views/run/fold.ts  ✗ agents/
   main.ts -> db/client.ts  ✗ main.ts
   main.ts -> config.ts  ✓
+  main.ts -> config/help.ts  ✓
   main.ts -> cli/admin.ts  ✓
   auth/sessions.ts -> routes/access.ts  ✗ auth imports
   auth/viewer.ts -> views/common/chrome.tsx  ✗ auth imports
@@ -128,8 +129,8 @@ Deno.test("layering: real forbidden imports in a module tree are found in deno's
         "db/forbidden.ts → agents/spine/events.ts: db imports only db/ and the types of agents/spine/events.ts",
         // `import { type X }` still loads the module at run time: not type-only.
         "db/inline_type.ts → agents/spine/events.ts: db imports only db/ and the types of agents/spine/events.ts",
-        "main.ts → db/allowed.ts: main.ts imports only app.ts, config.ts and cli/ of ours",
-        "main.ts → routes/r.ts: main.ts imports only app.ts, config.ts and cli/ of ours",
+        "main.ts → db/allowed.ts: main.ts imports only app.ts, config.ts, config/ and cli/ of ours",
+        "main.ts → routes/r.ts: main.ts imports only app.ts, config.ts, config/ and cli/ of ours",
         "main.ts → routes/r.ts: only app.ts imports routes/",
         "views/page.tsx → routes/r.ts: only app.ts imports routes/",
         "views/page.tsx → routes/r.ts: views import no routes/ and no values from db/",

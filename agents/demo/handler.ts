@@ -5,7 +5,7 @@
  * route routes/api/demo.ts, so the demo works before the server listens and inside app.request()
  * tests, through the very same OpenAI client and recorder as a real endpoint.
  */
-import { DEMO_MODEL } from "../../config.ts";
+import { DEMO_MODEL } from "../../config/llm.ts";
 import { DemoModel, type DemoModelOptions } from "./model.ts";
 import { errorResponse } from "./request.ts";
 

@@ -4,7 +4,7 @@
  * says comes from brain.ts and requests are checked by request.ts; this module emits the reply as
  * a chat.completion or as chat.completion.chunk SSE, slowly enough for a person to watch.
  */
-import { DEMO_MODEL } from "../../config.ts";
+import { DEMO_MODEL } from "../../config/llm.ts";
 import { decideReply, type DemoReply, fingerprint, messageText } from "./brain.ts";
 import { errorResponse, parseChatRequest } from "./request.ts";
 import type { ChatMessage } from "../llm/types.ts";

@@ -13,7 +13,7 @@
  */
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import type OpenAI from "openai";
-import type { ContentLogging } from "../../config.ts";
+import type { ContentLogging } from "../../config/logging.ts";
 import type { LlmCallRow } from "../../db/llm_calls.ts";
 import type { Provider } from "../llm/providers.ts";
 import { buildRow, classifyFailure, type Failure, finishedValue } from "../llm/attempt_record.ts";

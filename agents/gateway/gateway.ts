@@ -11,7 +11,7 @@
  * metered and the stream is cut (an OpenAI-style error event) once the running cost passes a
  * limit; after it, warnings and limits reached are announced once per window.
  */
-import type { ContentLogging } from "../../config.ts";
+import type { ContentLogging } from "../../config/logging.ts";
 import type { LlmCallRow } from "../../db/llm_calls.ts";
 import type { BudgetChecker, BudgetDecision } from "../budgets/checker.ts";
 import { type CallContext, limitPhrase } from "../budgets/budget.ts";

@@ -1,6 +1,6 @@
 /** How one attempt ended, and the llm_calls row and observer event that record it. */
 import OpenAI from "openai";
-import type { ContentLogging } from "../../config.ts";
+import type { ContentLogging } from "../../config/logging.ts";
 import type { LlmCallRow } from "../../db/llm_calls.ts";
 import type { LlmCallFailure, LlmCallFinishedValue } from "../spine/events.ts";
 import { callCostUsd, type PriceTable } from "./cost.ts";

@@ -3,7 +3,7 @@
  * ("off": prompt and response NULL, tool-call arguments dropped) or the first N characters of
  * each piece of text ("truncate"). Everything stored is also made safe for Postgres.
  */
-import type { ContentLogging } from "../../config.ts";
+import type { ContentLogging } from "../../config/logging.ts";
 import { clip, storable, storableJson } from "../spine/text.ts";
 import type { ChatMessage, LlmToolCall } from "./types.ts";
 

@@ -7,7 +7,9 @@
  * `model` uses the environment's model: GLASSBOX_MODEL on `default`, or the demo model offline.
  */
 import OpenAI from "openai";
-import { type Config, type ContentLogging, DEMO_MODEL, usesDemoModel } from "../../config.ts";
+import type { Config } from "../../config.ts";
+import type { ContentLogging } from "../../config/logging.ts";
+import { DEMO_MODEL, usesDemoModel } from "../../config/llm.ts";
 import type { LlmCallRow } from "../../db/llm_calls.ts";
 import { redact, Secret } from "../logging/secret.ts";
 import type { CacheAccounting, PriceTable } from "./cost.ts";

@@ -6,7 +6,7 @@
  * record.
  */
 import OpenAI from "openai";
-import type { ContentLogging } from "../../config.ts";
+import type { ContentLogging } from "../../config/logging.ts";
 import type { LlmCallStartedValue } from "../spine/events.ts";
 import type { LlmCallRow } from "../../db/llm_calls.ts";
 import { redact, type Secret } from "../logging/secret.ts";

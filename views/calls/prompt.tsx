@@ -1,5 +1,5 @@
 /** The prompt of an LLM call as it was sent (each message as text), and the tools offered. */
-import type { ContentLogging } from "../../config.ts";
+import type { ContentLogging } from "../../config/logging.ts";
 import { formatInt } from "../common/format.ts";
 import { parsedArgs, prettyJson } from "./shell.tsx";
 

@@ -6,7 +6,7 @@
  * attribute, which hono/jsx escapes.
  */
 import type { Child } from "hono/jsx";
-import type { ContentLogging } from "../../config.ts";
+import type { ContentLogging } from "../../config/logging.ts";
 import { LLM_CALL_STATUSES, type LlmCallStatus } from "../../agents/spine/events.ts";
 import type { LlmCallRow, LlmCallSummary } from "../../db/llm_calls.ts";
 import type { UsagePeriod } from "../../agents/llm/usage_period.ts";
