@@ -253,7 +253,12 @@ export async function createGlassbox(
       for (const ev of terminal) hub.publish(runTopic(ev.runId), ev);
     },
     // Self-fencing: this instance's runs stop before another may take them over.
-    onLost: () => fence.suspect(runs.stopForLease()),
+    // Every open journal is checked too: a gateway session's run is not stopped here, but what
+    // it emits after another instance ended it is not stored.
+    onLost: () => {
+      fence.suspect(runs.stopForLease());
+      fence.suspect([...journals.all()].map((j) => j.runId));
+    },
     onRenewed: () => runs.leaseRenewed(),
     log: getLogger("instances"),
   });

@@ -139,3 +139,55 @@ Deno.test({ name: "lease fence: a cut-off instance stops its runs itself", ignor
     await db.close();
   }
 });
+
+Deno.test(
+  { name: "lease fence: a run nobody took over is stored whole, its own end last", ignore },
+  async () => {
+    const db = await freshPostgres();
+    const proxy = startTcpProxy();
+    const llm = startScriptedLlm([
+      { kind: "slow", chunks: Array.from({ length: 120 }, (_, i) => `w${i} `), delayMs: 100 },
+    ]);
+    const a = await startGlassbox({
+      OPENAI_BASE_URL: llm.url,
+      OPENAI_API_KEY: "test",
+      GLASSBOX_MODEL: "gpt-4o-mini",
+      GLASSBOX_INSTANCE_LEASE_MS: String(LEASE_MS),
+      DATABASE_URL: proxy.via(db.url),
+    });
+    try {
+      const res = await fetch(`${a.url}/api/v1/chat/stream`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ message: "Tell me a long story" }),
+      });
+      const runId = res.headers.get("x-run-id")!;
+      const followed = allMessages(res.body!);
+      await waitFor(() => llm.requests.length === 1, "the model call");
+      const journal = a.glassbox.deps.journals.get(runId)!;
+      await waitFor(() => journal.events.length > 3, "the answer streaming");
+      proxy.cut();
+      const seen = await followed;
+      const last = JSON.parse(seen.at(-1)!.data).event;
+      assert.equal(last.code, "lease_lost", JSON.stringify(last));
+      proxy.restore();
+      await a.glassbox.deps.runs.whenDone(runId);
+
+      // No other instance: nothing was taken over, so every event of A's is stored.
+      const stored = await db.sql`SELECT id, seq, type FROM events WHERE run_id = ${runId}
+        ORDER BY seq`;
+      assert.deepEqual(stored.map((r) => Number(r.id)), journal.events.map((e) => e.id));
+      assert.equal(stored.at(-1)!.type, "RUN_ERROR");
+      const [run] = await db.sql`SELECT status FROM runs WHERE id = ${runId}`;
+      assert.equal(run.status, "interrupted");
+      const { body } = await a.glassbox.deps.metrics.scrape();
+      assert.match(body, /^glassbox_events_dropped_total 0$/m);
+    } finally {
+      proxy.restore();
+      await a.close();
+      await proxy.close();
+      await llm.close();
+      await db.close();
+    }
+  },
+);
