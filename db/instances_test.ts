@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { freshPostgres, skipWithoutPostgres } from "../tests/support/db.ts";
-import { interruptOrphanedRuns, registerInstance, renewLease } from "./instances.ts";
+import { interruptOrphanedRuns, registerInstance, renewLease, takenOverAt } from "./instances.ts";
 import { listEvents } from "./events.ts";
 import { LOCAL_USER_ID } from "./users.ts";
 
@@ -61,6 +61,46 @@ Deno.test({
     // Embedded (one process, the data directory locked): every other run is an orphan.
     const ended2 = await interruptOrphanedRuns(db.sql, me, { everyone: true, reason: REASON });
     assert.deepEqual(ended2.map((e) => e.runId).sort(), [theirs, recent].sort());
+  } finally {
+    await db.close();
+  }
+});
+
+Deno.test({
+  name: "instance leases: a stored terminal event gets no second one; takeovers are told apart",
+  ignore,
+}, async () => {
+  const db = await freshPostgres();
+  try {
+    const [me, dead] = [crypto.randomUUID(), crypto.randomUUID()];
+    await registerInstance(db.sql, { id: me, pid: 1, host: "h", leaseMs: 60_000 });
+    await registerInstance(db.sql, { id: dead, pid: 2, host: "h", leaseMs: 60_000 });
+    await db.sql`UPDATE instances SET lease_until = now() - interval '1 second' WHERE id = ${dead}`;
+    const run = async () => {
+      const id = crypto.randomUUID();
+      const c = crypto.randomUUID();
+      await db.sql`INSERT INTO conversations (id, user_id) VALUES (${c}, ${LOCAL_USER_ID})`;
+      await db.sql`INSERT INTO runs (id, conversation_id, user_id, agent, instance_id)
+        VALUES (${id}, ${c}, ${LOCAL_USER_ID}, 'a', ${dead})`;
+      await db.sql`INSERT INTO events (run_id, seq, type, payload)
+        VALUES (${id}, 1, 'RUN_STARTED', '{}')`;
+      return id;
+    };
+    // Its events all stored (its own end too), only its status left when its instance died.
+    const [finished, cut] = [await run(), await run()];
+    await db.sql`INSERT INTO events (run_id, seq, type, payload)
+      VALUES (${finished}, 2, 'RUN_FINISHED', '{}')`;
+    assert.equal(await takenOverAt(db.sql, cut, dead), null, "still running there");
+
+    const ended = await interruptOrphanedRuns(db.sql, me, { everyone: false, reason: REASON });
+    assert.deepEqual(ended.map((e) => e.runId), [cut]);
+    const types = await db.sql`SELECT type FROM events WHERE run_id = ${finished} ORDER BY seq`;
+    assert.deepEqual(types.map((r) => r.type), ["RUN_STARTED", "RUN_FINISHED"], "no second end");
+    const [{ status }] = await db.sql`SELECT status FROM runs WHERE id = ${finished}`;
+    assert.equal(status, "interrupted");
+    // What the dead instance's writer asks once it is back: where the other's terminal event is.
+    assert.equal(await takenOverAt(db.sql, cut, dead), 2);
+    assert.equal(await takenOverAt(db.sql, finished, dead), 2);
   } finally {
     await db.close();
   }

@@ -293,6 +293,8 @@ export class RunManager {
       return executeRun(this.deps, agent, messages, scope, started);
     });
     this.#active.set(runId, { conversationId, abort, scope, done, ended: () => journal.ended });
+    // Stored while the lease was being lost (its start was under way): it stops like the others.
+    if (this.#fenced) this.cancel(runId, LEASE_LOST);
     done.finally(() => {
       guard.dispose();
       this.#active.delete(runId);
