@@ -6,10 +6,8 @@
  * content chunk, p50 and p99, and the difference.
  */
 import OpenAI from "openai";
-import { LOCAL_USER_ID } from "../db/users.ts";
 import { startScriptedLlm } from "../tests/support/scripted_llm.ts";
-import { startGlassbox } from "../tests/support/server.ts";
-import { type Cleanup, freshPostgres, num, summarize, table } from "./support.ts";
+import { type Cleanup, gatewayGlassbox, num, summarize, table } from "./support.ts";
 
 const CHUNKS = Array.from({ length: 20 }, (_, i) => `token${i} `);
 
@@ -17,20 +15,9 @@ export async function gatewayOverhead(
   cleanup: Cleanup,
   o: { calls: number; warmUp: number },
 ): Promise<string> {
-  const db = await freshPostgres(cleanup);
   const llm = startScriptedLlm();
   cleanup.add("stop scripted LLM server", () => llm.close());
-  const gb = await startGlassbox({
-    DATABASE_URL: db.url,
-    OPENAI_BASE_URL: llm.url,
-    OPENAI_API_KEY: "bench",
-  });
-  cleanup.add("stop Glassbox", () => gb.close());
-  const { key } = await gb.glassbox.deps.auth.keys.create(
-    { userId: LOCAL_USER_ID, role: "admin" },
-    "bench",
-    ["gateway"],
-  );
+  const { db, gb, key } = await gatewayGlassbox(cleanup, llm.url);
   const direct = new OpenAI({ baseURL: llm.url, apiKey: "bench", maxRetries: 0 });
   const gateway = new OpenAI({
     baseURL: `${gb.url}/llm/v1`,

@@ -29,8 +29,15 @@ import { LlmCallRecorder } from "../agents/llm/call_recorder.ts";
 import { WorkerFetch } from "../agents/llm/worker_fetch.ts";
 import { LOCAL_USER_ID } from "../db/users.ts";
 import { startScriptedLlm } from "../tests/support/scripted_llm.ts";
-import { startGlassbox } from "../tests/support/server.ts";
-import { type Cleanup, freshPostgres, makeRuns, num, summarize, table } from "./support.ts";
+import {
+  type Cleanup,
+  freshPostgres,
+  gatewayGlassbox,
+  makeRuns,
+  num,
+  summarize,
+  table,
+} from "./support.ts";
 
 const CHUNKS = Array.from({ length: 20 }, (_, i) => `token${i} `);
 const REQ: LlmRequest = {
@@ -83,18 +90,7 @@ export async function llmOverhead(
   };
 
   // The gateway: a Glassbox of its own (own database) in front of the same scripted server.
-  const gdb = await freshPostgres(cleanup);
-  const gb = await startGlassbox({
-    DATABASE_URL: gdb.url,
-    OPENAI_BASE_URL: llm.url,
-    OPENAI_API_KEY: "bench",
-  });
-  cleanup.add("stop Glassbox", () => gb.close());
-  const { key } = await gb.glassbox.deps.auth.keys.create(
-    { userId: LOCAL_USER_ID, role: "admin" },
-    "bench",
-    ["gateway"],
-  );
+  const { db: gdb, gb, key } = await gatewayGlassbox(cleanup, llm.url);
   const viaGateway = new OpenAI({
     baseURL: `${gb.url}/llm/v1`,
     apiKey: key,

@@ -7,6 +7,7 @@ import { type Database, openDatabase } from "../db/client.ts";
 import { createConversation } from "../db/conversations.ts";
 import { insertRun } from "../db/runs.ts";
 import { LOCAL_USER_ID } from "../db/users.ts";
+import { startGlassbox } from "../tests/support/server.ts";
 
 export const ADMIN_URL = Deno.env.get("GLASSBOX_TEST_PG") ??
   "postgres://postgres@127.0.0.1:5432/postgres";
@@ -182,4 +183,24 @@ export function table(head: string[], rows: string[][]): string {
 /** Progress for the person watching; stdout stays clean Markdown. */
 export function note(msg: string): void {
   console.error(`[bench] ${msg}`);
+}
+
+/**
+ * A Glassbox of its own (own database) whose model endpoint — and so its gateway's upstream — is
+ * `upstream`, with an admin API key that may use the gateway.
+ */
+export async function gatewayGlassbox(cleanup: Cleanup, upstream: string) {
+  const db = await freshPostgres(cleanup);
+  const gb = await startGlassbox({
+    DATABASE_URL: db.url,
+    OPENAI_BASE_URL: upstream,
+    OPENAI_API_KEY: "bench",
+  });
+  cleanup.add("stop Glassbox", () => gb.close());
+  const { key } = await gb.glassbox.deps.auth.keys.create(
+    { userId: LOCAL_USER_ID, role: "admin" },
+    "bench",
+    ["gateway"],
+  );
+  return { db, gb, key };
 }

@@ -42,25 +42,27 @@ async function outageStack(env: Record<string, string> = {}) {
   };
 }
 
+/** A chat whose one model call is held until `answer()`; returns once the call reached the model. */
+async function heldChat(s: Awaited<ReturnType<typeof outageStack>>, chunks: string[]) {
+  let answer!: () => void;
+  s.llm.push({ kind: "text", chunks, hold: new Promise<void>((r) => answer = r) });
+  const reply = fetch(`${s.gb.url}/api/v1/chat`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ message: "Are you there?" }),
+    signal: AbortSignal.timeout(60_000),
+  });
+  await waitFor(() => s.llm.requests.length === 1, "the model call");
+  const journal = [...s.gb.glassbox.deps.journals.all()][0];
+  return { answer, reply, journal };
+}
+
 Deno.test(
   { name: "db outage: an LLM call that ends while the database is away is kept", ignore },
   async () => {
     const s = await outageStack();
     try {
-      let answer!: () => void;
-      s.llm.push({
-        kind: "text",
-        chunks: ["All ", "good."],
-        hold: new Promise<void>((r) => answer = r),
-      });
-      const reply = fetch(`${s.gb.url}/api/v1/chat`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ message: "Are you there?" }),
-        signal: AbortSignal.timeout(60_000),
-      });
-      await waitFor(() => s.llm.requests.length === 1, "the model call");
-      const journal = [...s.gb.glassbox.deps.journals.all()][0];
+      const { answer, reply, journal } = await heldChat(s, ["All ", "good."]);
       s.proxy.cut();
       answer();
       await waitFor(() => journal.ended, "the run's terminal event");
@@ -328,20 +330,7 @@ Deno.test(
       GLASSBOX_REQUEST_TIMEOUT_MS: "2000",
     });
     try {
-      let answer!: () => void;
-      s.llm.push({
-        kind: "text",
-        chunks: ["Still ", "here."],
-        hold: new Promise<void>((r) => answer = r),
-      });
-      const reply = fetch(`${s.gb.url}/api/v1/chat`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ message: "Are you there?" }),
-        signal: AbortSignal.timeout(60_000),
-      });
-      await waitFor(() => s.llm.requests.length === 1, "the model call");
-      const journal = [...s.gb.glassbox.deps.journals.all()][0];
+      const { answer, reply, journal } = await heldChat(s, ["Still ", "here."]);
       // Every open connection goes silent for good: no error, no close, ever.
       s.proxy.blackhole();
       answer();
