@@ -1,7 +1,8 @@
 /**
  * The /logs page's Clear… control in a real Chromium (CSP on): open it, the run of the filter is
  * prefilled, the confirm step says how many records go, confirming deletes them and comes back
- * to /logs saying so. Screenshots: logs-clear-confirm, sessions.
+ * to /logs saying so; /sessions updates itself as a log tail comes and goes. Screenshots:
+ * logs-clear-confirm, sessions.
  */
 import assert from "node:assert/strict";
 import { chromiumAvailable, launchBrowser, screenshot } from "./support/browser.ts";
@@ -62,10 +63,23 @@ Deno.test({ name: "logs clear browser: Clear…, confirm, cleared", ignore }, as
     assert.equal(audit.target, runId);
     assert.equal(audit.detail.deleted, n);
 
-    // /sessions renders (its tests are in sessions_test.ts); this page's own tail is on it.
+    // /sessions renders (its counts are tested in sessions_test.ts) and keeps itself current:
+    // a log tail opened after the page loaded shows up in its totals without a reload.
+    await page.goto("about:blank");
+    const apiTotal = async () =>
+      (await (await fetch(`${gb.url}/api/v1/sessions`)).json()).totals.total as number;
+    await waitFor(async () => (await apiTotal()) === 0, "the /logs page's tail closed");
     await page.goto(`${gb.url}/sessions`);
     assert.equal(await page.$eval("h1", (h) => h.textContent), "Sessions");
+    const total = () =>
+      page.$eval("#session-totals td[data-transport=total]", (td) => Number(td.textContent));
+    assert.equal(await total(), 0);
+    const tails = await Promise.all([1, 2].map(() => fetch(`${gb.url}/api/v1/logs/stream`)));
+    assert.deepEqual(tails.map((t) => t.status), [200, 200]);
+    await waitFor(async () => (await total()) === 2, "the new tails on the page", 15_000);
     await screenshot(page, "sessions");
+    for (const t of tails) await t.body!.cancel();
+    await waitFor(async () => (await total()) === 0, "the tails gone from the page", 15_000);
   } finally {
     await browser.close();
     await gb.close();

@@ -47,6 +47,9 @@ export interface SessionsSnapshot {
   totals: TransportCounts;
 }
 
+/** How often the page refreshes its figures. */
+const REFRESH_S = 5;
+
 const COLUMNS: { key: keyof TransportCounts; label: string }[] = [
   { key: "sse_json", label: "JSON SSE" },
   { key: "sse_html", label: "HTML SSE" },
@@ -74,98 +77,113 @@ export function SessionsPage(p: PageChrome & { snapshot: SessionsSnapshot; now?:
   return renderDocument(
     <PageShell {...p} title="Sessions · Glassbox" current="sessions">
       <PageHead title="Sessions">
-        Runs active in this process and the streams that follow them, as of{" "}
-        <When at={s.at} now={now} />. Reload to refresh; the same data is at{" "}
-        <a href="/api/v1/sessions">/api/v1/sessions</a>.
+        Runs active in this process and the streams that follow them, updated every {REFRESH_S}{" "}
+        s; the same data is at <a href="/api/v1/sessions">/api/v1/sessions</a>.
       </PageHead>
-      <section class="panel">
-        <h2>Active runs</h2>
-        {s.runs.length === 0 ? <p class="calls-empty">No run is active.</p> : (
-          <ScrollTable
-            id="session-runs"
-            head={
-              <>
-                <th>Run</th>
-                <th>User</th>
-                <th>Agent</th>
-                <th>Started</th>
-                <th>Status</th>
-                <CountHeads />
-              </>
-            }
-          >
-            {s.runs.map((r) => (
-              <tr key={r.runId} data-run-id={r.runId}>
-                <td class="mono">
-                  {r.conversationId
-                    ? <a href={`/c/${r.conversationId}`}>{r.runId.slice(0, 8)}</a>
-                    : r.runId.slice(0, 8)}
-                </td>
-                <td>{r.user ?? r.userId ?? <span class="muted">–</span>}</td>
-                <td>{r.agent ?? <span class="muted">–</span>}</td>
-                <td class="nowrap">
-                  <When at={r.startedAt} now={now} />
-                </td>
-                <td>
-                  {r.status}
-                  {r.progress
-                    ? (
-                      <span class="muted">
-                        {` · step ${r.progress.step}/${r.progress.totalSteps} (${
-                          Math.round(r.progress.percent)
-                        }%) ${r.progress.message}`}
-                      </span>
-                    )
-                    : null}
-                </td>
-                <Counts c={r.subscribers} />
-              </tr>
-            ))}
-          </ScrollTable>
-        )}
-      </section>
-      <section class="panel">
-        <h2>Subscribers per user</h2>
-        {s.users.length === 0
-          ? <p class="calls-empty">Nobody is following anything.</p>
-          : (
+      {
+        /* The page polls itself and swaps in this part of the answer (hx-select): no stream of
+        its own, so watching /sessions adds no subscriber to what it counts. */
+      }
+      <div
+        id="sessions-live"
+        hx-get="/sessions"
+        hx-trigger={`every ${REFRESH_S}s`}
+        hx-select="#sessions-live"
+        hx-target="this"
+        hx-swap="outerHTML"
+      >
+        <p class="muted" id="sessions-at">
+          As of <When at={s.at} now={now} />.
+        </p>
+        <section class="panel">
+          <h2>Active runs</h2>
+          {s.runs.length === 0 ? <p class="calls-empty">No run is active.</p> : (
             <ScrollTable
-              id="session-users"
+              id="session-runs"
               head={
                 <>
+                  <th>Run</th>
                   <th>User</th>
-                  <th>Following</th>
+                  <th>Agent</th>
+                  <th>Started</th>
+                  <th>Status</th>
                   <CountHeads />
                 </>
               }
             >
-              {s.users.flatMap((u) =>
-                (["runs", "logs"] as const).filter((what) => u[what].total > 0).map((what) => (
-                  <tr key={`${u.userId}-${what}`} data-user-id={u.userId} data-what={what}>
-                    <td>{u.user ?? u.userId}</td>
-                    <td>{what === "runs" ? "run streams" : "log tails"}</td>
-                    <Counts c={u[what]} />
-                  </tr>
-                ))
-              )}
+              {s.runs.map((r) => (
+                <tr key={r.runId} data-run-id={r.runId}>
+                  <td class="mono">
+                    {r.conversationId
+                      ? <a href={`/c/${r.conversationId}`}>{r.runId.slice(0, 8)}</a>
+                      : r.runId.slice(0, 8)}
+                  </td>
+                  <td>{r.user ?? r.userId ?? <span class="muted">–</span>}</td>
+                  <td>{r.agent ?? <span class="muted">–</span>}</td>
+                  <td class="nowrap">
+                    <When at={r.startedAt} now={now} />
+                  </td>
+                  <td>
+                    {r.status}
+                    {r.progress
+                      ? (
+                        <span class="muted">
+                          {` · step ${r.progress.step}/${r.progress.totalSteps} (${
+                            Math.round(r.progress.percent)
+                          }%) ${r.progress.message}`}
+                        </span>
+                      )
+                      : null}
+                  </td>
+                  <Counts c={r.subscribers} />
+                </tr>
+              ))}
             </ScrollTable>
           )}
-      </section>
-      <section class="panel">
-        <h2>All subscribers</h2>
-        <table class="data-table" id="session-totals">
-          <thead>
-            <tr>
-              <CountHeads />
-            </tr>
-          </thead>
-          <tbody>
-            <tr>
-              <Counts c={s.totals} />
-            </tr>
-          </tbody>
-        </table>
-      </section>
+        </section>
+        <section class="panel">
+          <h2>Subscribers per user</h2>
+          {s.users.length === 0
+            ? <p class="calls-empty">Nobody is following anything.</p>
+            : (
+              <ScrollTable
+                id="session-users"
+                head={
+                  <>
+                    <th>User</th>
+                    <th>Following</th>
+                    <CountHeads />
+                  </>
+                }
+              >
+                {s.users.flatMap((u) =>
+                  (["runs", "logs"] as const).filter((what) => u[what].total > 0).map((what) => (
+                    <tr key={`${u.userId}-${what}`} data-user-id={u.userId} data-what={what}>
+                      <td>{u.user ?? u.userId}</td>
+                      <td>{what === "runs" ? "run streams" : "log tails"}</td>
+                      <Counts c={u[what]} />
+                    </tr>
+                  ))
+                )}
+              </ScrollTable>
+            )}
+        </section>
+        <section class="panel">
+          <h2>All subscribers</h2>
+          <table class="data-table" id="session-totals">
+            <thead>
+              <tr>
+                <CountHeads />
+              </tr>
+            </thead>
+            <tbody>
+              <tr>
+                <Counts c={s.totals} />
+              </tr>
+            </tbody>
+          </table>
+        </section>
+      </div>
     </PageShell>,
   );
 }
