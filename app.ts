@@ -246,18 +246,20 @@ export async function createGlassbox(
       journals.get(runId)?.emit(custom(CUSTOM.log, value)),
   });
   // Runs of instances that died (here: runs this database's last process left running) end.
+  let stopGatewaySessions = (): Promise<void> => Promise.resolve();
   const lease = await InstanceLease.start(db.sql, {
     leaseMs: config.instanceLeaseMs,
     embedded: db.embedded,
     onEnded: (terminal) => {
       for (const ev of terminal) hub.publish(runTopic(ev.runId), ev);
     },
-    // Self-fencing: this instance's runs stop before another may take them over.
-    // Every open journal is checked too: a gateway session's run is not stopped here, but what
-    // it emits after another instance ended it is not stored.
+    // Self-fencing: this instance's runs stop before another may take them over, its gateway
+    // sessions too (once the gateway exists); every open journal is checked, so what any of
+    // them emits after another instance ended its run is not stored.
     onLost: () => {
       fence.suspect(runs.stopForLease());
       fence.suspect([...journals.all()].map((j) => j.runId));
+      void stopGatewaySessions();
     },
     onRenewed: () => runs.leaseRenewed(),
     log: getLogger("instances"),
@@ -333,6 +335,7 @@ export async function createGlassbox(
     }),
     budget: budgets,
   });
+  stopGatewaySessions = () => gateway.cancelSessions();
   const edge: EdgeSettings = {
     trustProxy: config.auth.trustProxy,
     publicOrigin: config.auth.publicUrl,

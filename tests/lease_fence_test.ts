@@ -11,6 +11,7 @@ import { freshPostgres, skipWithoutPostgres } from "./support/db.ts";
 import { startGlassbox } from "./support/server.ts";
 import { startScriptedLlm } from "./support/scripted_llm.ts";
 import { startTcpProxy } from "./support/tcp_proxy.ts";
+import { gatewayStack } from "./support/gateway.ts";
 import { allMessages } from "./support/sse_client.ts";
 import { waitFor } from "./support/wait.ts";
 import { EventType } from "../agents/spine/events.ts";
@@ -189,5 +190,61 @@ Deno.test(
       await llm.close();
       await db.close();
     }
+  },
+);
+
+Deno.test(
+  { name: "lease fence: a cut-off instance stops its gateway sessions too", ignore },
+  async () => {
+    const proxy = startTcpProxy();
+    // Disposed after the stack (declared first): Glassbox closes while the database is reachable.
+    await using _proxy = { [Symbol.asyncDispose]: () => proxy.close() };
+    await using s = await gatewayStack(
+      { GLASSBOX_INSTANCE_LEASE_MS: String(LEASE_MS) },
+      [{ kind: "stall", afterChunks: ["Hel"] }],
+      { databaseUrl: (url) => proxy.via(url) },
+    );
+    const client = s.openai({ "x-glassbox-session": "fenced" });
+    const { data: stream, response } = await client.chat.completions.create({
+      model: "gpt-test",
+      messages: [{ role: "user", content: "go on" }],
+      stream: true,
+    }).withResponse();
+    const runId = response.headers.get("x-glassbox-run-id")!;
+    const it = stream[Symbol.asyncIterator]();
+    let text = "";
+    while (!text) text = (await it.next()).value?.choices[0]?.delta.content ?? "";
+    assert.equal(text, "Hel");
+    const journal = s.gb.glassbox.deps.journals.get(runId)!;
+    await waitFor(
+      async () => (await s.db.sql`SELECT 1 FROM events WHERE run_id = ${runId}`).length > 0,
+      "the session's first events stored",
+    );
+    proxy.cut();
+    // The upstream stalls for ever: only the fence ends the call and the session's run.
+    const ended = (async () => {
+      for (;;) if ((await it.next()).done) return "ended";
+    })().catch((err) => err);
+    await waitFor(() => journal.ended, "the session's run ended on the cut-off instance", 15_000);
+    assert.ok(await ended, "the client's stream ended");
+    proxy.restore();
+    const [run] = await waitFor(
+      async () => {
+        const rows = await s.db.sql`SELECT status FROM runs WHERE id = ${runId}
+        AND status <> 'running'`;
+        return rows.length > 0 ? rows : null;
+      },
+      "the session's run final",
+      20_000,
+    );
+    assert.equal(run.status, "cancelled");
+    await waitFor(() => s.gb.glassbox.deps.journals.get(runId) === undefined, "stored whole");
+    const stored = await s.db.sql`
+      SELECT seq, type FROM events WHERE run_id = ${runId} ORDER BY seq`;
+    assert.deepEqual(stored.map((r) => r.seq), stored.map((_, i) => i + 1), "seq gap-free");
+    const terminals = stored.filter((r) => r.type === "RUN_ERROR" || r.type === "RUN_FINISHED");
+    assert.equal(terminals.length, 1, JSON.stringify(terminals));
+    assert.equal(stored.at(-1)!.seq, terminals[0].seq, "the terminal event is last");
+    assert.deepEqual((await s.rows()).map((r) => r.status), ["cancelled"]);
   },
 );

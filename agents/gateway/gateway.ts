@@ -248,6 +248,11 @@ export class Gateway {
     return this.deps.sessions.cancel(runId);
   }
 
+  /** Stops every open session's run (this instance lost its lease). */
+  cancelSessions(): Promise<void> {
+    return this.deps.sessions.cancelAll();
+  }
+
   /** Ends every open session's run (at shutdown). */
   closeSessions(): Promise<void> {
     return this.deps.sessions.close();

@@ -164,6 +164,16 @@ export class GatewaySessions {
     };
   }
 
+  /**
+   * Stops every open session as Stop does (calls in flight aborted and recorded, the run ended
+   * `cancelled`): this instance lost its lease and another may take the sessions' runs over
+   * (agents/runs/instance_lease.ts). A session still opening is stopped once it is open.
+   */
+  cancelAll(): Promise<void> {
+    const ends = [...this.#open.values()].map((open) => open.then((s) => s.end("cancelled")));
+    return Promise.allSettled(ends).then(() => {});
+  }
+
   /** Ends every open session (at shutdown). */
   async close(): Promise<void> {
     const open = await Promise.allSettled(this.#open.values());
