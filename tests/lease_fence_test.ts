@@ -246,5 +246,13 @@ Deno.test(
     assert.equal(terminals.length, 1, JSON.stringify(terminals));
     assert.equal(stored.at(-1)!.seq, terminals[0].seq, "the terminal event is last");
     assert.deepEqual((await s.rows()).map((r) => r.status), ["cancelled"]);
+    // Not a Stop by its user: the session's next call is served, in a new session run.
+    s.llm.push({ kind: "text", chunks: ["again"] });
+    const again = await client.chat.completions.create({
+      model: "gpt-test",
+      messages: [{ role: "user", content: "still there?" }],
+    }).withResponse();
+    assert.equal(again.data.choices[0].message.content, "again");
+    assert.notEqual(again.response.headers.get("x-glassbox-run-id"), runId);
   },
 );

@@ -170,7 +170,13 @@ export class GatewaySessions {
    * (agents/runs/instance_lease.ts). A session still opening is stopped once it is open.
    */
   cancelAll(): Promise<void> {
-    const ends = [...this.#open.values()].map((open) => open.then((s) => s.end("cancelled")));
+    const ends = [...this.#open].map(([key, open]) =>
+      open.then((session) => {
+        const ended = session.end("cancelled");
+        this.#stopped.delete(key); // not its user's Stop: its next call may open a new session
+        return ended;
+      })
+    );
     return Promise.allSettled(ends).then(() => {});
   }
 
