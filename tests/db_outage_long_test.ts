@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { freshPostgres, skipWithoutPostgres } from "./support/db.ts";
-import { startGlassbox } from "./support/server.ts";
+import { followChat, startGlassbox } from "./support/server.ts";
 import { startScriptedLlm } from "./support/scripted_llm.ts";
 import { startTcpProxy } from "./support/tcp_proxy.ts";
 import { allMessages } from "./support/sse_client.ts";
@@ -48,15 +48,8 @@ Deno.test({ name: "db outage: 30 s away while a run streams", ignore }, async ()
     GLASSBOX_INSTANCE_LEASE_MS: "60000",
   });
   try {
-    const { journals, runs } = gb.glassbox.deps;
-    const res = await fetch(`${gb.url}/api/v1/chat/stream`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ message: "What time is it?" }),
-    });
-    const runId = res.headers.get("x-run-id")!;
-    const journal = journals.get(runId)!;
-    const followed = allMessages(res.body!);
+    const { runs } = gb.glassbox.deps;
+    const { runId, journal, followed } = await followChat(gb, "What time is it?");
     await waitFor(() => journal.events.length > 0, "the run's first event");
     proxy.cut();
     const cutAt = performance.now();

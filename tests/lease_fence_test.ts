@@ -8,11 +8,10 @@
  */
 import assert from "node:assert/strict";
 import { freshPostgres, skipWithoutPostgres } from "./support/db.ts";
-import { startGlassbox } from "./support/server.ts";
+import { followChat, startGlassbox } from "./support/server.ts";
 import { startScriptedLlm } from "./support/scripted_llm.ts";
 import { startTcpProxy } from "./support/tcp_proxy.ts";
 import { gatewayStack } from "./support/gateway.ts";
-import { allMessages } from "./support/sse_client.ts";
 import { waitFor } from "./support/wait.ts";
 import { EventType } from "../agents/spine/events.ts";
 
@@ -37,16 +36,9 @@ Deno.test({ name: "lease fence: a cut-off instance stops its runs itself", ignor
   // Logging is per process: the last one set up (B's) takes both instances' records.
   const b = await startGlassbox({ ...env, DATABASE_URL: db.url }, { logs });
   try {
-    const res = await fetch(`${a.url}/api/v1/chat/stream`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ message: "Tell me a long story" }),
-    });
-    assert.equal(res.status, 200);
-    const runId = res.headers.get("x-run-id")!;
-    const followed = allMessages(res.body!);
+    const { status, runId, journal, followed } = await followChat(a, "Tell me a long story");
+    assert.equal(status, 200);
     await waitFor(() => llm.requests.length === 1, "the model call");
-    const journal = a.glassbox.deps.journals.get(runId)!;
     await waitFor(() => journal.events.length > 3, "the answer streaming");
     // Let what A has so far reach the database, so B's terminal seq follows stored events.
     await waitFor(
@@ -157,15 +149,8 @@ Deno.test(
       DATABASE_URL: proxy.via(db.url),
     });
     try {
-      const res = await fetch(`${a.url}/api/v1/chat/stream`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ message: "Tell me a long story" }),
-      });
-      const runId = res.headers.get("x-run-id")!;
-      const followed = allMessages(res.body!);
+      const { runId, journal, followed } = await followChat(a, "Tell me a long story");
       await waitFor(() => llm.requests.length === 1, "the model call");
-      const journal = a.glassbox.deps.journals.get(runId)!;
       await waitFor(() => journal.events.length > 3, "the answer streaming");
       proxy.cut();
       const seen = await followed;

@@ -8,9 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { pgClusterAvailable, startPgCluster } from "./support/pg_cluster.ts";
-import { startGlassbox } from "./support/server.ts";
+import { followChat, startGlassbox } from "./support/server.ts";
 import { startScriptedLlm } from "./support/scripted_llm.ts";
-import { allMessages } from "./support/sse_client.ts";
 import { waitFor } from "./support/wait.ts";
 import { EventType } from "../agents/spine/events.ts";
 
@@ -54,15 +53,8 @@ Deno.test({ name: "postgres restart mid-run: nothing lost, connection back", ign
   };
   let probing$: Promise<void> = Promise.resolve();
   try {
-    const { journals, runs } = gb.glassbox.deps;
-    const res = await fetch(`${gb.url}/api/v1/chat/stream`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ message: "What time is it?" }),
-    });
-    const runId = res.headers.get("x-run-id")!;
-    const journal = journals.get(runId)!;
-    const followed = allMessages(res.body!);
+    const { runs } = gb.glassbox.deps;
+    const { runId, journal, followed } = await followChat(gb, "What time is it?");
     // Restart while the answer streams (its 60 deltas take ~6 s).
     await waitFor(
       () =>

@@ -8,6 +8,7 @@ import { createGlassbox, type Glassbox } from "../../app.ts";
 import { loadConfig } from "../../config.ts";
 import { freshPostgres } from "./db.ts";
 import { type Script, startScriptedLlm } from "./scripted_llm.ts";
+import { allMessages } from "./sse_client.ts";
 
 export interface TestServer {
   url: string;
@@ -62,6 +63,17 @@ export function postJson(url: string, body: unknown, headers: HeadersInit = {}):
     headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify(body),
   });
+}
+
+/**
+ * A chat over POST /api/v1/chat/stream: its run's id, the run's journal (open while it runs) and
+ * every message of the stream, read to its end.
+ */
+export async function followChat(gb: TestServer, message: string) {
+  const res = await postJson(`${gb.url}/api/v1/chat/stream`, { message });
+  const runId = res.headers.get("x-run-id")!;
+  const journal = gb.glassbox.deps.journals.get(runId)!;
+  return { status: res.status, runId, journal, followed: allMessages(res.body!) };
 }
 
 /**
