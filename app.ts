@@ -3,13 +3,10 @@
  * bad one stops start-up before anything else), the database (which the spine reaches only
  * through the id source and event sink of db/events.ts), logging, the event journals and hub,
  * accounts and access (auth/), the MCP servers, the team with its providers (the demo model
- * among them, reached in-process), the run manager with per-user limits, and the Hono app: the
- * edge checks, who is asking, the public routes, then everything that needs a signed-in viewer.
- * main.ts only serves what this returns.
+ * among them, reached in-process), the run manager with per-user limits; then the HTTP app over
+ * them (routes/http_app.ts). main.ts only serves what this returns.
  */
-import { type Context, Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { HTTPException } from "hono/http-exception";
+import { Hono } from "hono";
 import denoConfig from "./deno.json" with { type: "json" };
 import { type Config, ConfigError } from "./config.ts";
 import { isLoopbackHost } from "./config/server.ts";
@@ -43,66 +40,19 @@ import { createAuth, ensureFirstAdmin } from "./auth/auth.ts";
 import { redactSecrets } from "./auth/tokens.ts";
 import { TeamHolder } from "./agents/team/team_holder.ts";
 import { TeamFileError } from "./agents/team/team_file.ts";
-import {
-  type Database,
-  DatabaseLockedError,
-  isDatabaseUnavailable,
-  openDatabase,
-} from "./db/client.ts";
+import { type Database, DatabaseLockedError, openDatabase } from "./db/client.ts";
 import { eventStore } from "./db/events.ts";
 import { type HttpRecord, insertHttpRecords } from "./db/log_records.ts";
 import { InstanceLease } from "./agents/runs/instance_lease.ts";
 import { TakeoverFence } from "./agents/runs/takeover_fence.ts";
-import { agentsApi } from "./routes/api/agents.ts";
-import { alertsApi } from "./routes/api/alerts.ts";
-import { budgetsApi } from "./routes/api/budgets.ts";
-import { sessionsApi } from "./routes/api/sessions.ts";
-import { sessionsPages } from "./routes/pages/sessions.tsx";
 import { RequestTail } from "./routes/request_tail.ts";
 import { subscribersByTransport } from "./routes/sessions.ts";
-import { GATEWAY_PATH, gatewayApi } from "./routes/api/gateway.ts";
-import { aguiApi } from "./routes/api/agui.ts";
-import { chatApi } from "./routes/api/chat.ts";
-import { conversationsApi } from "./routes/api/conversations.ts";
 import { demoRoutes } from "./routes/api/demo.ts";
-import { llmCallsApi } from "./routes/api/llm_calls.ts";
-import { exportsApi } from "./routes/api/exports.ts";
-import { logsApi } from "./routes/api/logs.ts";
-import { runsApi } from "./routes/api/runs.ts";
-import { usageApi } from "./routes/api/usage.ts";
-import { wsApi } from "./routes/api/ws.ts";
-import { assetRoutes } from "./routes/assets.ts";
 import type { AppDeps } from "./routes/deps.ts";
-import { apiError, errorResponse, isUnstorableText, UNSTORABLE_MESSAGE } from "./routes/errors.ts";
-import { healthRoutes } from "./routes/health.ts";
-import { apiDocsRoutes } from "./routes/api_docs/routes.ts";
-import { metricsByToken, metricsRoutes } from "./routes/metrics.ts";
-import {
-  maybeViewer,
-  requireApiScope,
-  requireGatewayScope,
-  requireViewer,
-  resolveViewer,
-} from "./routes/access.ts";
-import { requestIdOf, requestLog } from "./routes/request_log.ts";
-import { csrfGuard, type EdgeSettings, hostGuard, securityHeaders } from "./routes/security.ts";
-import { requestDeadline } from "./routes/deadline.ts";
-import { accountPages } from "./routes/pages/account.tsx";
-import { agentsPages } from "./routes/pages/agents.tsx";
-import { adminPages } from "./routes/pages/admin.tsx";
-import { alertPages } from "./routes/pages/alerts.tsx";
-import { budgetsPages } from "./routes/pages/budgets.tsx";
-import { authPages } from "./routes/pages/auth.tsx";
-import { callsPages } from "./routes/pages/calls.tsx";
-import { logsPages } from "./routes/pages/logs.tsx";
-import { pageRoutes } from "./routes/pages/chat.tsx";
-import { usagePages } from "./routes/pages/usage.tsx";
+import { httpApp } from "./routes/http_app.ts";
+import { type EdgeSettings } from "./routes/security.ts";
 
 export const VERSION: string = denoConfig.version;
-const MAX_BODY_BYTES = 1024 * 1024;
-/** An app's prompts through the gateway may carry long contexts and images. */
-const MAX_GATEWAY_BODY_BYTES = 16 * 1024 * 1024;
-const DB_RETRY_AFTER_S = 5;
 const log = getLogger("app");
 
 export interface Glassbox {
@@ -363,103 +313,10 @@ export async function createGlassbox(
     requestTail,
   };
 
-  const app = new Hono();
-  app.onError((err, c) => {
-    // hono/csrf refuses a cross-site form post with an HTTPException(403).
-    if (err instanceof HTTPException && err.status === 403) {
-      return apiError(c, 403, "forbidden", "Cross-site request refused.");
-    }
-    if (isDatabaseUnavailable(err)) return databaseUnavailable(c, err);
-    if (isUnstorableText(err)) {
-      return errorResponse(c, 400, "invalid_body", `${UNSTORABLE_MESSAGE}.`);
-    }
-    log.error("Unhandled error on {path}: {error}", {
-      path: c.req.path,
-      error: String(err),
-      stack: err.stack ?? null,
-      requestId: requestIdOf(c),
-    });
-    return errorResponse(c, 500, "internal", "something went wrong on our side; it was logged");
+  const app = httpApp(deps, {
+    recordRequest: (r) => requests.add(requestTail.add(r)),
+    demo: demoRoutes(demoModel, () => teams.current().usedProviders().some((p) => p.demo)),
   });
-  app.use(
-    "*",
-    requestLog({
-      log: getLogger("http"),
-      record: (r) => requests.add(requestTail.add(r)),
-      userOf: (c) => maybeViewer(c)?.userId ?? null,
-    }),
-  );
-  app.use("*", hostGuard(edge), securityHeaders(edge));
-  // Before anything that may query the database (sign-in included): a bounded wait for headers.
-  app.use(
-    "*",
-    requestDeadline(
-      config.requestTimeoutMs,
-      (path) => path.startsWith(`${GATEWAY_PATH}/`) || path.startsWith("/demo/v1/"),
-    ),
-  );
-  // Messages are capped at 32k characters; nothing legitimate needs a bigger body.
-  const limit = (maxSize: number) =>
-    bodyLimit({
-      maxSize,
-      onError: (c) => apiError(c, 413, "body_too_large", `bodies are limited to ${maxSize} bytes`),
-    });
-  const appLimit = limit(MAX_BODY_BYTES);
-  const gatewayLimit = limit(MAX_GATEWAY_BODY_BYTES);
-  app.use(
-    "*",
-    (c, next) =>
-      c.req.path.startsWith(`${GATEWAY_PATH}/`) ? gatewayLimit(c, next) : appLimit(c, next),
-  );
-  // Before sign-in is looked at: the scraper's token is no API key.
-  app.route("/", metricsByToken(deps));
-  app.use("*", csrfGuard(edge), resolveViewer(auth, edge));
-  app.notFound((c) => apiError(c, 404, "not_found", `no route for ${c.req.method} ${c.req.path}`));
-  // Public: what a signed-out browser needs.
-  app.route("/", healthRoutes(deps));
-  app.route("/", assetRoutes);
-  app.route("/", apiDocsRoutes(deps));
-  app.route("/", authPages(deps));
-  // Everything registered from here on needs a viewer; the APIs also a scope by method.
-  app.use("*", requireViewer);
-  app.use("/api/v1/*", requireApiScope);
-  app.use("/demo/v1/*", requireApiScope);
-  app.use(`${GATEWAY_PATH}/*`, requireGatewayScope);
-  app.route("/", pageRoutes(deps));
-  app.route("/", callsPages(deps));
-  app.route("/", usagePages(deps));
-  app.route("/", agentsPages(deps));
-  app.route("/", logsPages(deps));
-  app.route("/", accountPages(deps));
-  app.route("/", adminPages(deps));
-  app.route("/", alertPages(deps));
-  app.route("/", budgetsPages(deps));
-  app.route("/", sessionsPages(deps));
-  app.route("/", metricsRoutes(deps));
-  app.route(
-    "/",
-    demoRoutes(demoModel, () => teams.current().usedProviders().some((p) => p.demo)),
-  );
-  for (
-    const api of [
-      chatApi,
-      runsApi,
-      llmCallsApi,
-      conversationsApi,
-      logsApi,
-      exportsApi,
-      aguiApi,
-      wsApi,
-      usageApi,
-      agentsApi,
-      budgetsApi,
-      alertsApi,
-      sessionsApi,
-    ]
-  ) {
-    app.route("/api/v1", api(deps));
-  }
-  app.route(GATEWAY_PATH, gatewayApi(deps));
 
   return {
     app,
@@ -503,14 +360,6 @@ export async function createGlassbox(
       return { unstored };
     },
   };
-}
-
-/** While the database is away: 503 with Retry-After; JSON for the APIs, a page for browsers. */
-function databaseUnavailable(c: Context, err: unknown): Response | Promise<Response> {
-  log.warn("Database unavailable on {path}: {error}", { path: c.req.path, error: String(err) });
-  c.header("Retry-After", String(DB_RETRY_AFTER_S));
-  const message = "the database is unreachable right now; try again in a few seconds";
-  return errorResponse(c, 503, "database_unavailable", message);
 }
 
 /** Whether `p` settled before the deadline (its rejection counts as settled: it was tried). */
