@@ -18,25 +18,20 @@
  */
 import type { Sql } from "../../db/client.ts";
 import * as conversations from "../../db/conversations.ts";
-import { finishRun, insertRun } from "../../db/runs.ts";
-import {
-  type AgUiEvent,
-  CUSTOM,
-  custom,
-  EventType,
-  type RunStoppedValue,
-  type StopKind,
-} from "../spine/events.ts";
-import type { Journals, RunJournal } from "../spine/journal.ts";
+import { insertRun } from "../../db/runs.ts";
+import { type AgUiEvent, EventType, type StopKind } from "../spine/events.ts";
 import { getLogger, withRunContext } from "../logging/logging.ts";
-import { ProgressTracker } from "../runtime/progress.ts";
 import { RunScope } from "../runtime/run_scope.ts";
-import { runResult, stoppedOutcome, tokenUsage, untilStored } from "../runs/execute_run.ts";
 import type { LlmCallScope, LlmStreamObserver } from "../llm/types.ts";
 import type { Attribution } from "./attribution.ts";
 import { type GatewayCaller, GatewayRefusal } from "./gateway.ts";
-
-export const GATEWAY_AGENT = "gateway";
+import {
+  ExternalSession,
+  GATEWAY_AGENT,
+  type SessionEnd,
+  type SessionRunDeps,
+} from "./external_session.ts";
+import { liveObserver } from "./live_observer.ts";
 
 /** Where one gateway call goes, and how it is shown. */
 export interface AttachedCall {
@@ -55,15 +50,9 @@ export interface AttachedCall {
 }
 const log = getLogger("gateway");
 
-export interface GatewaySessionsDeps {
-  sql: Sql;
-  journals: Journals;
-  /** A session's run ends after this long without a call. */
-  idleMs: number;
+export interface GatewaySessionsDeps extends SessionRunDeps {
   /** This process, as runs record who runs them. */
   instanceId: string;
-  /** The queue the calls' rows went to: a session's final status waits for its own. */
-  recorder: { stored(runId: string): Promise<void> };
   /** Runs active here (a remote agent's, which its calls join): their scope. */
   runs: { scopeOf(runId: string): RunScope | undefined };
 }
@@ -302,215 +291,9 @@ export class GatewaySessions {
   }
 }
 
-/** How a session's run ends: after its idle time, stopped by a budget, or by Stop. */
-type SessionEnd = "succeeded" | "stopped" | "cancelled";
-
-/** One external session's run while it is open. */
-class ExternalSession {
-  readonly scope: RunScope;
-  readonly #started = performance.now();
-  /** Stop: aborts the calls in flight. */
-  readonly #cancel = new AbortController();
-  #inFlight = 0;
-  /** Waiting for the calls in flight to be recorded. */
-  #settled: (() => void)[] = [];
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  /** Set the moment it starts ending. */
-  #ending = false;
-  #ended: Promise<void> | null = null;
-
-  constructor(
-    readonly ids: { runId: string; conversationId: string; userId: string },
-    private readonly journal: RunJournal,
-    private readonly deps: GatewaySessionsDeps,
-    private readonly onEnding: (how: SessionEnd) => void,
-  ) {
-    const emit = (ev: AgUiEvent) => journal.emit(ev);
-    this.scope = new RunScope(
-      ids,
-      { usage: noUsageTool },
-      this.#cancel.signal,
-      new ProgressTracker(1, (v) => emit(custom(CUSTOM.progress, v))),
-      emit,
-    );
-    this.#arm();
-  }
-
-  get runId(): string {
-    return this.ids.runId;
-  }
-
-  get conversationId(): string {
-    return this.ids.conversationId;
-  }
-
-  observer(agent: string): LlmStreamObserver {
-    return liveObserver(this.runId, agent, (ev) => this.scope.emit(ev), {
-      text: true,
-      onStarted: () => {
-        this.#inFlight++;
-        clearTimeout(this.#timer);
-      },
-      onFinished: (v) => {
-        this.scope.countCall(v);
-        this.scope.emit(custom(CUSTOM.usage, runResult(this.scope, "", this.#started)));
-        if (--this.#inFlight > 0) return;
-        if (!this.#ending) this.#arm();
-        for (const settled of this.#settled.splice(0)) settled();
-      },
-    });
-  }
-
-  #arm(): void {
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.end(), this.deps.idleMs);
-  }
-
-  /**
-   * A budget refused a call of the session, or cut one: the run ends as a run a budget stops does —
-   * glassbox.run_stopped ("stopped: daily budget $5.00 reached at call 3": the call refused
-   * or cut is the step), RUN_FINISHED
-   * cancelled with `stoppedBy`, status stopped — and the session's next call opens the next run.
-   */
-  stop(
-    agent: string,
-    kind: StopKind,
-    what: string,
-    resetAt: Date | null,
-    /** The call was made (and counted): cut, not refused. */
-    made = false,
-  ): Promise<void> {
-    const step = this.scope.usage.llmCalls + (made ? 0 : 1);
-    const stop: RunStoppedValue = {
-      kind,
-      message: `stopped: ${what} at call ${step}`,
-      step,
-      totalSteps: step,
-      resetAt: resetAt?.getTime() ?? null,
-    };
-    withRunContext(
-      { runId: this.runId, agent },
-      () => log.warn("Run {message}", { message: stop.message, kind }),
-    );
-    return this.end(stop);
-  }
-
-  /**
-   * RUN_FINISHED with the totals, every event and call row stored, then the run's status: a
-   * budget's `stop`, `"cancelled"` (Stop: the calls in flight are aborted and recorded first),
-   * or else succeeded.
-   */
-  end(stop: RunStoppedValue | "cancelled" | null = null): Promise<void> {
-    if (this.#ended) return this.#ended;
-    const how: SessionEnd = stop === "cancelled" ? "cancelled" : stop ? "stopped" : "succeeded";
-    const budget = stop === "cancelled" ? null : stop;
-    this.#ending = true;
-    clearTimeout(this.#timer);
-    this.onEnding(how);
-    this.#ended = (async () => {
-      const { runId, conversationId } = this.ids;
-      if (how === "cancelled") {
-        this.#cancel.abort(new Error("the gateway session was stopped"));
-        if (this.#inFlight > 0) await new Promise<void>((r) => this.#settled.push(r));
-        withRunContext({ runId, agent: GATEWAY_AGENT }, () => log.info("Session stopped"));
-      }
-      this.scope.closeOpen();
-      if (budget) this.scope.emit(custom(CUSTOM.runStopped, budget));
-      this.scope.emit({
-        type: EventType.RUN_FINISHED,
-        threadId: conversationId,
-        runId,
-        result: runResult(this.scope, "", this.#started),
-        outcome: budget
-          ? stoppedOutcome(budget)
-          : { type: how === "cancelled" ? "cancelled" : "success" },
-        usage: tokenUsage(this.scope),
-      });
-      // Every event and call row is stored before the status is final (kept and retried
-      // while the database is away).
-      await Promise.all([this.deps.journals.close(runId), this.deps.recorder.stored(runId)]);
-      await untilStored(
-        "the session's status",
-        () => finishRun(this.deps.sql, runId, how, budget?.message ?? null),
-      );
-    })();
-    return this.#ended;
-  }
-}
-
 /** The session a call without a run belongs to: its header's, else its key's. */
 function sessionLabel(caller: GatewayCaller, who: Attribution): string {
   return who.session ?? (caller.keyId ? `key ${caller.keyId}` : "local");
-}
-
-/** A session has no tools, so nothing asks for usage. */
-const noUsageTool = () => Promise.reject(new Error("no tools in a gateway session"));
-
-/**
- * One call as the run's tree shows it: its span (started, then finished with tokens and cost), a
- * log line for each, and — in a session, where nobody else speaks — its text and tool calls as
- * they stream through.
- */
-function liveObserver(
-  runId: string,
-  agent: string,
-  emit: (ev: AgUiEvent) => void,
-  opts: {
-    text?: boolean;
-    onStarted?: () => void;
-    onFinished?: (v: Parameters<NonNullable<LlmStreamObserver["onCallFinished"]>>[0]) => void;
-  },
-): LlmStreamObserver {
-  const messageId = crypto.randomUUID();
-  let spanId = "";
-  let textOpen = false;
-  const toolCalls: string[] = [];
-  const logged = (fn: () => void) => withRunContext({ runId, agent }, fn);
-  return {
-    onCallStarted(v) {
-      spanId = v.spanId;
-      opts.onStarted?.();
-      emit(custom(CUSTOM.agentStatus, { agent, status: "working" }));
-      emit(custom(CUSTOM.llmCallStarted, v));
-      logged(() => log.info("Gateway call to {model} ({provider})", { ...v }));
-    },
-    onTextDelta(delta) {
-      if (!opts.text) return;
-      if (!textOpen) {
-        textOpen = true;
-        emit({ type: EventType.TEXT_MESSAGE_START, messageId, role: "assistant" });
-      }
-      emit({ type: EventType.TEXT_MESSAGE_CONTENT, messageId, delta });
-    },
-    onToolCallStart(call) {
-      if (!opts.text) return;
-      toolCalls.push(call.id);
-      emit({
-        type: EventType.TOOL_CALL_START,
-        toolCallId: call.id,
-        toolCallName: call.name,
-        parentMessageId: messageId,
-        metadata: { spanId },
-      });
-    },
-    onToolCallArgs(toolCallId, delta) {
-      if (opts.text) emit({ type: EventType.TOOL_CALL_ARGS, toolCallId, delta });
-    },
-    onCallFinished(v) {
-      if (textOpen) emit({ type: EventType.TEXT_MESSAGE_END, messageId });
-      for (const toolCallId of toolCalls) emit({ type: EventType.TOOL_CALL_END, toolCallId });
-      emit(custom(CUSTOM.llmCallFinished, v));
-      opts.onFinished?.(v);
-      emit(custom(CUSTOM.agentStatus, { agent, status: v.status === "ok" ? "idle" : "error" }));
-      const level = v.status === "ok" ? "info" : "warn";
-      logged(() =>
-        log[level]("Gateway call {status}: {inputTokens} in / {outputTokens} out in {ms} ms", {
-          ...v,
-          ms: Math.round(v.durationMs),
-        })
-      );
-    },
-  };
 }
 
 /** The same user and session name always make the same conversation id (a v8-style UUID). */
