@@ -1,6 +1,6 @@
 /**
  * Section 4: start-up time and memory of the real server process. Spawns `deno run -A main.ts`
- * (with the start task's --v8-flags=--expose-gc)
+ * (with the start task's --v8-flags, build/v8_flags.ts)
  * (PORT=0), reads the port from the banner on stderr, polls GET /health until the first 200,
  * reads VmRSS from /proc, sends 20 demo-model chats, reads VmRSS again, then stops it (SIGTERM).
  */
@@ -14,6 +14,7 @@ import {
   tempDir,
   withTimeout,
 } from "./support.ts";
+import { START_V8_FLAGS } from "../build/v8_flags.ts";
 
 const ROOT = new URL("..", import.meta.url);
 const CHATS = 20;
@@ -61,7 +62,7 @@ async function startOnce(
   }
   const t0 = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--v8-flags=--expose-gc", "main.ts"],
+    args: ["run", "-A", `--v8-flags=${START_V8_FLAGS}`, "main.ts"],
     cwd: ROOT,
     clearEnv: true,
     env: {
