@@ -10,7 +10,7 @@
  * that ends without RUN_FINISHED fail the run with a message saying so. An event that fails
  * AG-UI's schema is reported in the run's log and not passed on. Stop aborts the HTTP request.
  */
-import { HttpAgent, parseSSEStream, runHttpRequest } from "@ag-ui/client";
+import type { HttpAgent } from "@ag-ui/client";
 import { type Message, type RunAgentInput } from "@ag-ui/core";
 import { EventSchema } from "@ag-ui/core/schemas";
 import { type AgUiEvent, EventType } from "../spine/events.ts";
@@ -25,13 +25,17 @@ export const RUN_HEADER = "x-glassbox-run";
 /** Events Glassbox emits itself around a remote's: not relayed. */
 const FRAME = new Set<string>([EventType.RUN_STARTED, EventType.RUN_FINISHED, EventType.RUN_ERROR]);
 
-/** Runs the remote agent to its end; resolves with its answer text (its top-level messages). */
-export function runRemoteAgent(
+/**
+ * Runs the remote agent to its end; resolves with its answer text (its top-level messages).
+ * @ag-ui/client is loaded on the first remote run: a team without one never pays its memory.
+ */
+export async function runRemoteAgent(
   name: string,
   remote: RemoteAgui,
   history: ChatMessage[],
   scope: RunScope,
 ): Promise<string> {
+  const { HttpAgent, parseSSEStream, runHttpRequest } = await import("@ag-ui/client");
   const { runId, conversationId } = scope.ids;
   const headers = Object.fromEntries(
     Object.entries(remote.headers).map(([k, v]) => [k, v.reveal()]),
@@ -47,7 +51,7 @@ export function runRemoteAgent(
     forwardedProps: { glassbox: { runId, conversationId, agent: name } },
   };
   const where = `remote agent ${name} (${remote.url})`;
-  return new Promise<string>((resolve, reject) => {
+  return await new Promise<string>((resolve, reject) => {
     let answer = "";
     let finished = false;
     const answerIds = new Set<string>();
