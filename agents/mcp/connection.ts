@@ -9,20 +9,27 @@
 import type { Logger } from "../logging/logging.ts";
 import { redact } from "../logging/secret.ts";
 import { type McpServerSpec, secretsOf } from "./config.ts";
-import {
-  type CallToolResult,
+import type {
+  CallToolResult,
   Client,
-  ErrorCode,
-  type LoggingMessageNotification,
-  LoggingMessageNotificationSchema,
-  McpError,
-  type Progress,
-  StdioClientTransport,
+  LoggingMessageNotification,
+  Progress,
   StreamableHTTPClientTransport,
-  StreamableHTTPError,
-  type Tool,
+  Tool,
 } from "./sdk.ts";
 import { stopStdio, trackProcess } from "./stdio_stop.ts";
+
+type Sdk = typeof import("./sdk.ts");
+/** Set by the first connection (loadSdk); every SDK object this module meets came after it. */
+let sdk: Sdk | undefined;
+
+/**
+ * The SDK is loaded with the first connection, not with the program: a team without MCP servers
+ * never holds it (~23 MiB of the process's RSS, measured importing app.ts with and without it).
+ */
+async function loadSdk(): Promise<Sdk> {
+  return sdk ??= await import("./sdk.ts");
+}
 
 export type McpState = "starting" | "connected" | "restarting" | "stopped";
 export type McpLogEntry = LoggingMessageNotification["params"];
@@ -206,11 +213,12 @@ export class McpConnection {
     if (live.ended.signal.aborted) {
       return `${server} stopped during the call to ${tool}: ${live.ended.signal.reason}`;
     }
-    if (err instanceof McpError && err.code === ErrorCode.RequestTimeout) {
+    const mcpCode = sdk && err instanceof sdk.McpError ? err.code : null;
+    if (mcpCode === sdk?.ErrorCode.RequestTimeout) {
       void this.#checkAlive(live, `a call to ${tool} timed out`);
       return `${server} did not answer ${tool} within ${this.spec.timeoutMs} ms`;
     }
-    if (err instanceof McpError && err.code === ErrorCode.ConnectionClosed) {
+    if (mcpCode === sdk?.ErrorCode.ConnectionClosed) {
       return `${server} closed the connection during the call to ${tool}${this.#said(live)}`;
     }
     return `${server}: ${this.#redact(err instanceof Error ? err.message : String(err))}`;
@@ -241,10 +249,16 @@ export class McpConnection {
 
   /** One connection, from start to its end; resolves with why it ended. */
   async #session(): Promise<string> {
+    let sdk: Sdk;
+    try {
+      sdk = await loadSdk();
+    } catch (err) {
+      return `the MCP SDK could not be loaded: ${describe(err)}`;
+    }
     const stderr = new StderrTail();
-    const transport = this.#transport(stderr);
-    const tracked = transport instanceof StdioClientTransport ? trackProcess(transport) : null;
-    const client = new Client({ name: "glassbox", version: this.#o.clientVersion }, {
+    const transport = this.#transport(sdk, stderr);
+    const tracked = transport instanceof sdk.StdioClientTransport ? trackProcess(transport) : null;
+    const client = new sdk.Client({ name: "glassbox", version: this.#o.clientVersion }, {
       listChanged: {
         // autoRefresh lists only the first page: list every page ourselves.
         tools: { autoRefresh: false, debounceMs: 100, onChanged: () => void this.#relist(client) },
@@ -262,7 +276,7 @@ export class McpConnection {
     client.onclose = () => end(`the server closed the connection${this.#said(live)}`);
     client.onerror = (err) => this.#onTransportError(err, live);
     client.setNotificationHandler(
-      LoggingMessageNotificationSchema,
+      sdk.LoggingMessageNotificationSchema,
       (n) => this.#onLog(n.params),
     );
     this.#current = live;
@@ -300,15 +314,15 @@ export class McpConnection {
     return reason;
   }
 
-  #transport(stderr: StderrTail) {
+  #transport(sdk: Sdk, stderr: StderrTail) {
     const t = this.spec.transport;
     if (t.kind === "http") {
       const headers = Object.fromEntries(
         Object.entries(t.headers).map(([k, v]) => [k, v.reveal()]),
       );
-      return new StreamableHTTPClientTransport(new URL(t.url), { requestInit: { headers } });
+      return new sdk.StreamableHTTPClientTransport(new URL(t.url), { requestInit: { headers } });
     }
-    const transport = new StdioClientTransport({
+    const transport = new sdk.StdioClientTransport({
       command: t.command,
       args: t.args,
       env: Object.fromEntries(Object.entries(t.env).map(([k, v]) => [k, v.reveal()])),
@@ -412,7 +426,7 @@ async function closeHttp(client: Client, transport: StreamableHTTPClientTranspor
 }
 
 function describe(err: unknown): string {
-  if (err instanceof StreamableHTTPError) return `${err.message} (HTTP ${err.code})`;
+  if (sdk && err instanceof sdk.StreamableHTTPError) return `${err.message} (HTTP ${err.code})`;
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
     return typeof code === "string" ? `${err.message} (${code})` : err.message;
